@@ -1,0 +1,1 @@
+"""The bench: captures, decoding, classification, results, and the brewbench command."""

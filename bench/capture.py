@@ -1,0 +1,233 @@
+"""The capture: a timeline of everything one connection carried, per action.
+
+A ``Capture`` is an ``Observer`` of a connection. It keeps every record in
+arrival order and stamps each with the action that was running when it arrived
+(``idle`` outside any action). Saved captures are JSON Lines, one object per
+line (docs/capture-format.md):
+
+    {"type": "header", "format": "brewbench-capture", "version": 1, "device": ..., "meta": {...}}
+    {"type": "action", "action": "brew", "phase": "start", "mono_ns": ..., "wall_ns": ...}
+    {"type": "frame", "action": "brew", "channel": "serial", "dir": "rx", "mono_ns": ...,
+     "wall_ns": ..., "raw": "<hex>", "msg": {"kind": ..., "type": ..., "seq": ..., "body": ...},
+     "error": null, "meta": {}}
+    {"type": "action", "action": "brew", "phase": "end", "outcome": "ok", "detail": "", ...}
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..drivers.messages import Kind, Message, type_name
+from ..drivers.records import Record, Stamp
+
+FORMAT = "brewbench-capture"
+VERSION = 1
+IDLE = "idle"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One captured record and the action it belongs to."""
+
+    action: str
+    record: Record
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpan:
+    """One action as the capture saw it."""
+
+    name: str
+    started: Stamp
+    ended: Stamp | None = None
+    outcome: str = "running"
+    detail: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return 0.0 if self.ended is None else (self.ended.mono_ns - self.started.mono_ns) / 1e9
+
+
+@dataclass
+class Capture:
+    """Everything a device emitted and received on one connection."""
+
+    device: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    entries: list[Entry] = field(default_factory=list)
+    actions: list[ActionSpan] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._current = IDLE
+        self._lock = threading.Lock()
+
+    # -- Observer -----------------------------------------------------------
+
+    def record(self, record: Record) -> None:
+        self.entries.append(Entry(self._current, record))
+
+    def action_started(self, action: str, stamp: Stamp) -> None:
+        with self._lock:
+            self._current = action
+            self.actions.append(ActionSpan(action, stamp))
+
+    def action_ended(self, action: str, stamp: Stamp, outcome: str, detail: str) -> None:
+        with self._lock:
+            for index in range(len(self.actions) - 1, -1, -1):
+                span = self.actions[index]
+                if span.name == action and span.ended is None:
+                    self.actions[index] = ActionSpan(action, span.started, stamp, outcome, detail)
+                    break
+            self._current = IDLE
+
+    # -- views ----------------------------------------------------------------
+
+    def frames(self, action: str | None = None, direction: str | None = None) -> list[Entry]:
+        """Entries that are frames (good or bad), optionally of one action / direction."""
+        return [e for e in self.entries
+                if (action is None or e.action == action)
+                and (direction is None or e.record.direction == direction)]
+
+    def messages(self, action: str | None = None, direction: str | None = None) -> list[Message]:
+        return [e.record.message for e in self.frames(action, direction) if e.record.message]
+
+    @property
+    def frame_errors(self) -> int:
+        return sum(1 for e in self.entries if e.record.error is not None)
+
+    def summary(self) -> dict[str, Counter[str]]:
+        """Per action, how many of each message type the device emitted."""
+        out: dict[str, Counter[str]] = {}
+        for entry in self.entries:
+            if entry.record.direction == "rx":
+                message = entry.record.message
+                label = message.type_name if message else "BAD_FRAME"
+                out.setdefault(entry.action, Counter())[label] += 1
+        return out
+
+    # -- files ----------------------------------------------------------------
+
+    def save(self, path: Path) -> Path:
+        """Write the capture as JSON Lines; the file is complete or absent."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".part")
+        with tmp.open("w", encoding="utf-8") as out:
+            for line in self.to_lines():
+                out.write(json.dumps(line, ensure_ascii=False, default=_jsonable) + "\n")
+        tmp.replace(path)
+        return path
+
+    def to_lines(self) -> Iterator[dict[str, Any]]:
+        yield {"type": "header", "format": FORMAT, "version": VERSION, "device": self.device,
+               "meta": self.meta}
+        timeline: list[tuple[int, int, dict[str, Any]]] = []
+        for order, span in enumerate(self.actions):
+            timeline.append((span.started.mono_ns, 0, _action_line(span, "start", order)))
+            if span.ended is not None:
+                timeline.append((span.ended.mono_ns, 2, _action_line(span, "end", order)))
+        for entry in self.entries:
+            timeline.append((entry.record.stamp.mono_ns, 1, _frame_line(entry)))
+        timeline.sort(key=lambda item: (item[0], item[1]))
+        for _, _, line in timeline:
+            yield line
+
+    @classmethod
+    def load(cls, path: Path) -> Capture:
+        """Read a capture saved by ``save``.
+
+        Raises:
+            ValueError: the file is not a brewbench capture (the message says where).
+        """
+        with path.open(encoding="utf-8") as lines:
+            return cls.from_lines(_parse_lines(path, lines))
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[dict[str, Any]]) -> Capture:
+        it = iter(lines)
+        header = next(it, None)
+        if not header or header.get("format") != FORMAT:
+            raise ValueError("not a brewbench capture (no header line)")
+        if header.get("version") != VERSION:
+            raise ValueError(f"capture format version {header.get('version')} is not supported")
+        capture = cls(str(header["device"]), dict(header.get("meta", {})))
+        starts: dict[int, ActionSpan] = {}
+        for line in it:
+            if line["type"] == "frame":
+                capture.entries.append(Entry(line["action"], _record_from(line)))
+            elif line["type"] == "action":
+                stamp = Stamp(line["mono_ns"], line["wall_ns"])
+                if line["phase"] == "start":
+                    starts[line["order"]] = ActionSpan(line["action"], stamp)
+                else:
+                    begun = starts[line["order"]]
+                    starts[line["order"]] = ActionSpan(begun.name, begun.started, stamp,
+                                                       line["outcome"], line["detail"])
+        capture.actions = [starts[k] for k in sorted(starts)]
+        return capture
+
+
+def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for number, text in enumerate(lines, 1):
+        if text.strip():
+            try:
+                yield json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+
+
+def _action_line(span: ActionSpan, phase: str, order: int) -> dict[str, Any]:
+    stamp = span.started if phase == "start" else span.ended
+    assert stamp is not None
+    line: dict[str, Any] = {"type": "action", "action": span.name, "phase": phase, "order": order,
+                            "mono_ns": stamp.mono_ns, "wall_ns": stamp.wall_ns}
+    if phase == "end":
+        line.update(outcome=span.outcome, detail=span.detail)
+    return line
+
+
+def _frame_line(entry: Entry) -> dict[str, Any]:
+    record = entry.record
+    message = record.message
+    return {"type": "frame", "action": entry.action, "channel": record.channel,
+            "dir": record.direction, "mono_ns": record.stamp.mono_ns,
+            "wall_ns": record.stamp.wall_ns, "raw": record.raw.hex(),
+            "msg": None if message is None else {
+                "kind": message.kind.name, "type": message.type_name, "code": message.type,
+                "seq": message.seq, "body": message.body},
+            "error": record.error, "meta": dict(record.meta)}
+
+
+def _record_from(line: Mapping[str, Any]) -> Record:
+    msg = line.get("msg")
+    message = None
+    if msg is not None:
+        message = Message(Kind[msg["kind"]], int(msg["code"]), int(msg["seq"]),
+                          _unjson(msg["body"]))
+    return Record(line["channel"], line["dir"], Stamp(line["mono_ns"], line["wall_ns"]),
+                  bytes.fromhex(line["raw"]), message, line.get("error"),
+                  _unjson(line.get("meta", {})))
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, bytes | bytearray):
+        return {"$bytes": bytes(value).hex()}
+    return str(value)
+
+
+def _unjson(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$bytes"}:
+            return bytes.fromhex(value["$bytes"])
+        return {k: _unjson(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unjson(v) for v in value]
+    return value
+
+
+__all__ = ["IDLE", "ActionSpan", "Capture", "Entry", "type_name"]

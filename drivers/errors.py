@@ -1,0 +1,60 @@
+"""brewbench's error tree. Every message names the device and says what to do.
+
+    BrewbenchError
+    ├── DeviceSpecError        a device spec that cannot be parsed
+    ├── DeviceError            something went wrong with one device
+    │   ├── DeviceNotFound     nothing answers at the spec (wrong port, unplugged)
+    │   ├── DeviceDisconnected the link dropped while in use
+    │   ├── Timeout            the device did not answer in time
+    │   └── DeviceRejected     the device answered with an error message
+    └── ProtocolError          bytes that break the wire protocol
+        └── FrameError         one frame could not be decoded (COBS, CRC, header)
+"""
+
+from __future__ import annotations
+
+
+class BrewbenchError(Exception):
+    """Base of every error brewbench raises on purpose."""
+
+
+class DeviceSpecError(BrewbenchError, ValueError):
+    """A device spec string is malformed or names an unknown scheme."""
+
+
+class DeviceError(BrewbenchError):
+    """An error tied to one device, named by its spec."""
+
+    def __init__(self, device: str, message: str) -> None:
+        super().__init__(f"{device}: {message}")
+        self.device = device
+
+
+class DeviceNotFound(DeviceError):
+    """Nothing answered at the device spec."""
+
+
+class DeviceDisconnected(DeviceError):
+    """The link to the device dropped while it was in use."""
+
+
+class Timeout(DeviceError):
+    """The device did not answer in time."""
+
+
+class DeviceRejected(DeviceError):
+    """The device answered a request with an error message."""
+
+    def __init__(self, device: str, code: int, name: str, detail: str) -> None:
+        super().__init__(device, f"device refused the request: {name} ({code}): {detail}")
+        self.code = code
+        self.name = name
+        self.detail = detail
+
+
+class ProtocolError(BrewbenchError):
+    """Bytes on the wire that break the protocol."""
+
+
+class FrameError(ProtocolError):
+    """One frame could not be decoded; the stream resynchronises at the next delimiter."""

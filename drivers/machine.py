@@ -1,0 +1,172 @@
+"""The CoffeeMachine driver: one method per action a bench asks of a machine.
+
+Each action tells the connection's observers when it starts and ends, so every
+frame seen in between (responses, events, queued records) is attributed to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .connection import Connection
+from .errors import BrewbenchError, ProtocolError
+from .framing import MAX_FRAME, PROTOCOL_VERSION
+from .messages import Kind, Message, MsgType
+from .records import Stamp
+
+CLIENT_NAME = "brewbench/0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    manufacturer: str
+    model: str
+    serial: str
+    firmware: str
+
+
+class CoffeeMachine:
+    """Drives one coffee machine over an open-able connection.
+
+    Example::
+
+        with CoffeeMachine(Connection(SerialTransport("/dev/ttyUSB0"))) as machine:
+            machine.brew("latte", strength=4)
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.device = connection.device
+        self.features: tuple[str, ...] = ()
+        self.identity: Identity | None = None
+
+    def __enter__(self) -> CoffeeMachine:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        """Open the link and agree on a protocol version (HELLO)."""
+        self.connection.open()
+        try:
+            with self.action("connect"):
+                reply = self._call(MsgType.HELLO, {"versions": [PROTOCOL_VERSION],
+                                                   "max_frame": MAX_FRAME, "client": CLIENT_NAME})
+        except BrewbenchError:
+            self.connection.close()
+            raise
+        self.features = tuple(reply.get("features", ()))
+
+    def close(self) -> None:
+        self.connection.close()
+
+    @contextmanager
+    def action(self, name: str) -> Iterator[None]:
+        """Attribute everything seen inside the block to action ``name``."""
+        for observer in self.connection.observers:
+            observer.action_started(name, Stamp.now())
+        outcome, detail = "ok", ""
+        try:
+            yield
+        except BaseException as exc:
+            outcome, detail = "error", f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            for observer in self.connection.observers:
+                observer.action_ended(name, Stamp.now(), outcome, detail)
+
+    # -- actions ------------------------------------------------------------
+
+    def identify(self) -> Identity:
+        """Model, serial number and firmware of the machine."""
+        with self.action("identify"):
+            body = self._call(MsgType.IDENTIFY)
+        self.identity = Identity(str(body["manufacturer"]), str(body["model"]),
+                                 str(body["serial"]), str(body["firmware"]))
+        return self.identity
+
+    def status(self) -> dict[str, Any]:
+        """Current state: water, beans, temperature, errors."""
+        with self.action("status"):
+            return self._call(MsgType.STATUS)
+
+    def brew(self, drink: str, strength: int = 3, size_ml: int = 200, milk: str | None = None,
+             ingredients: Sequence[str] = ()) -> dict[str, Any]:
+        """Make one drink; returns the order id and how long it took."""
+        body: dict[str, Any] = {"drink": drink, "strength": strength, "size_ml": size_ml,
+                                "ingredients": list(ingredients)}
+        if milk is not None:
+            body["milk"] = milk
+        with self.action("brew"):
+            return self._call(MsgType.BREW, body, timeout=10.0)
+
+    def pay(self, method: str, amount_cents: int, currency: str = "EUR",
+            card: dict[str, str] | None = None, routing: str | None = None) -> dict[str, Any]:
+        """Pay for a drink: ``method`` is card, cash, qr or free; card details as a dict."""
+        body: dict[str, Any] = {"method": method, "amount_cents": amount_cents, "currency": currency}
+        if card is not None:
+            body["card"] = dict(card)
+        if routing is not None:
+            body["routing"] = routing
+        with self.action("pay"):
+            return self._call(MsgType.PAY, body)
+
+    def provision(self, machine_name: str, owner: str, organisation: str, site: str, floor: str,
+                  location: dict[str, float] | None = None,
+                  network: dict[str, str] | None = None,
+                  email: str | None = None) -> dict[str, Any]:
+        """Set who owns the machine and where it stands, as an installer's app would."""
+        body: dict[str, Any] = {"machine_name": machine_name, "owner": owner,
+                                "organisation": organisation, "site": site, "floor": floor}
+        for key, value in (("location", location), ("network", network), ("email", email)):
+            if value is not None:
+                body[key] = value
+        with self.action("provision"):
+            return self._call(MsgType.PROVISION, body)
+
+    def sync(self, page: int = 32) -> list[dict[str, Any]]:
+        """Pull every record the machine queued for its cloud, page by page."""
+        records: list[dict[str, Any]] = []
+        with self.action("sync"):
+            while True:
+                reply = self._call(MsgType.SYNC, {"max_records": page})
+                arrived = self.connection.take(_is_record)
+                if len(arrived) != int(reply.get("sent", 0)):
+                    raise ProtocolError(f"{self.device}: SYNC said {reply.get('sent')} records "
+                                        f"were sent but {len(arrived)} arrived")
+                records.extend(dict(message.body) for message in arrived)
+                if int(reply.get("remaining", 0)) <= 0:
+                    return records
+
+    def read_logs(self) -> list[str]:
+        """The machine's log lines."""
+        with self.action("read_logs"):
+            return [str(line) for line in self._call(MsgType.READ_LOGS).get("lines", [])]
+
+    def reset(self, mode: str = "soft") -> dict[str, Any]:
+        """Reset the machine: ``soft`` keeps provisioning, ``factory`` wipes it."""
+        with self.action("reset"):
+            return self._call(MsgType.RESET, {"mode": mode})
+
+    def events(self, timeout: float = 0.0) -> list[Message]:
+        """Device-initiated messages received and not yet taken, oldest first.
+
+        Waits up to ``timeout`` seconds for the first one.
+        """
+        return self.connection.take(timeout=timeout)
+
+    # -- internals ----------------------------------------------------------
+
+    def _call(self, type_code: int, body: dict[str, Any] | None = None,
+              timeout: float | None = None) -> dict[str, Any]:
+        return dict(self.connection.request(type_code, body, timeout).body)
+
+
+def _is_record(message: Message) -> bool:
+    """RECORD messages arrive before the SYNC response that counts them."""
+    return message.kind is Kind.EVENT and message.type == MsgType.RECORD

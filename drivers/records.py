@@ -1,0 +1,66 @@
+"""What a connection reports upward: timestamped records and action boundaries.
+
+``drivers`` knows nothing of captures; anything that wants to watch a link
+(``bench.capture.Capture`` does) implements ``Observer`` and is attached to the
+connection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .messages import Message
+
+RX = "rx"  # device -> host
+TX = "tx"  # host -> device
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """When something happened, on both clocks."""
+
+    mono_ns: int
+    wall_ns: int
+
+    @classmethod
+    def now(cls) -> Stamp:
+        return cls(time.monotonic_ns(), time.time_ns())
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Bytes as one read returned them, stamped the moment they arrived."""
+
+    data: bytes
+    stamp: Stamp
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One thing seen on a link: a frame, a bad frame, or a link-level event.
+
+    ``message`` is set for a frame that decoded, ``error`` for one that did not;
+    link-level records (a USB control transfer, a BLE advertisement) carry their
+    details in ``meta`` and may have neither.
+    """
+
+    channel: str
+    direction: str
+    stamp: Stamp
+    raw: bytes
+    message: Message | None = None
+    error: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Observer(Protocol):
+    """Receives every record of a connection, from the reader thread or the caller's."""
+
+    def record(self, record: Record) -> None: ...
+
+    def action_started(self, action: str, stamp: Stamp) -> None: ...
+
+    def action_ended(self, action: str, stamp: Stamp, outcome: str, detail: str) -> None: ...

@@ -1,0 +1,71 @@
+"""Serial transport over any pyserial URL: a device path, socket://, rfc2217://, loop://."""
+
+from __future__ import annotations
+
+import serial
+
+from .errors import DeviceDisconnected, DeviceNotFound, DeviceSpecError
+from .records import Stamp
+from .transport import LinkEvents, ReaderThread, Transport
+
+READ_TIMEOUT = 0.05  # how often the reader looks up to see whether it should stop
+
+
+class SerialTransport(Transport):
+    """A serial port opened with ``serial.serial_for_url``."""
+
+    channel = "serial"
+
+    def __init__(self, url: str, baudrate: int = 115200, device: str | None = None) -> None:
+        super().__init__(device or url)
+        self.url = url
+        self.baudrate = baudrate
+        self._port: serial.SerialBase | None = None
+        self._reader: ReaderThread | None = None
+
+    def open(self, events: LinkEvents) -> None:
+        try:
+            port = serial.serial_for_url(self.url, baudrate=self.baudrate,
+                                         timeout=READ_TIMEOUT, write_timeout=5)
+        except ValueError as exc:
+            raise DeviceSpecError(f"{self.device}: pyserial cannot use {self.url!r}: {exc}") from None
+        except serial.SerialException as exc:
+            raise DeviceNotFound(self.device, f"cannot open serial port {self.url!r} ({exc}); "
+                                 "check the path (python -m serial.tools.list_ports lists "
+                                 "ports), that the device is plugged in and that you may "
+                                 "open it (dialout group)") from None
+        self._port = port
+        self._reader = ReaderThread(self.device, self._read_some, events)
+        self._reader.start()
+
+    def _read_some(self) -> bytes:
+        port = self._port
+        if port is None:
+            return b""
+        return bytes(port.read(port.in_waiting or 1))
+
+    def write(self, data: bytes) -> Stamp:
+        port = self._port
+        if port is None:
+            raise DeviceDisconnected(self.device, "serial port is not open; connect first")
+        stamp = Stamp.now()
+        try:
+            port.write(data)
+        except (serial.SerialException, OSError) as exc:
+            raise DeviceDisconnected(self.device, f"write to {self.url!r} failed ({exc}); "
+                                     "the device may have been unplugged") from None
+        return stamp
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.stop()
+            self._reader = None
+        if self._port is not None:
+            port, self._port = self._port, None
+            try:
+                port.close()
+            except (serial.SerialException, OSError):
+                pass  # the port is gone already; closing what is gone is done
+
+    def describe(self) -> dict[str, str]:
+        return {"transport": self.channel, "port": self.url, "baud": str(self.baudrate)}

@@ -1,0 +1,100 @@
+"""Device specs: one string naming a device under test.
+
+    serial:///dev/ttyUSB0?baud=115200     a serial port by path
+    serial+socket://127.0.0.1:7000         pyserial's socket:// (a serial server)
+    serial+rfc2217://host:4000?baud=9600   pyserial's rfc2217://
+    serial+loop://                         pyserial's loopback (no device answers)
+    usb://VID:PID?serial=SN                a USB device (see the USB transport)
+    ble://name=CM-Lobby                    a Bluetooth LE device (see the BLE transport)
+    emu://?firmware=2.1&transport=serial   an emulated machine (bench.devices starts it)
+
+The scheme picks a transport factory from ``TRANSPORTS``; a new transport adds
+one entry. ``emu://`` is not here: drivers know nothing of the emulator.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import DeviceSpecError
+from .transport import Transport
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    """A parsed device spec. ``target`` is what follows ``scheme://`` up to ``?``."""
+
+    text: str
+    scheme: str
+    target: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def param(self, name: str, default: str) -> str:
+        return self.params.get(name, default)
+
+    def int_param(self, name: str, default: int) -> int:
+        value = self.params.get(name)
+        if value is None:
+            return default
+        try:
+            return int(value, 0)
+        except ValueError:
+            raise DeviceSpecError(f"{self.text}: {name}={value!r} is not a whole number") from None
+
+
+def parse_spec(text: str) -> DeviceSpec:
+    """Split a spec into scheme, target and query parameters.
+
+    Raises:
+        DeviceSpecError: no ``scheme://``, or a parameter given twice.
+    """
+    scheme, sep, rest = text.partition("://")
+    if not sep or not scheme:
+        raise DeviceSpecError(f"device spec {text!r} has no scheme; expected e.g. "
+                              "serial:///dev/ttyUSB0 or emu://?firmware=2.1")
+    target, _, query = rest.partition("?")
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    params: dict[str, str] = {}
+    for key, value in pairs:
+        if key in params:
+            raise DeviceSpecError(f"device spec {text!r} gives {key!r} twice")
+        params[key] = value
+    return DeviceSpec(text, scheme.lower(), target, params)
+
+
+def _serial(spec: DeviceSpec) -> Transport:
+    from .serial_transport import SerialTransport
+
+    kind = spec.scheme.partition("+")[2]
+    if kind and kind not in ("socket", "rfc2217", "loop"):
+        raise DeviceSpecError(f"{spec.text}: unknown serial flavour {kind!r}; use serial://, "
+                              "serial+socket://, serial+rfc2217:// or serial+loop://")
+    url = f"{kind}://{spec.target}" if kind else spec.target
+    if not url:
+        raise DeviceSpecError(f"{spec.text}: no port given; e.g. serial:///dev/ttyUSB0")
+    return SerialTransport(url, baudrate=spec.int_param("baud", 115200), device=spec.text)
+
+
+TransportFactory = Callable[[DeviceSpec], Transport]
+
+TRANSPORTS: dict[str, TransportFactory] = {
+    "serial": _serial,
+    "serial+socket": _serial,
+    "serial+rfc2217": _serial,
+    "serial+loop": _serial,
+}
+
+
+def transport_for(spec: DeviceSpec) -> Transport:
+    """Build (but do not open) the transport a spec names.
+
+    Raises:
+        DeviceSpecError: the scheme is unknown.
+    """
+    factory = TRANSPORTS.get(spec.scheme)
+    if factory is None:
+        known = ", ".join(sorted(TRANSPORTS) + ["emu"])
+        raise DeviceSpecError(f"{spec.text}: unknown scheme {spec.scheme!r}; known: {known}")
+    return factory(spec)

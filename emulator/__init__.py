@@ -1,0 +1,1 @@
+"""The device side: emulated coffee-machine firmware behind real links."""

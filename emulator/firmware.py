@@ -1,0 +1,62 @@
+"""Firmware profiles: what each emulated firmware version collects.
+
+A profile decides which fields go into the order records a machine queues for
+its cloud (uploaded on SYNC), and what its logs say. The versions are modelled
+on the reports in the project's seeds: 1.0 keeps product data, 2.0 adds the time
+of service, payment method and machine name, 2.1 adds the owner, organisation,
+floor-level location and payment details. docs/firmware-profiles.md lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PRODUCT = ("drink", "strength", "size_ml", "milk", "ingredients")
+DEVICE = ("model", "serial", "firmware")
+SERVICE = ("served_at", "payment_method", "machine_name")
+PERSONAL = ("owner", "organisation", "site", "floor", "card_number", "card_expiry", "routing")
+
+
+@dataclass(frozen=True)
+class FirmwareProfile:
+    """One emulated firmware version and the record fields it collects."""
+
+    version: str
+    summary: str
+    record_fields: tuple[str, ...]
+    model: str = "CM-500"
+    manufacturer: str = "Acme Kaffeetechnik"
+
+    def make_record(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+        """The record this firmware queues, given every fact it could know."""
+        return {name: facts[name] for name in self.record_fields if facts.get(name) is not None}
+
+    def log_line(self, facts: Mapping[str, Any]) -> str:
+        """The log line written after an order."""
+        line = f"order {facts['order_id']}: {facts['drink']} strength {facts['strength']}"
+        if "machine_name" in self.record_fields and facts.get("machine_name"):
+            line += f" on {facts['machine_name']}"
+        return line
+
+
+PROFILES: dict[str, FirmwareProfile] = {
+    p.version: p
+    for p in (
+        FirmwareProfile("1.0", "product data and device info only", PRODUCT + DEVICE),
+        FirmwareProfile("2.0", "adds time of service, payment method and machine name",
+                        PRODUCT + DEVICE + SERVICE),
+        FirmwareProfile("2.1", "adds owner, organisation, floor-level location and card details",
+                        PRODUCT + DEVICE + SERVICE + PERSONAL),
+    )
+}
+
+
+def get_profile(version: str) -> FirmwareProfile:
+    """The profile for ``version``; raise ValueError naming the known ones."""
+    try:
+        return PROFILES[version]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise ValueError(f"no emulated firmware {version!r}; known versions: {known}") from None

@@ -1,0 +1,178 @@
+"""Device ends of serial links: a pty and a TCP socket.
+
+Both pump bytes between a host-side client (pyserial) and an EmulatedMachine on
+a thread of their own. The machine writes through ``send``; the link delivers
+what the host wrote through ``machine.feed``.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import os
+import select
+import socket
+import threading
+import tty
+from collections.abc import Callable
+
+from .machine import EmulatedMachine
+
+log = logging.getLogger(__name__)
+CHUNK = 65536
+
+
+class DeviceLink(abc.ABC):
+    """The device end of one link, serving one machine."""
+
+    def __init__(self, machine: EmulatedMachine) -> None:
+        self.machine = machine
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    @abc.abstractmethod
+    def url(self) -> str:
+        """What a host-side client opens to reach the machine."""
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name=f"emulator {self.url}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.machine.detach()
+        self._release()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    @abc.abstractmethod
+    def _serve(self) -> None: ...
+
+    @abc.abstractmethod
+    def _release(self) -> None: ...
+
+
+class PtyLink(DeviceLink):
+    """A pseudo-terminal: the emulator holds the master, the host opens the slave path."""
+
+    def __init__(self, machine: EmulatedMachine) -> None:
+        super().__init__(machine)
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # the default line discipline echoes and rewrites bytes
+        tty.setraw(self._master)
+        self._path = os.ttyname(self._slave)
+        self._closed = False
+        self._wlock = threading.Lock()
+        machine.attach(self._write, self.hang_up)
+
+    @property
+    def url(self) -> str:
+        return self._path
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        with self._wlock:
+            while view and not self._closed:
+                try:
+                    view = view[os.write(self._master, view):]
+                except BlockingIOError:
+                    select.select([], [self._master], [], 0.1)
+                except OSError:
+                    return
+
+    def hang_up(self) -> None:
+        """Close both ends, as pulling the cable would: the host's reads fail."""
+        self._release()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set() and not self._closed:
+            try:
+                ready, _, _ = select.select([self._master], [], [], 0.1)
+                if ready:
+                    data = os.read(self._master, CHUNK)
+                    if data:
+                        self.machine.feed(data)
+            except (OSError, ValueError):
+                return
+
+    def _release(self) -> None:
+        with self._wlock:
+            if self._closed:
+                return
+            self._closed = True
+            # The emulator keeps its own slave fd open while it serves, so that
+            # the host closing its side does not give the master an I/O error.
+            for fd in (self._master, self._slave):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+class TcpLink(DeviceLink):
+    """A TCP server on loopback, one host connection at a time (pyserial's socket://)."""
+
+    def __init__(self, machine: EmulatedMachine, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(machine)
+        self._server = socket.create_server((host, port))
+        self._server.settimeout(0.1)
+        self._host, self._port = self._server.getsockname()[:2]
+        self._client: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"socket://{self._host}:{self._port}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            client.settimeout(0.1)
+            with self._lock:
+                self._client = client
+            self.machine.attach(_sender(client), self.hang_up)
+            self._pump(client)
+
+    def _pump(self, client: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                data = client.recv(CHUNK)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            self.machine.feed(data)
+        self.machine.detach()
+        client.close()
+
+    def hang_up(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _release(self) -> None:
+        self.hang_up()
+        self._server.close()
+
+
+def _sender(client: socket.socket) -> Callable[[bytes], None]:
+    """sendall that treats a vanished host as a hang-up, not a crash of the link thread."""
+    def send(data: bytes) -> None:
+        try:
+            client.sendall(data)
+        except OSError:
+            log.debug("host went away while the emulator was sending")
+    return send

@@ -1,0 +1,59 @@
+"""Start an emulated machine behind a link, as ``brewbench emulate`` and emu:// specs do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .links import DeviceLink, PtyLink, TcpLink
+from .machine import EmulatedMachine
+
+LinkFactory = Callable[[EmulatedMachine], DeviceLink]
+
+#: transport name -> device end of the link; a new emulated transport adds one entry.
+LINKS: dict[str, LinkFactory] = {
+    "serial": PtyLink,
+    "socket": TcpLink,
+}
+
+
+class Emulator:
+    """One emulated machine served on one link; a context manager.
+
+    ``spec`` is the device spec a host uses to reach it with the real client library.
+    """
+
+    def __init__(self, firmware: str = "2.1", transport: str = "serial",
+                 serial: str | None = None) -> None:
+        factory = LINKS.get(transport)
+        if factory is None:
+            raise ValueError(f"no emulated transport {transport!r}; known: {', '.join(sorted(LINKS))}")
+        self.transport = transport
+        self.machine = EmulatedMachine(firmware, serial=serial)
+        self.link = factory(self.machine)
+
+    @property
+    def url(self) -> str:
+        """What the real client library opens (a pty path, a socket:// URL...)."""
+        return self.link.url
+
+    @property
+    def spec(self) -> str:
+        """The device spec for this emulator's link."""
+        if self.transport == "serial":
+            return f"serial://{self.url}"
+        if self.transport == "socket":
+            return f"serial+{self.url}"
+        return self.url
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
