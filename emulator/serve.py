@@ -9,10 +9,19 @@ from .machine import EmulatedMachine
 
 LinkFactory = Callable[[EmulatedMachine], DeviceLink]
 
+
+def _ble_link(machine: EmulatedMachine) -> DeviceLink:
+    """A BLE peripheral on a private air (bumble is imported only when asked for)."""
+    from .ble_link import BleLink
+
+    return BleLink(machine)
+
+
 #: transport name -> device end of the link; a new emulated transport adds one entry.
 LINKS: dict[str, LinkFactory] = {
     "serial": PtyLink,
     "socket": TcpLink,
+    "ble": _ble_link,
 }
 
 
@@ -33,7 +42,7 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        """What the real client library opens (a pty path, a socket:// URL...)."""
+        """What the real client library opens (a pty path, a socket:// URL, a ble:// spec)."""
         return self.link.url
 
     @property
