@@ -77,6 +77,12 @@ def _serial(spec: DeviceSpec) -> Transport:
     return SerialTransport(url, baudrate=spec.int_param("baud", 115200), device=spec.text)
 
 
+def _ble(spec: DeviceSpec) -> Transport:
+    from .ble_transport import transport_from_spec
+
+    return transport_from_spec(spec.text, urllib.parse.unquote(spec.target), spec.params)
+
+
 TransportFactory = Callable[[DeviceSpec], Transport]
 
 TRANSPORTS: dict[str, TransportFactory] = {
@@ -84,6 +90,7 @@ TRANSPORTS: dict[str, TransportFactory] = {
     "serial+socket": _serial,
     "serial+rfc2217": _serial,
     "serial+loop": _serial,
+    "ble": _ble,
 }
 
 
