@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import serial
 
 from .errors import DeviceDisconnected, DeviceNotFound, DeviceSpecError
@@ -62,10 +64,8 @@ class SerialTransport(Transport):
             self._reader = None
         if self._port is not None:
             port, self._port = self._port, None
-            try:
-                port.close()
-            except (serial.SerialException, OSError):
-                pass  # the port is gone already; closing what is gone is done
+            with contextlib.suppress(serial.SerialException, OSError):
+                port.close()  # a port that is gone already needs no closing
 
     def describe(self) -> dict[str, str]:
         return {"transport": self.channel, "port": self.url, "baud": str(self.baudrate)}
