@@ -15,6 +15,7 @@ from ..drivers.errors import BrewbenchError
 from ..emulator.firmware import PROFILES
 from ..emulator.serve import LINKS, Emulator
 from .devices import DEFAULT_SPEC, open_device
+from .nightly.cli import add_nightly_parser
 from .printout import print_capture
 from .scenario import standard_steps
 
@@ -48,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder for captures (default: %(default)s)")
     run.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
     run.set_defaults(func=cmd_run)
+
+    add_nightly_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))

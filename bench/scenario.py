@@ -11,6 +11,8 @@ from ..drivers.machine import CoffeeMachine
 
 # A card number from the card networks' published test ranges: never a real card.
 TEST_CARD = {"number": "4111111111111111", "expiry": "12/30", "holder": "TEST CARDHOLDER"}
+# The IBAN standard's own example account: never a real one.
+TEST_ROUTING = "DE89370400440532013000"
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ def standard_steps(provisioning: dict[str, Any] | None = None) -> list[Step]:
         Step("status", lambda m: m.status()),
         Step("provision", lambda m: m.provision(**values)),
         Step("brew", lambda m: m.brew("latte", strength=4, size_ml=250, milk="oat")),
-        Step("pay", lambda m: m.pay("card", 350, card=TEST_CARD)),
+        Step("pay", lambda m: m.pay("card", 350, card=TEST_CARD, routing=TEST_ROUTING)),
         Step("brew", lambda m: m.brew("espresso", strength=5, size_ml=40)),
         Step("pay", lambda m: m.pay("cash", 220)),
         Step("sync", lambda m: m.sync()),
