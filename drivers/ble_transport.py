@@ -6,6 +6,7 @@
       ?scan=10        seconds to look for it before giving up (default 10)
       &connect=20     seconds to connect and discover its services (default 20)
       &write=response|command   write with response (default) or without
+      &adapter=hci1   Linux: the BlueZ adapter to use (default: BlueZ's own choice)
       &backend=NAME   a bleak backend from ``BLE_BACKENDS`` (default: the platform's)
 
 bleak is asyncio; the driver above is blocking. Each transport runs its own event
@@ -26,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bleak import BleakClient, BleakScanner
+from bleak.args.bluez import BlueZClientArgs, BlueZScannerArgs
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
@@ -61,7 +63,7 @@ from .transport import LinkEvents, Transport
 
 log = logging.getLogger(__name__)
 SELECTORS = ("name", "address", "service")
-PARAMS = {"scan", "connect", "write", "backend"}
+PARAMS = {"scan", "connect", "write", "backend", "adapter"}
 MAX_ADVERTS = 64  # distinct advertisements kept per device while scanning
 SLACK = 5.0  # seconds added to bleak's own bounds before the caller gives up
 
@@ -91,13 +93,15 @@ class BleTransport(Transport):
 
     def __init__(self, selector: Selector, device: str | None = None,
                  backend: BleBackend = PLATFORM, scan_timeout: float = 10.0,
-                 connect_timeout: float = 20.0, with_response: bool = True) -> None:
+                 connect_timeout: float = 20.0, with_response: bool = True,
+                 adapter: str | None = None) -> None:
         super().__init__(device or f"ble://{selector}")
         self.selector = selector
         self.backend = backend
         self.scan_timeout = scan_timeout
         self.connect_timeout = connect_timeout
         self.with_response = with_response
+        self.adapter = adapter
         self.address = ""
         self.name = ""
         self.mtu = 0
@@ -157,6 +161,8 @@ class BleTransport(Transport):
     def describe(self) -> dict[str, str]:
         facts = {"transport": self.channel, "selector": str(self.selector),
                  "backend": self.backend.name}
+        if self.adapter:
+            facts["adapter"] = self.adapter
         if self.address:
             facts.update(address=self.address, name=self.name, mtu=str(self.mtu))
         return facts
@@ -169,7 +175,9 @@ class BleTransport(Transport):
         for stamp, advert, rssi in adverts:
             events.note(advert_record(device.address, advert, rssi, stamp))
         client = BleakClient(device, disconnected_callback=self._on_disconnect,
-                             timeout=self.connect_timeout, **self.backend.client_args())
+                             timeout=self.connect_timeout,
+                             bluez=BlueZClientArgs(adapter=self.adapter) if self.adapter else {},
+                             **self.backend.client_args())
         await client.connect()
         self._client = client
         service = client.services.get_service(SERVICE_UUID)
@@ -204,7 +212,8 @@ class BleTransport(Transport):
                 found.set_result(device)
 
         uuids = [self.selector.value.lower()] if self.selector.kind == "service" else None
-        async with BleakScanner(on_advert, uuids, **self.backend.scanner_args()):
+        bluez = BlueZScannerArgs(adapter=self.adapter) if self.adapter else {}
+        async with BleakScanner(on_advert, uuids, bluez=bluez, **self.backend.scanner_args()):
             try:
                 device = await asyncio.wait_for(found, self.scan_timeout)
             except TimeoutError:
@@ -308,7 +317,7 @@ def transport_from_spec(text: str, target: str, params: dict[str, str]) -> BleTr
     return BleTransport(Selector(kind, value), text, backend,
                         scan_timeout=_seconds(text, params, "scan", 10.0),
                         connect_timeout=_seconds(text, params, "connect", 20.0),
-                        with_response=write == "response")
+                        with_response=write == "response", adapter=params.get("adapter"))
 
 
 def _seconds(text: str, params: dict[str, str], name: str, default: float) -> float:

@@ -23,6 +23,9 @@ LINKS: dict[str, LinkFactory] = {
     "socket": TcpLink,
     "ble": _ble_link,
 }
+#: transports whose emulated link lives in the emulator's process only (an emulated BLE
+#: air is not a radio other processes can hear): ``brewbench emulate`` cannot serve them.
+IN_PROCESS = frozenset({"ble"})
 
 
 class Emulator:
