@@ -113,6 +113,7 @@ class BleTransport(Transport):
         self._consumer: threading.Thread | None = None
         self._lost: DeviceError | None = None
         self._closing = False
+        self._stage = "closed"  # scanning, connecting, open: says what a failure means
 
     # -- Transport ------------------------------------------------------------
 
@@ -170,7 +171,9 @@ class BleTransport(Transport):
     # -- on the transport's loop --------------------------------------------------
 
     async def _open(self, events: LinkEvents) -> None:
+        self._stage = "scanning"
         device, adverts = await self._find()
+        self._stage = "connecting"
         self.address, self.name = device.address, device.name or ""
         for stamp, advert, rssi in adverts:
             events.note(advert_record(device.address, advert, rssi, stamp))
@@ -195,6 +198,7 @@ class BleTransport(Transport):
                           else write_char.max_write_without_response_size)
         await self._read_device_information(client, events)
         await client.start_notify(notify_char, self._on_notify)
+        self._stage = "open"
 
     async def _find(self) -> tuple[BLEDevice, list[tuple[Stamp, Advert, int]]]:
         found: asyncio.Future[BLEDevice] = asyncio.get_running_loop().create_future()
@@ -286,6 +290,14 @@ class BleTransport(Transport):
             raise Timeout(self.device, f"{doing} took too long; check the machine is in range "
                           "or raise ?connect=") from None
         except (BleakError, OSError, EOFError) as exc:
+            if self._stage == "scanning":
+                raise DeviceNotFound(self.device, f"cannot scan: the Bluetooth stack refused "
+                                     f"({exc!r}); check the adapter is on and this user may "
+                                     "use it (docs/hardware.md, Bluetooth LE)") from None
+            if self._stage == "connecting":
+                raise DeviceNotFound(self.device, f"found {self.address} but could not connect "
+                                     f"({exc}); a machine takes one central at a time: close its "
+                                     "phone app, then retry") from None
             if self._client is not None and self._client.is_connected:
                 raise DeviceError(self.device, f"{doing} failed: {exc}") from None
             raise DeviceDisconnected(self.device, f"{doing} failed, the BLE link is down ({exc}); "

@@ -120,3 +120,14 @@ def test_quiet_machine_is_not_found_and_the_error_says_what_was_heard(
 def test_bad_ble_specs_say_what_is_wrong(spec: str, words: str) -> None:
     with pytest.raises(DeviceSpecError, match=words), open_device(spec):
         pass
+
+
+def test_platform_backend_fails_cleanly_without_the_machine() -> None:
+    # No emulator here: bleak's own backend for this platform. Without a Bluetooth stack
+    # the stack's refusal, with one the bounded scan, ends in DeviceNotFound.
+    spec = "ble://name=No-Such-Machine-7F3A?scan=0.5"
+    with pytest.raises(DeviceNotFound) as missing, open_device(spec):
+        pass
+    message = str(missing.value)
+    assert spec in message
+    assert "docs/hardware.md" in message or "in range" in message
