@@ -34,6 +34,17 @@ T = TypeVar("T")
 CALL_TIMEOUT = 10.0
 
 
+def hand_over(loop: asyncio.AbstractEventLoop | None, callback: Callable[..., object],
+              *args: object) -> None:
+    """Call ``callback(*args)`` on another thread's loop; dropped if that loop is gone."""
+    if loop is None:
+        return
+    try:
+        loop.call_soon_threadsafe(callback, *args)
+    except RuntimeError:  # closed: the bleak caller has finished with us
+        log.debug("dropped a callback for a closed event loop")
+
+
 class Air:
     """A shared radio environment; a context manager.
 

@@ -30,7 +30,7 @@ from bumble import att, gatt
 from bumble.device import Connection, Device, Peer
 from bumble.hci import Address
 
-from .ble_air import Air
+from .ble_air import Air, hand_over
 from .ble_scanner import bleak_uuid
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,7 @@ class EmulatedClient(BaseBleakClient):
         loop = asyncio.get_running_loop()
 
         def deliver(value: bytes) -> None:  # on the air's loop
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(callback, bytearray(value))
+            hand_over(loop, callback, bytearray(value))
 
         await self._io(characteristic.obj.subscribe(deliver))
 
@@ -200,9 +199,8 @@ class EmulatedClient(BaseBleakClient):
         self._connection = self._peer = None
         for task in list(self._inflight):
             task.cancel()
-        loop, callback = self._loop, self._disconnected_callback
-        if loop is not None and callback is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(callback)
+        if self._disconnected_callback is not None:
+            hand_over(self._loop, self._disconnected_callback)
 
     async def _guarded(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run one ATT operation; a dropped link or an ATT error becomes a bleak error."""

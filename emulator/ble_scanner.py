@@ -23,7 +23,7 @@ from bumble.core import UUID
 from bumble.device import Advertisement, Device
 
 from ..drivers.ble_adverts import decode
-from .ble_air import Air
+from .ble_air import Air, hand_over
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +87,7 @@ class EmulatedScanner(BaseBleakScanner):
 
     def _heard(self, advertisement: Advertisement) -> None:
         """On the air's loop: pass the report to the loop bleak runs on."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._report, advertisement)
+        hand_over(self._loop, self._report, advertisement)
 
     def _report(self, advertisement: Advertisement) -> None:
         address = address_text(advertisement.address)
