@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from .links import DeviceLink, PtyLink, TcpLink
 from .machine import EmulatedMachine
+from .usb_link import UsbLink
 
 LinkFactory = Callable[[EmulatedMachine], DeviceLink]
 
@@ -13,6 +14,7 @@ LinkFactory = Callable[[EmulatedMachine], DeviceLink]
 LINKS: dict[str, LinkFactory] = {
     "serial": PtyLink,
     "socket": TcpLink,
+    "usb": UsbLink,
 }
 
 
@@ -38,7 +40,7 @@ class Emulator:
 
     @property
     def spec(self) -> str:
-        """The device spec for this emulator's link."""
+        """The device spec for this emulator's link (a USB link's url is its spec)."""
         if self.transport == "serial":
             return f"serial://{self.url}"
         if self.transport == "socket":
