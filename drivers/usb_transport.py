@@ -58,10 +58,11 @@ class UsbTransport(Transport):
     def __init__(self, vendor_id: int | None = None, product_id: int | None = None, *,
                  serial: str | None = None, port: str | None = None,
                  backend: str | Any = LIBUSB, interface: int = 0,
-                 device: str | None = None) -> None:
+                 write_timeout_ms: int = WRITE_TIMEOUT_MS, device: str | None = None) -> None:
         super().__init__(device or _describe_target(vendor_id, product_id, serial, port))
         self.vendor_id, self.product_id = vendor_id, product_id
         self.serial, self.port, self.interface = serial, port, interface
+        self.write_timeout_ms = write_timeout_ms
         self.backend_name = backend if isinstance(backend, str) else type(backend).__name__
         self._backend = None if isinstance(backend, str) else backend
         self._dev: Any = None
@@ -193,7 +194,7 @@ class UsbTransport(Transport):
         stamp = Stamp.now()
         what = f"bulk OUT {self._ep_out:#04x} ({len(data)} bytes)"
         try:
-            written = dev.write(self._ep_out, data, timeout=WRITE_TIMEOUT_MS)
+            written = dev.write(self._ep_out, data, timeout=self.write_timeout_ms)
         except usb.core.USBError as exc:
             if status_of(exc) == "stall":
                 self._transfer_fault(exc, self._ep_out, TX, data)
@@ -214,7 +215,8 @@ class UsbTransport(Transport):
                 self._dev.clear_halt(endpoint)
             meta["recovery"] = "clear_halt"
         log.info("%s: %s on endpoint %#04x", self.device, status, endpoint)
-        self._note(Record(self.channel, direction, Stamp.now(), raw, error=str(exc), meta=meta))
+        meta["detail"] = str(exc)
+        self._note(Record(self.channel, direction, Stamp.now(), raw, meta=meta))
 
     # -- control ---------------------------------------------------------------------
 
@@ -243,9 +245,8 @@ class UsbTransport(Transport):
             answer = dev.ctrl_transfer(request_type, request, value, index,
                                        data_or_length if incoming else sent, timeout_ms)
         except usb.core.USBError as exc:
-            meta.update(length=len(sent), status=status_of(exc))
-            self._note(Record(self.channel, RX if incoming else TX, stamp, sent, error=str(exc),
-                              meta=meta))
+            meta.update(length=len(sent), status=status_of(exc), detail=str(exc))
+            self._note(Record(self.channel, RX if incoming else TX, stamp, sent, meta=meta))
             with map_usb_error(self.device, f"control request {request:#04x}"):
                 raise
         raw = bytes(answer) if incoming else sent

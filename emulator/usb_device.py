@@ -114,7 +114,7 @@ class EmulatedUsbDevice:
         with self._arrived:
             self._connected = True
             self._flush()
-        self.machine.attach(self._send, hang_up)
+        self.machine.attach(self.send_in, hang_up)
 
     def disconnect(self) -> None:
         """Power down: blocked transfers fail, the machine is detached."""
@@ -130,7 +130,7 @@ class EmulatedUsbDevice:
             self.halted.add(endpoint)
             self._arrived.notify_all()
 
-    def _send(self, data: bytes) -> None:
+    def send_in(self, data: bytes) -> None:
         """One device write on bulk IN, as packets ending in a short one or a ZLP."""
         with self._arrived:
             if not self._connected:
@@ -221,7 +221,7 @@ class EmulatedUsbDevice:
         with self._arrived:
             self._check_alive()
             self._flush()
-        self.machine.attach(self._send, self._hang_up)
+        self.machine.attach(self.send_in, self._hang_up)
 
     # -- host side: endpoint 0 --------------------------------------------------
 
