@@ -1,22 +1,20 @@
 """Every action on every firmware profile over USB: real usb.core calls on the emulated bus."""
 
-from collections.abc import Iterator
+import json
 
 import pytest
 
-from brewbench.bench.devices import BenchDevice, open_device
+from brewbench.bench.capture import Capture
+from brewbench.bench.devices import BenchDevice
 from brewbench.drivers.errors import DeviceRejected
 from brewbench.drivers.messages import MsgType
+from brewbench.drivers.specs import parse_spec
 from brewbench.emulator.firmware import PERSONAL, PRODUCT, SERVICE
 
-PROFILES = ("1.0", "2.0", "2.1")
+EVERY_PROFILE_OVER_USB = pytest.mark.brewbench_devices(
+    *(f"emu://?firmware={version}&transport=usb" for version in ("1.0", "2.0", "2.1")))
 CARD = {"number": "4111111111111111", "expiry": "12/30"}
-
-
-@pytest.fixture(params=PROFILES)
-def usb_device(request: pytest.FixtureRequest) -> Iterator[BenchDevice]:
-    with open_device(f"emu://?firmware={request.param}&transport=usb") as device:
-        yield device
+pytestmark = EVERY_PROFILE_OVER_USB
 
 
 def provision(device: BenchDevice) -> None:
@@ -26,42 +24,42 @@ def provision(device: BenchDevice) -> None:
 
 
 def firmware_of(device: BenchDevice) -> str:
-    return device.spec.split("firmware=")[1].split("&")[0]
+    return parse_spec(device.spec).params["firmware"]
 
 
-def test_link_is_usb_and_identify_reports_the_profile(usb_device: BenchDevice) -> None:
-    identity = usb_device.machine.identify()
-    assert identity.firmware == firmware_of(usb_device)
-    assert usb_device.capture.meta["transport"] == "usb"
-    assert {e.record.channel for e in usb_device.capture.entries} == {"usb"}
-    assert usb_device.emulator is not None
-    assert identity.serial == usb_device.emulator.machine.serial
+def test_link_is_usb_and_identify_reports_the_profile(brewbench_device: BenchDevice) -> None:
+    identity = brewbench_device.machine.identify()
+    assert identity.firmware == firmware_of(brewbench_device)
+    assert brewbench_device.capture.meta["transport"] == "usb"
+    assert {e.record.channel for e in brewbench_device.capture.entries} == {"usb"}
+    assert brewbench_device.emulator is not None
+    assert identity.serial == brewbench_device.emulator.machine.serial
 
 
-def test_status_and_logs(usb_device: BenchDevice) -> None:
-    machine = usb_device.machine
+def test_status_and_logs(brewbench_device: BenchDevice) -> None:
+    machine = brewbench_device.machine
     assert machine.status()["queued_records"] == 0
     machine.brew("espresso", strength=5)
     assert any("espresso" in line for line in machine.read_logs())
     assert machine.status()["queued_records"] == 1
 
 
-def test_brew_events_arrive_inside_the_action(usb_device: BenchDevice) -> None:
-    reply = usb_device.machine.brew("latte", strength=4, milk="oat", ingredients=["vanilla"])
+def test_brew_events_arrive_inside_the_action(brewbench_device: BenchDevice) -> None:
+    reply = brewbench_device.machine.brew("latte", strength=4, milk="oat", ingredients=["vanilla"])
     assert reply["order_id"] == 1
-    emitted = usb_device.capture.messages(action="brew", direction="rx")
+    emitted = brewbench_device.capture.messages(action="brew", direction="rx")
     assert [m.type for m in emitted] == [MsgType.EVENT, MsgType.TELEMETRY, MsgType.EVENT,
                                          MsgType.BREW]
 
 
-def test_sync_uploads_what_the_profile_collects(usb_device: BenchDevice) -> None:
-    machine = usb_device.machine
-    provision(usb_device)
+def test_sync_uploads_what_the_profile_collects(brewbench_device: BenchDevice) -> None:
+    machine = brewbench_device.machine
+    provision(brewbench_device)
     machine.brew("latte", milk="oat")
     machine.pay("card", 350, card=CARD, routing="DE89370400440532013000")
     [record] = machine.sync()
     expected = set(PRODUCT) | {"model", "serial", "firmware", "record_id"}
-    version = firmware_of(usb_device)
+    version = firmware_of(brewbench_device)
     if version >= "2.0":
         expected |= set(SERVICE)
     if version >= "2.1":
@@ -70,23 +68,23 @@ def test_sync_uploads_what_the_profile_collects(usb_device: BenchDevice) -> None
     assert machine.sync() == []
 
 
-def test_sync_pages_through_many_records(usb_device: BenchDevice) -> None:
+def test_sync_pages_through_many_records(brewbench_device: BenchDevice) -> None:
     for n in range(40):
-        usb_device.machine.brew("espresso", strength=1 + n % 5)
-    records = usb_device.machine.sync(page=16)
+        brewbench_device.machine.brew("espresso", strength=1 + n % 5)
+    records = brewbench_device.machine.sync(page=16)
     assert [r["record_id"] for r in records] == list(range(1, 41))
 
 
-def test_pay_methods(usb_device: BenchDevice) -> None:
-    assert usb_device.machine.pay("cash", 200)["approved"] is True
+def test_pay_methods(brewbench_device: BenchDevice) -> None:
+    assert brewbench_device.machine.pay("cash", 200)["approved"] is True
     with pytest.raises(DeviceRejected, match="PAYMENT_DECLINED") as refused:
-        usb_device.machine.pay("card", 200, card={"number": ""})
-    assert usb_device.spec in str(refused.value)
+        brewbench_device.machine.pay("card", 200, card={"number": ""})
+    assert brewbench_device.spec in str(refused.value)
 
 
-def test_reset_factory_forgets_provisioning(usb_device: BenchDevice) -> None:
-    machine = usb_device.machine
-    provision(usb_device)
+def test_reset_factory_forgets_provisioning(brewbench_device: BenchDevice) -> None:
+    machine = brewbench_device.machine
+    provision(brewbench_device)
     machine.brew("latte")
     assert machine.reset("soft") == {"ok": True}
     assert machine.status()["queued_records"] == 1
@@ -94,10 +92,37 @@ def test_reset_factory_forgets_provisioning(usb_device: BenchDevice) -> None:
     assert machine.sync() == []
 
 
-def test_control_transfers_are_link_events_not_frames(usb_device: BenchDevice) -> None:
-    [status] = usb_device.capture.link_events()
+def test_control_transfers_are_link_events_not_frames(brewbench_device: BenchDevice) -> None:
+    [status] = brewbench_device.capture.link_events()
     meta = status.record.meta
     assert (meta["endpoint"], meta["transfer"], meta["status"], meta["length"]) == (
         0, "control", "ok", 4)
-    assert usb_device.capture.frame_errors == 0
-    assert all("BAD_FRAME" not in counts for counts in usb_device.capture.summary().values())
+    assert brewbench_device.capture.frame_errors == 0
+    assert all("BAD_FRAME" not in counts for counts in brewbench_device.capture.summary().values())
+
+
+UNPLUGGED = """
+import pytest
+from brewbench.drivers.errors import DeviceDisconnected
+
+@pytest.mark.brewbench_devices("emu://?firmware=2.1&transport=usb")
+def test_unplugged_while_brewing(brewbench_machine, brewbench_emulator):
+    brewbench_machine.provision("Lobby", "Ada", "Org", "HQ", "Floor 7")
+    brewbench_emulator.machine.faults.hang_up_on = "BREW"
+    with pytest.raises(DeviceDisconnected):
+        brewbench_machine.brew("latte")
+"""
+
+
+def test_unplug_mid_action_keeps_the_saved_capture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=UNPLUGGED)
+    results = pytester.path / "out"
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--brewbench-results", str(results),
+                                  "--brewbench-run-id", "r1").assert_outcomes(passed=1)
+    [path] = (results / "r1" / "captures").glob("*.jsonl")
+    capture = Capture.load(path)
+    assert json.loads(path.read_text().splitlines()[0])["meta"]["transport"] == "usb"
+    [brew] = [span for span in capture.actions if span.name == "brew"]
+    assert brew.outcome == "error" and "DeviceDisconnected" in brew.detail
+    assert capture.messages(action="brew", direction="tx")[0].body["drink"] == "latte"
+    assert capture.messages(action="provision", direction="rx")[0].body == {"ok": True}
