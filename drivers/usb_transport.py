@@ -323,8 +323,13 @@ def _port_path(dev: Any) -> str:
 
 
 def _summary(dev: Any) -> str:
-    serial = _serial_of(dev)
     text = f"{dev.idVendor:04x}:{dev.idProduct:04x} at {_port_path(dev)}"
+    try:
+        serial = dev.serial_number if dev.iSerialNumber else None
+    except usb.core.USBError as exc:  # typically no access: say so, it is the likely cause
+        return f"{text} (serial number unreadable: {status_of(exc)})"
+    except (ValueError, NotImplementedError):
+        serial = None
     return f"{text} serial {serial}" if serial else text
 
 
