@@ -24,7 +24,13 @@ from typing import Any
 import usb.core
 import usb.util
 
-from .errors import DeviceDisconnected, DeviceNotFound, DeviceSpecError
+from .errors import (
+    DeviceDisconnected,
+    DeviceNotFound,
+    DeviceSpecError,
+    ProtocolError,
+    TransferError,
+)
 from .records import RX, TX, Record, Stamp
 from .specs import DeviceSpec
 from .transport import LinkEvents, ReaderThread, Transport
@@ -50,7 +56,19 @@ SPEC_PARAMS = {"serial", "port", "backend", "interface"}
 
 
 class UsbTransport(Transport):
-    """One vendor-class USB device, found by ids, serial number or port path."""
+    """One vendor-class USB device, found by ids, serial number or port path.
+
+    Args:
+        vendor_id: idVendor to match, or None for any.
+        product_id: idProduct to match, or None for any.
+        serial: the serial number string to match.
+        port: the ``bus-port.port`` path to match (as in /sys/bus/usb/devices).
+        backend: ``"libusb"`` (hardware), the name of a registered backend, or a
+            pyusb backend object.
+        interface: bInterfaceNumber of the vendor interface to claim.
+        write_timeout_ms: how long one bulk OUT packet may wait for the device.
+        device: how errors name the device (defaults to a spec built from the above).
+    """
 
     channel = "usb"
     max_write = MAX_PACKET  # until open reads the endpoint's own wMaxPacketSize
@@ -93,13 +111,24 @@ class UsbTransport(Transport):
     # -- lifecycle -------------------------------------------------------------
 
     def open(self, events: LinkEvents) -> None:
+        """Find the device, claim its interface and start reading bulk IN.
+
+        Raises:
+            DeviceNotFound: no such device, no access, or its interface is busy.
+            DeviceSpecError: the spec matches several devices, or names no backend.
+            DeviceDisconnected: the device left the bus while being opened.
+        """
         backend = self._backend or find_backend(self.backend_name, self.device)
-        with map_usb_error(self.device, "opening the device"):
-            dev = self._find(backend)
-            self._dev = dev
-            self._claim(dev)
         self._events = events
-        self.status()  # the first control transfer proves the device answers
+        try:
+            with map_usb_error(self.device, "opening the device"):
+                self._dev = self._find(backend)
+                self._claim(self._dev)
+            with contextlib.suppress(TransferError):  # a machine without vendor requests
+                self.status()  # the first control transfer is on record
+        except BaseException:
+            self.close()
+            raise
         self._reader = ReaderThread(self.device, self._read_some, events)
         self._reader.start()
 
@@ -259,9 +288,8 @@ class UsbTransport(Transport):
 
         Raises:
             ProtocolError: the answer has the wrong length.
+            TransferError: the machine does not know the request (STALL).
         """
-        from .errors import ProtocolError
-
         answer = self.control(VENDOR_IN, REQ_GET_STATUS, data_or_length=STATUS_LENGTH)
         try:
             return LinkStatus.from_bytes(answer)
