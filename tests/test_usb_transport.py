@@ -1,5 +1,8 @@
 """UsbTransport end to end: specs, selection, packets, faults, unplug and re-plug."""
 
+import errno
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -8,6 +11,8 @@ import pytest
 from serial.tools.list_ports_common import ListPortInfo
 
 from brewbench.bench.capture import Capture
+from brewbench.bench.devices import open_device
+from brewbench.bench.usb_pcap import USBMON_HEADER, export_usb_pcap
 from brewbench.drivers.connection import Connection
 from brewbench.drivers.errors import (
     DeviceDisconnected,
@@ -206,3 +211,47 @@ def test_usb_serial_port_is_chosen_by_ids_and_serial() -> None:
     transport = transport_for(parse_spec("serial+usb://0403:6001?serial=NOT-PLUGGED-IN"))
     with pytest.raises(DeviceNotFound, match="NOT-PLUGGED-IN"):
         Connection(transport).open()
+
+
+def usb_session(tmp_path: Path) -> tuple[Capture, Path, int]:
+    """A short USB session with one stalled write, exported as pcap."""
+    with open_device("emu://?firmware=2.1&transport=usb") as device:
+        device.machine.brew("latte")
+        assert device.emulator is not None
+        device.emulator.link.device.halt(EP_OUT)
+        with pytest.raises(TransferError):
+            device.machine.status()
+        capture = device.capture
+    count = export_usb_pcap(capture, tmp_path / "usb.pcap")
+    return capture, tmp_path / "usb.pcap", count
+
+
+def test_capture_exports_as_usbmon_pcap(tmp_path: Path) -> None:
+    capture, path, count = usb_session(tmp_path)
+    data = path.read_bytes()
+    assert int.from_bytes(data[20:24], "little") == 220  # LINKTYPE_USB_LINUX_MMAPPED
+    offset, seen = 24, []
+    while offset < len(data):
+        size = int.from_bytes(data[offset + 8 : offset + 12], "little")
+        header = USBMON_HEADER.unpack_from(data, offset + 16)
+        seen.append((chr(header[1]), header[2], header[3], header[4]))
+        offset += 16 + size
+    # the control transfer is a submit and a completion, the stall one bulk submit
+    assert len(seen) == count == 2 + len(capture.frames()) + 1
+    address = int(capture.meta["address"])
+    assert seen[:2] == [("S", 2, 0x80, address), ("C", 2, 0x80, address)]
+    assert ("S", 3, EP_OUT, address) in seen and ("C", 3, EP_IN, address) in seen
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark (apt-get install tshark)")
+def test_wireshark_dissects_the_pcap(tmp_path: Path) -> None:
+    _, path, count = usb_session(tmp_path)
+    fields = ["usb.urb_type", "usb.transfer_type", "usb.endpoint_address", "usb.urb_status"]
+    out = subprocess.run(["tshark", "-r", str(path), "-T", "fields",
+                          *(arg for field in fields for arg in ("-e", field))],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert len(rows) == count
+    assert rows[0][:3] == ["'S'", "0x02", "0x80"] and rows[1][:3] == ["'C'", "0x02", "0x80"]
+    assert ["'S'", "0x03", "0x01", "0"] in rows and ["'C'", "0x03", "0x81", "0"] in rows
+    assert rows[-1] == ["'S'", "0x03", "0x01", f"-{errno.EPIPE}"]  # the stalled write
