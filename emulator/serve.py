@@ -17,6 +17,11 @@ LINKS: dict[str, LinkFactory] = {
     "usb": UsbLink,
 }
 
+#: transports whose device end is an object in this process (the USB link's pyusb
+#: backend): only code in the same process reaches them, so ``brewbench emulate``
+#: cannot serve them to other programs.
+IN_PROCESS_LINKS = frozenset({"usb"})
+
 
 class Emulator:
     """One emulated machine served on one link; a context manager.
