@@ -75,10 +75,13 @@ class UsbFaults:
         nak_writes: NAK this many coming bulk OUT transfers until they time out.
         babble_reads: end this many coming bulk IN transfers in babble (overflow);
             the data queued on the endpoint is kept.
+        stall_vendor_requests: STALL this many coming vendor control requests (as
+            a device does with a request it does not implement).
     """
 
     nak_writes: int = 0
     babble_reads: int = 0
+    stall_vendor_requests: int = 0
 
 
 class EmulatedUsbDevice:
@@ -233,6 +236,9 @@ class EmulatedUsbDevice:
         """
         with self._arrived:
             self._check_alive()
+            if self.faults.stall_vendor_requests > 0 and request_type & 0x60 == 0x40:
+                self.faults.stall_vendor_requests -= 1
+                raise usb_error(ERROR_PIPE)
         answer = self._answer(request_type, request, value, index, data)
         if answer is None:
             raise usb_error(ERROR_PIPE)  # a request the device does not know: STALL

@@ -119,6 +119,20 @@ def test_stalled_in_endpoint_and_babble_are_recovered_by_the_reader(link: UsbLin
         assert link.device.cleared == [EP_IN]
 
 
+def test_control_request_stalls_are_recorded_and_do_not_end_the_link(link: UsbLink) -> None:
+    link.device.faults.stall_vendor_requests = 1  # GET_STATUS at open: a machine without it
+    with connected(link.url) as (machine, capture):
+        transport = machine.connection.transport
+        assert isinstance(transport, UsbTransport)
+        with pytest.raises(TransferError, match=r"control request 0x7f.*stalled"):
+            transport.control(0xC0, 0x7F, data_or_length=4)
+        assert transport.status().ready is True
+        assert machine.status()["state"] == "ready"
+    controls = [(e.record.meta["request"], e.record.meta["status"])
+                for e in capture.link_events()]
+    assert controls == [(0x01, "stall"), (0x7F, "stall"), (0x01, "ok")]
+
+
 def test_device_that_naks_writes_times_out_with_its_name(link: UsbLink) -> None:
     transport = UsbTransport.from_spec(parse_spec(link.url))
     transport.write_timeout_ms = 30
