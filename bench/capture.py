@@ -129,18 +129,26 @@ class Capture:
         return path
 
     def to_lines(self) -> Iterator[dict[str, Any]]:
+        """The header, then entries in the order the bench saw them, with each action
+        boundary placed by its time."""
         yield {"type": "header", "format": FORMAT, "version": VERSION, "device": self.device,
                "meta": self.meta}
-        timeline: list[tuple[int, int, dict[str, Any]]] = []
+        bounds: list[tuple[int, int, dict[str, Any]]] = []
         for order, span in enumerate(self.actions):
-            timeline.append((span.started.mono_ns, 0, _action_line(span, "start", order)))
+            bounds.append((span.started.mono_ns, 0, _action_line(span, "start", order)))
             if span.ended is not None:
-                timeline.append((span.ended.mono_ns, 2, _action_line(span, "end", order)))
-        for entry in self.entries:
-            timeline.append((entry.record.stamp.mono_ns, 1, _frame_line(entry)))
-        timeline.sort(key=lambda item: (item[0], item[1]))
-        for _, _, line in timeline:
-            yield line
+                bounds.append((span.ended.mono_ns, 1, _action_line(span, "end", order)))
+        bounds.sort(key=lambda item: (item[0], item[1]))
+        pending = iter(bounds)
+        bound = next(pending, None)
+        for entry in list(self.entries):
+            while bound is not None and bound[0] <= entry.record.stamp.mono_ns:
+                yield bound[2]
+                bound = next(pending, None)
+            yield _frame_line(entry)
+        while bound is not None:
+            yield bound[2]
+            bound = next(pending, None)
 
     @classmethod
     def load(cls, path: Path) -> Capture:
