@@ -4,7 +4,8 @@ The file uses the Linux usbmon link type (LINKTYPE_USB_LINUX_MMAPPED, 220): one
 64-byte usbmon header per record, then the data. The capture holds frames as
 the bench reassembled them, not single USB packets, so each frame becomes one
 bulk transfer ('S'ubmit on bulk OUT for what the host sent, 'C'omplete on bulk
-IN for what the device sent); control transfers become a submit with their
+IN for what the device sent, 'C'omplete with an error status for a transfer that
+failed, such as a STALL); control transfers become a submit with their
 setup packet and a completion with their data and status.
 
     python -c "from brewbench.bench.usb_pcap import export_usb_pcap; ..."
@@ -61,7 +62,8 @@ def _packets(urb: int, record: Record, address: int) -> list[bytes]:
                 _packet(urb, record, address, "C", CONTROL, 0x80 if inbound else 0, status,
                         record.raw if inbound else b"")]
     endpoint = int(meta.get("endpoint", EP_IN if record.direction == RX else EP_OUT))
-    kind = "S" if record.direction == TX else "C"
+    # What the host sent is a submit; what arrived, or how a transfer failed, a completion.
+    kind = "S" if record.direction == TX and status == 0 else "C"
     return [_packet(urb, record, address, kind, BULK, endpoint, status, record.raw)]
 
 

@@ -268,4 +268,4 @@ def test_wireshark_dissects_the_pcap(tmp_path: Path) -> None:
     assert len(rows) == count
     assert rows[0][:3] == ["'S'", "0x02", "0x80"] and rows[1][:3] == ["'C'", "0x02", "0x80"]
     assert ["'S'", "0x03", "0x01", "0"] in rows and ["'C'", "0x03", "0x81", "0"] in rows
-    assert rows[-1] == ["'S'", "0x03", "0x01", f"-{errno.EPIPE}"]  # the stalled write
+    assert rows[-1] == ["'C'", "0x03", "0x01", f"-{errno.EPIPE}"]  # the stalled write
