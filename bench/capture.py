@@ -90,21 +90,26 @@ class Capture:
 
     def frames(self, action: str | None = None, direction: str | None = None) -> list[Entry]:
         """Entries that are frames (good or bad), optionally of one action / direction."""
-        return [e for e in self.entries
-                if (action is None or e.action == action)
+        return [e for e in self.entries if _is_frame(e.record)
+                and (action is None or e.action == action)
                 and (direction is None or e.record.direction == direction)]
+
+    def link_events(self, action: str | None = None) -> list[Entry]:
+        """Link-level records (USB control transfers, stalls...), which are not frames."""
+        return [e for e in self.entries if not _is_frame(e.record)
+                and (action is None or e.action == action)]
 
     def messages(self, action: str | None = None, direction: str | None = None) -> list[Message]:
         return [e.record.message for e in self.frames(action, direction) if e.record.message]
 
     @property
     def frame_errors(self) -> int:
-        return sum(1 for e in self.entries if e.record.error is not None)
+        return sum(1 for e in self.frames() if e.record.error is not None)
 
     def summary(self) -> dict[str, Counter[str]]:
         """Per action, how many of each message type the device emitted."""
         out: dict[str, Counter[str]] = {}
-        for entry in self.entries:
+        for entry in self.frames():
             if entry.record.direction == "rx":
                 message = entry.record.message
                 label = message.type_name if message else "BAD_FRAME"
@@ -187,6 +192,11 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
                 yield json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+
+
+def _is_frame(record: Record) -> bool:
+    """Frames decode to a message or fail to; link-level records carry only meta."""
+    return record.message is not None or record.error is not None
 
 
 def _action_line(span: ActionSpan, phase: str, order: int) -> dict[str, Any]:

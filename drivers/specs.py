@@ -4,7 +4,8 @@
     serial+socket://127.0.0.1:7000         pyserial's socket:// (a serial server)
     serial+rfc2217://host:4000?baud=9600   pyserial's rfc2217://
     serial+loop://                         pyserial's loopback (no device answers)
-    usb://VID:PID?serial=SN                a USB device (see the USB transport)
+    usb://VID:PID?serial=SN                a USB device (see drivers/usb_transport.py)
+    serial+usb://VID:PID?serial=SN         a USB-serial port found by ids (drivers/usb_serial.py)
     ble://name=CM-Lobby                    a Bluetooth LE device (see the BLE transport)
     emu://?firmware=2.1&transport=serial   an emulated machine (bench.devices starts it)
 
@@ -74,6 +75,18 @@ def _serial(spec: DeviceSpec) -> Transport:
     return SerialTransport(url, baudrate=spec.int_param("baud", 115200), device=spec.text)
 
 
+def _usb(spec: DeviceSpec) -> Transport:
+    from .usb_transport import UsbTransport
+
+    return UsbTransport.from_spec(spec)
+
+
+def _usb_serial(spec: DeviceSpec) -> Transport:
+    from .usb_serial import UsbSerialTransport
+
+    return UsbSerialTransport.from_spec(spec)
+
+
 def _ble(spec: DeviceSpec) -> Transport:
     from .ble_transport import transport_from_spec
 
@@ -87,6 +100,8 @@ TRANSPORTS: dict[str, TransportFactory] = {
     "serial+socket": _serial,
     "serial+rfc2217": _serial,
     "serial+loop": _serial,
+    "usb": _usb,
+    "serial+usb": _usb_serial,
     "ble": _ble,
 }
 

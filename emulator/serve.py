@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from .links import DeviceLink, PtyLink, TcpLink
 from .machine import EmulatedMachine
+from .usb_link import UsbLink
 
 LinkFactory = Callable[[EmulatedMachine], DeviceLink]
 
@@ -21,11 +22,14 @@ def _ble_link(machine: EmulatedMachine) -> DeviceLink:
 LINKS: dict[str, LinkFactory] = {
     "serial": PtyLink,
     "socket": TcpLink,
+    "usb": UsbLink,
     "ble": _ble_link,
 }
-#: transports whose emulated link lives in the emulator's process only (an emulated BLE
-#: air is not a radio other processes can hear): ``brewbench emulate`` cannot serve them.
-IN_PROCESS = frozenset({"ble"})
+
+#: transports whose device end is an object in this process (the USB link's pyusb
+#: backend, the BLE link's emulated air): only code in the same process reaches
+#: them, so ``brewbench emulate`` cannot serve them to other programs.
+IN_PROCESS = frozenset({"usb", "ble"})
 
 
 class Emulator:
@@ -50,7 +54,7 @@ class Emulator:
 
     @property
     def spec(self) -> str:
-        """The device spec for this emulator's link."""
+        """The device spec for this emulator's link (a USB link's url is its spec)."""
         if self.transport == "serial":
             return f"serial://{self.url}"
         if self.transport == "socket":
