@@ -58,3 +58,14 @@ def test_advertised_organisation_name_is_captured(tmp_path: Path, firmware: str,
     assert (ORGANISATION.encode() in b"".join(a.raw for a in adverts)) is leaks
     lines = [json.loads(line) for line in saved.read_text().splitlines()]
     assert any(line.get("channel") == ADV_CHANNEL for line in lines)
+
+
+def test_lingering_bench_hears_the_new_name_in_the_same_capture() -> None:
+    machine_name = f"{ORGANISATION} - Kitchen"
+    with Emulator("2.0", transport="ble") as emulator, \
+            open_device(f"{emulator.spec}&linger=5") as device:
+        device.machine.provision(machine_name, "Ada Owner", ORGANISATION, "HQ", "Floor 3")
+    adverts = [e for e in device.capture.entries if e.record.channel == ADV_CHANNEL]
+    assert adverts[0].record.meta["local_name"] == emulator.machine.serial
+    assert adverts[-1].record.meta["local_name"] == machine_name
+    assert adverts[-1].action == "idle"  # heard after the last action, as the bench left
