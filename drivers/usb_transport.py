@@ -88,6 +88,7 @@ class UsbTransport(Transport):
         self._detached = False
         self._events: LinkEvents | None = None
         self._reader: ReaderThread | None = None
+        self._buffer = usb.util.create_buffer(READ_SIZE)  # reused by every read: no allocation
 
     @classmethod
     def from_spec(cls, spec: DeviceSpec) -> UsbTransport:
@@ -207,7 +208,8 @@ class UsbTransport(Transport):
         if dev is None:
             return b""
         try:
-            return bytes(dev.read(self._ep_in, READ_SIZE, timeout=READ_TIMEOUT_MS))
+            count = dev.read(self._ep_in, self._buffer, timeout=READ_TIMEOUT_MS)
+            return memoryview(self._buffer)[:count].tobytes()
         except usb.core.USBTimeoutError:
             return b""
         except usb.core.USBError as exc:
