@@ -168,7 +168,11 @@ class UsbTransport(Transport):
         present = list(usb.core.find(find_all=True, backend=backend))
         found = [dev for dev in present if _matches(dev, ids, self.port, self.serial)]
         if not found:
-            seen = "; ".join(_summary(dev) for dev in present) or "no USB devices at all"
+            # Serial numbers only of devices with the wanted ids: reading one opens the device.
+            alike = [dev for dev in present if ids and _matches(dev, ids, None, None)]
+            seen = ("; ".join(_summary(dev) for dev in alike) if alike else
+                    "; ".join(_summary(dev, serial=False) for dev in present)
+                    or "no USB devices at all")
             raise DeviceNotFound(self.device, f"no such USB device (present: {seen}); check the "
                                  "cable, the ids and serial number (lsusb -v) and access rights "
                                  "(docs/hardware.md)")
@@ -352,15 +356,17 @@ def _port_path(dev: Any) -> str:
     return f"{dev.bus}-{ports}" if ports else str(dev.bus)
 
 
-def _summary(dev: Any) -> str:
+def _summary(dev: Any, serial: bool = True) -> str:
     text = f"{dev.idVendor:04x}:{dev.idProduct:04x} at {_port_path(dev)}"
+    if not serial:
+        return text
     try:
-        serial = dev.serial_number if dev.iSerialNumber else None
+        number = dev.serial_number if dev.iSerialNumber else None
     except usb.core.USBError as exc:  # typically no access: say so, it is the likely cause
         return f"{text} (serial number unreadable: {status_of(exc)})"
     except (ValueError, NotImplementedError):
-        serial = None
-    return f"{text} serial {serial}" if serial else text
+        number = None
+    return f"{text} serial {number}" if number else text
 
 
 def _bulk_endpoint(intf: Any, direction: int) -> Any:

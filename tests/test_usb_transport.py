@@ -200,6 +200,8 @@ def test_absent_device_is_not_found(link: UsbLink) -> None:
     spec = link.url.replace(link.machine.serial, "NOPE")
     with pytest.raises(DeviceNotFound, match=f"no such USB device.*{link.machine.serial}"):
         open_spec(spec)
+    with pytest.raises(DeviceNotFound, match=r"present: 1209:c0fe at 1-1\)"):  # no serials read
+        open_spec(f"usb://dead:beef?backend={link.bus.name}")
     with pytest.raises(DeviceNotFound):  # real hardware: no libusb, or no such device on it
         open_spec("usb://1209:c0fe?serial=NOPE")
 
