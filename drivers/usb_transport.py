@@ -11,7 +11,7 @@ reads bulk IN on a background thread so nothing the device sends is lost,
 and writes bulk OUT one max-size packet at a time. Control transfers and
 transfer faults (STALL, babble) are reported to the capture as link-level
 records on channel ``usb``. pyusb errors become brewbench errors naming the
-device (``UsbErrorMap``); the backend is chosen once and the code is the same
+device (drivers/usb_errors.py); the backend is chosen once and the code is the same
 for hardware and emulated devices.
 """
 
@@ -29,6 +29,7 @@ from .errors import (
     DeviceNotFound,
     DeviceSpecError,
     ProtocolError,
+    Timeout,
     TransferError,
 )
 from .records import RX, TX, Record, Stamp
@@ -235,8 +236,9 @@ class UsbTransport(Transport):
                 self._transfer_fault(exc, self._ep_out, TX, data)
             with map_usb_error(self.device, what):
                 raise
-        if written != len(data):
-            raise DeviceDisconnected(self.device, f"{what}: only {written} bytes were taken")
+        if written != len(data):  # libusb reports a partly done transfer that timed out
+            raise Timeout(self.device, f"{what}: only {written} bytes were taken before the "
+                          "timeout; the device stopped reading, power-cycle it")
         return stamp
 
     def _transfer_fault(self, exc: usb.core.USBError, endpoint: int, direction: str,
