@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..drivers.errors import BrewbenchError
 from ..emulator.firmware import PROFILES
-from ..emulator.serve import IN_PROCESS_LINKS, LINKS, Emulator
+from ..emulator.serve import IN_PROCESS, LINKS, Emulator
 from .devices import DEFAULT_SPEC, open_device
 from .nightly.cli import add_nightly_parser
 from .printout import print_capture
@@ -54,8 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))
-    emulate.add_argument("--transport", default="serial",
-                         choices=sorted(set(LINKS) - IN_PROCESS_LINKS))
+    emulate.add_argument("--transport", default="serial", choices=sorted(set(LINKS) - IN_PROCESS))
     emulate.add_argument("--serial", default=None, help="serial number (default: random)")
     emulate.set_defaults(func=cmd_emulate)
     return parser

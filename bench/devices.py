@@ -48,6 +48,7 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
         connection.attach(capture)
         machine = CoffeeMachine(connection)
         machine.connect()
+        capture.meta.update(transport.describe())  # what only an open link knows (address, MTU)
         try:
             identity = machine.identify()
             capture.meta.update(transport.describe())  # what the link learnt opening (USB address)

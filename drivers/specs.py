@@ -87,6 +87,12 @@ def _usb_serial(spec: DeviceSpec) -> Transport:
     return UsbSerialTransport.from_spec(spec)
 
 
+def _ble(spec: DeviceSpec) -> Transport:
+    from .ble_transport import transport_from_spec
+
+    return transport_from_spec(spec.text, urllib.parse.unquote(spec.target), spec.params)
+
+
 TransportFactory = Callable[[DeviceSpec], Transport]
 
 TRANSPORTS: dict[str, TransportFactory] = {
@@ -96,6 +102,7 @@ TRANSPORTS: dict[str, TransportFactory] = {
     "serial+loop": _serial,
     "usb": _usb,
     "serial+usb": _usb_serial,
+    "ble": _ble,
 }
 
 
