@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..drivers.errors import BrewbenchError
+from ..drivers.specs import slug
 from ..emulator.firmware import PROFILES
 from ..emulator.serve import IN_PROCESS, LINKS, Emulator
 from .devices import DEFAULT_SPEC, open_device
@@ -75,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     failures += 1
                     print(f"   {step.action}: FAILED {exc}")
             print_capture(device.capture, sys.stdout)
-            path = device.capture.save(args.results / run_id / "captures" / f"{_slug(spec)}.jsonl")
+            path = device.capture.save(args.results / run_id / "captures" / f"{slug(spec)}.jsonl")
             print(f"   capture saved to {path}")
     return 1 if failures else 0
 
@@ -94,6 +95,3 @@ def cmd_emulate(args: argparse.Namespace) -> int:
             stop.wait()
     return 0
 
-
-def _slug(spec: str) -> str:
-    return "".join(c if c.isalnum() or c in "._=-" else "-" for c in spec).strip("-")

@@ -15,6 +15,7 @@ one entry. ``emu://`` is not here: drivers know nothing of the emulator.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,13 @@ def parse_spec(text: str) -> DeviceSpec:
             raise DeviceSpecError(f"device spec {text!r} gives {key!r} twice")
         params[key] = value
     return DeviceSpec(text, scheme.lower(), target, params)
+
+
+def slug(text: str) -> str:
+    """A short name for a spec (or any label) that is safe in file names and test ids:
+    ``emu://?firmware=2.1&transport=ble`` becomes ``firmware=2.1-transport=ble``."""
+    body = text.split("://", 1)[-1].strip("?/")
+    return re.sub(r"[^A-Za-z0-9_.=]+", "-", body).strip("-")[:120] or "device"
 
 
 def _serial(spec: DeviceSpec) -> Transport:

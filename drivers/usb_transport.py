@@ -11,7 +11,7 @@ reads bulk IN on a background thread so nothing the device sends is lost,
 and writes bulk OUT one max-size packet at a time. Control transfers and
 transfer faults (STALL, babble) are reported to the capture as link-level
 records on channel ``usb``. pyusb errors become brewbench errors naming the
-device (``UsbErrorMap``); the backend is chosen once and the code is the same
+device (drivers/usb_errors.py); the backend is chosen once and the code is the same
 for hardware and emulated devices.
 """
 
@@ -29,6 +29,7 @@ from .errors import (
     DeviceNotFound,
     DeviceSpecError,
     ProtocolError,
+    Timeout,
     TransferError,
 )
 from .records import RX, TX, Record, Stamp
@@ -88,6 +89,7 @@ class UsbTransport(Transport):
         self._detached = False
         self._events: LinkEvents | None = None
         self._reader: ReaderThread | None = None
+        self._buffer = usb.util.create_buffer(READ_SIZE)  # reused by every read: no allocation
 
     @classmethod
     def from_spec(cls, spec: DeviceSpec) -> UsbTransport:
@@ -167,7 +169,11 @@ class UsbTransport(Transport):
         present = list(usb.core.find(find_all=True, backend=backend))
         found = [dev for dev in present if _matches(dev, ids, self.port, self.serial)]
         if not found:
-            seen = "; ".join(_summary(dev) for dev in present) or "no USB devices at all"
+            # Serial numbers only of devices with the wanted ids: reading one opens the device.
+            alike = [dev for dev in present if ids and _matches(dev, ids, None, None)]
+            seen = ("; ".join(_summary(dev) for dev in alike) if alike else
+                    "; ".join(_summary(dev, serial=False) for dev in present)
+                    or "no USB devices at all")
             raise DeviceNotFound(self.device, f"no such USB device (present: {seen}); check the "
                                  "cable, the ids and serial number (lsusb -v) and access rights "
                                  "(docs/hardware.md)")
@@ -207,7 +213,8 @@ class UsbTransport(Transport):
         if dev is None:
             return b""
         try:
-            return bytes(dev.read(self._ep_in, READ_SIZE, timeout=READ_TIMEOUT_MS))
+            count = dev.read(self._ep_in, self._buffer, timeout=READ_TIMEOUT_MS)
+            return memoryview(self._buffer)[:count].tobytes()
         except usb.core.USBTimeoutError:
             return b""
         except usb.core.USBError as exc:
@@ -229,8 +236,9 @@ class UsbTransport(Transport):
                 self._transfer_fault(exc, self._ep_out, TX, data)
             with map_usb_error(self.device, what):
                 raise
-        if written != len(data):
-            raise DeviceDisconnected(self.device, f"{what}: only {written} bytes were taken")
+        if written != len(data):  # libusb reports a partly done transfer that timed out
+            raise Timeout(self.device, f"{what}: only {written} bytes were taken before the "
+                          "timeout; the device stopped reading, power-cycle it")
         return stamp
 
     def _transfer_fault(self, exc: usb.core.USBError, endpoint: int, direction: str,
@@ -350,15 +358,17 @@ def _port_path(dev: Any) -> str:
     return f"{dev.bus}-{ports}" if ports else str(dev.bus)
 
 
-def _summary(dev: Any) -> str:
+def _summary(dev: Any, serial: bool = True) -> str:
     text = f"{dev.idVendor:04x}:{dev.idProduct:04x} at {_port_path(dev)}"
+    if not serial:
+        return text
     try:
-        serial = dev.serial_number if dev.iSerialNumber else None
+        number = dev.serial_number if dev.iSerialNumber else None
     except usb.core.USBError as exc:  # typically no access: say so, it is the likely cause
         return f"{text} (serial number unreadable: {status_of(exc)})"
     except (ValueError, NotImplementedError):
-        serial = None
-    return f"{text} serial {serial}" if serial else text
+        number = None
+    return f"{text} serial {number}" if number else text
 
 
 def _bulk_endpoint(intf: Any, direction: int) -> Any:

@@ -1,12 +1,15 @@
 """The emulated USB bus through real usb.core/usb.util calls, as a host program sees it."""
 
 import errno
+import itertools
 from collections.abc import Iterator
 
 import pytest
 import usb.backend.libusb1 as libusb1
 import usb.core
 import usb.util
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from brewbench.drivers.framing import FrameSplitter
 from brewbench.drivers.messages import Kind, Message, MsgType, decode_message
@@ -188,3 +191,33 @@ def test_errors_carry_libusb_texts_and_errno(code: int) -> None:
     assert error.strerror == libusb1._strerror(code)
     assert (error.errno, error.backend_error_code) == (libusb1._libusb_errno[code], code)
     assert isinstance(error, usb.core.USBTimeoutError) == (code == libusb1.LIBUSB_ERROR_TIMEOUT)
+
+
+SIZES = st.one_of(st.sampled_from([0, MAX_PACKET, 2 * MAX_PACKET]), st.integers(0, 300))
+
+
+@given(writes=st.lists(SIZES.map(lambda n: bytes(i % 251 for i in range(n))), max_size=12),
+       packets_per_read=st.integers(min_value=1, max_value=8))
+@settings(max_examples=60, deadline=None)
+def test_reads_give_back_every_write_in_order(writes: list[bytes], packets_per_read: int) -> None:
+    """Whatever the write sizes and read buffer, every byte arrives once, in order,
+    and no transfer runs past the end of a device write (short packet or ZLP)."""
+    bus = EmulatedUsbBus()
+    device = plug(bus)
+    dev = find(bus)
+    for data in writes:
+        device.send_in(data)
+    got: list[bytes] = []
+    while True:
+        try:
+            got.append(bytes(dev.read(EP_IN, packets_per_read * MAX_PACKET, timeout=5)))
+        except usb.core.USBTimeoutError:
+            break
+    bus.unplug(device)
+    assert b"".join(got) == b"".join(writes)
+    ends = set(itertools.accumulate(len(w) for w in writes))
+    start = 0
+    for transfer in got:
+        stop = start + len(transfer)
+        assert not any(start < end < stop for end in ends), "a transfer ran past a write"
+        start = stop

@@ -127,10 +127,11 @@ def test_control_request_stalls_are_recorded_and_do_not_end_the_link(link: UsbLi
         with pytest.raises(TransferError, match=r"control request 0x7f.*stalled"):
             transport.control(0xC0, 0x7F, data_or_length=4)
         assert transport.status().ready is True
+        transport.reset_link()  # vendor RESET: the link starts afresh, the machine keeps going
         assert machine.status()["state"] == "ready"
     controls = [(e.record.meta["request"], e.record.meta["status"])
                 for e in capture.link_events()]
-    assert controls == [(0x01, "stall"), (0x7F, "stall"), (0x01, "ok")]
+    assert controls == [(0x01, "stall"), (0x7F, "stall"), (0x01, "ok"), (0x02, "ok")]
 
 
 def test_device_that_naks_writes_times_out_with_its_name(link: UsbLink) -> None:
@@ -200,6 +201,8 @@ def test_absent_device_is_not_found(link: UsbLink) -> None:
     spec = link.url.replace(link.machine.serial, "NOPE")
     with pytest.raises(DeviceNotFound, match=f"no such USB device.*{link.machine.serial}"):
         open_spec(spec)
+    with pytest.raises(DeviceNotFound, match=r"present: 1209:c0fe at 1-1\)"):  # no serials read
+        open_spec(f"usb://dead:beef?backend={link.bus.name}")
     with pytest.raises(DeviceNotFound):  # real hardware: no libusb, or no such device on it
         open_spec("usb://1209:c0fe?serial=NOPE")
 
