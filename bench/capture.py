@@ -72,6 +72,11 @@ class Capture:
     def record(self, record: Record) -> None:
         self.entries.append(Entry(self._current, record))
 
+    def records(self, records: list[Record]) -> None:
+        """The records of one received chunk, in order (``BatchObserver``)."""
+        current = self._current
+        self.entries.extend([Entry(current, record) for record in records])
+
     def action_started(self, action: str, stamp: Stamp) -> None:
         with self._lock:
             self._current = action

@@ -87,6 +87,7 @@ def bench_reader(frames: int) -> Reader:
         connection.open()
         start = time.perf_counter()
         writer.start()
+        writer.join()  # waits without the GIL, which the reader thread needs
         while len(capture.entries) < frames:
             time.sleep(0.0005)
         connection.close()

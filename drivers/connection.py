@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import DeviceDisconnected, DeviceError, DeviceRejected, FrameError, Timeout
-from .framing import Delimited, FrameSplitter
-from .messages import ErrorCode, Kind, Message, decode_message, type_name
-from .records import RX, TX, Chunk, Observer, Record, Stamp
+from .framing import FrameSplitter, oversize_error
+from .messages import ErrorCode, Kind, Message, decode_wire, type_name
+from .records import RX, TX, BatchObserver, Chunk, Observer, Record, Stamp
 from .transport import Transport
 
 DEFAULT_TIMEOUT = 3.0
@@ -40,6 +40,7 @@ class Connection:
         self.timeout = timeout
         self.frame_errors = 0
         self._observers: list[Observer] = []
+        self._sinks: list[Callable[[list[Record]], None]] = []  # per observer, takes a batch
         self._splitter = FrameSplitter()
         self._pending: dict[int, _Pending] = {}
         self._lock = threading.Lock()
@@ -47,6 +48,7 @@ class Connection:
         self._seq = itertools.cycle(range(1, 0x10000))
         self._inbox: deque[Message] = deque()
         self._arrived = threading.Condition()
+        self._takers = 0  # threads waiting in take(); no one to wake when 0
         self._lost: DeviceError | None = None
         self._open = False
 
@@ -55,6 +57,8 @@ class Connection:
     def attach(self, observer: Observer) -> None:
         """Report every record from now on to ``observer`` (attach before open)."""
         self._observers.append(observer)
+        self._sinks.append(observer.records if isinstance(observer, BatchObserver)
+                           else _one_by_one(observer))
 
     @property
     def observers(self) -> tuple[Observer, ...]:
@@ -78,8 +82,39 @@ class Connection:
     # -- LinkEvents: called from the transport's reader --------------------
 
     def received(self, chunk: Chunk) -> None:
-        for span in self._splitter.feed(chunk.data):
-            self._dispatch(span, chunk.stamp)
+        """Decode, record and route every frame ``chunk`` completes.
+
+        The hot path of every link: one batch of records per chunk, events queued
+        before responses are handed over (a SYNC's records precede its response),
+        and no wake-up unless someone waits in ``take``.
+        """
+        complete, dropped = self._splitter.split(chunk.data)
+        stamp, channel = chunk.stamp, self.transport.channel
+        records: list[Record] = []
+        replies: list[Message] = []
+        events: list[Message] = []
+        for encoded in complete:
+            try:
+                message = decode_wire(encoded)
+            except FrameError as exc:
+                self.frame_errors += 1
+                records.append(Record(channel, RX, stamp, encoded, error=str(exc)))
+                continue
+            records.append(Record(channel, RX, stamp, encoded + b"\x00", message))
+            (replies if message.kind in _REPLIES else events).append(message)
+        if dropped is not None:
+            self.frame_errors += 1
+            records.append(Record(channel, RX, stamp, dropped, error=str(oversize_error())))
+        if records:
+            for sink in self._sinks:
+                sink(records)
+        if events:
+            with self._arrived:
+                self._inbox.extend(events)
+                if self._takers:
+                    self._arrived.notify_all()
+        for reply in replies:
+            self._resolve(reply)
 
     def lost(self, error: DeviceError) -> None:
         self._lost = error
@@ -126,7 +161,11 @@ class Connection:
         Waits up to ``timeout`` seconds for at least one; the others stay queued in order.
         """
         with self._arrived:
-            self._arrived.wait_for(lambda: any(wanted(m) for m in self._inbox), timeout)
+            self._takers += 1
+            try:
+                self._arrived.wait_for(lambda: any(wanted(m) for m in self._inbox), timeout)
+            finally:
+                self._takers -= 1
             taken = [m for m in self._inbox if wanted(m)]
             if taken:
                 kept = [m for m in self._inbox if not wanted(m)]
@@ -164,28 +203,6 @@ class Connection:
             raise DeviceRejected(self.device, code, name, str(reply.body.get("message", "")))
         return reply
 
-    def _dispatch(self, span: Delimited, stamp: Stamp) -> None:
-        channel = self.transport.channel
-        if span.frame is None:
-            self._bad_frame(span.encoded, stamp, str(span.error))
-            return
-        try:
-            message = decode_message(span.frame)
-        except FrameError as exc:
-            self._bad_frame(span.encoded, stamp, str(exc))
-            return
-        self.note(Record(channel, RX, stamp, span.encoded + b"\x00", message))
-        if message.kind in (Kind.RESPONSE, Kind.ERROR):
-            self._resolve(message)
-        else:
-            with self._arrived:
-                self._inbox.append(message)
-                self._arrived.notify_all()
-
-    def _bad_frame(self, raw: bytes, stamp: Stamp, error: str) -> None:
-        self.frame_errors += 1
-        self.note(Record(self.transport.channel, RX, stamp, raw, error=error))
-
     def _resolve(self, message: Message) -> None:
         with self._lock:
             pending = self._pending.get(message.seq)
@@ -199,3 +216,14 @@ class Connection:
         for pending in waiting:
             pending.reply = error
             pending.done.set()
+
+
+_REPLIES = (Kind.RESPONSE, Kind.ERROR)
+
+
+def _one_by_one(observer: Observer) -> Callable[[list[Record]], None]:
+    """A batch sink for an observer that only takes records one at a time."""
+    def sink(records: list[Record]) -> None:
+        for record in records:
+            observer.record(record)
+    return sink

@@ -97,32 +97,46 @@ class FrameSplitter:
         self._overflowed = False
 
     def feed(self, chunk: bytes) -> Iterator[Delimited]:
+        complete, dropped = self.split(chunk)
+        for encoded in complete:
+            yield _delimit(encoded)
+        if dropped is not None:
+            yield Delimited(dropped, None, oversize_error())
+
+    def split(self, chunk: bytes) -> tuple[list[bytes], bytes | None]:
+        """The frames ``chunk`` completes (encoded, without delimiters, none empty),
+        then the bytes dropped for running past MAX_ENCODED without a delimiter, if any.
+
+        The undecoded form of ``feed``, for callers that decode frames themselves.
+        """
         if 0 not in chunk:
             self._buffer += chunk
-            if len(self._buffer) > MAX_ENCODED:
-                yield self._drop_oversize()
-            return
-        *complete, rest = (bytes(self._buffer) + chunk).split(DELIMITER)
-        self._buffer = bytearray(rest)
+            return [], self._drop_oversize() if len(self._buffer) > MAX_ENCODED else None
+        complete = (bytes(self._buffer) + chunk if self._buffer else chunk).split(DELIMITER)
+        self._buffer = bytearray(complete.pop())
         if self._overflowed:
             self._overflowed = False
-            complete = complete[1:]  # the tail of the run that was dropped
-        for encoded in complete:
-            if encoded:
-                yield _delimit(encoded)
-        if len(self._buffer) > MAX_ENCODED:
-            yield self._drop_oversize()
+            del complete[0]  # the tail of the run that was dropped
+        if b"" in complete:
+            complete = [encoded for encoded in complete if encoded]
+        dropped = self._drop_oversize() if len(self._buffer) > MAX_ENCODED else None
+        return complete, dropped
 
-    def _drop_oversize(self) -> Delimited:
+    def _drop_oversize(self) -> bytes:
         dropped = bytes(self._buffer)
         self._buffer.clear()
         self._overflowed = True
-        return Delimited(dropped, None, FrameError(f"no delimiter within {MAX_ENCODED} bytes"))
+        return dropped
 
     @property
     def pending(self) -> bytes:
         """Bytes received that do not yet end in a delimiter."""
         return bytes(self._buffer)
+
+
+def oversize_error() -> FrameError:
+    """What a run of bytes without a delimiter within MAX_ENCODED is reported as."""
+    return FrameError(f"no delimiter within {MAX_ENCODED} bytes")
 
 
 def _delimit(encoded: bytes) -> Delimited:

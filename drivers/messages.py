@@ -6,14 +6,16 @@ message is in docs/protocol.md; this module only knows names and codes.
 
 from __future__ import annotations
 
+import binascii
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
 import cbor2
+from cobs import cobs
 
 from .errors import FrameError
-from .framing import RawFrame, encode_frame
+from .framing import CRC_SIZE, HEADER, MIN_FRAME, PROTOCOL_VERSION, RawFrame, encode_frame
 
 
 class Kind(IntEnum):
@@ -76,14 +78,53 @@ def type_name(code: int) -> str:
 
 def decode_message(frame: RawFrame) -> Message:
     """Turn a checked frame into a Message; raise FrameError if the body is not a CBOR map."""
+    return _message(frame.kind, frame.type, frame.seq, frame.body)
+
+
+# The receive hot path: every frame a device sends goes through decode_wire, so
+# it does in one call what decode_frame + decode_message do, with no RawFrame
+# in between; test_framing.py checks both ways agree on good and bad frames.
+_KINDS = {int(kind): kind for kind in Kind}
+_BODY_START = HEADER.size
+_unpack_header = HEADER.unpack_from
+_crc_hqx = binascii.crc_hqx
+_cobs_decode = cobs.decode
+_CobsError = cobs.DecodeError
+
+
+def decode_wire(encoded: bytes) -> Message:
+    """Decode one frame given without its delimiter straight to a Message.
+
+    Raises:
+        FrameError: bad COBS, too short, CRC mismatch, unknown version or kind,
+            or a body that is not a CBOR map (the same checks and messages as
+            ``decode_message(decode_frame(encoded))``).
+    """
     try:
-        kind = Kind(frame.kind)
-    except ValueError:
-        raise FrameError(f"unknown message kind {frame.kind}") from None
+        inner = _cobs_decode(encoded)
+    except _CobsError as exc:
+        raise FrameError(f"bad COBS encoding: {exc}") from None
+    end = len(inner) - CRC_SIZE
+    if end < MIN_FRAME - CRC_SIZE:
+        raise FrameError(f"frame of {len(inner)} bytes is shorter than the {MIN_FRAME}-byte minimum")
+    crc = (inner[end] << 8) | inner[end + 1]
+    got = _crc_hqx(inner[:end], 0xFFFF)
+    if got != crc:
+        raise FrameError(f"CRC mismatch: frame says {crc:#06x}, bytes give {got:#06x}")
+    version, kind, seq, type_code = _unpack_header(inner)
+    if version != PROTOCOL_VERSION:
+        raise FrameError(f"unsupported protocol version {version}")
+    return _message(kind, type_code, seq, inner[_BODY_START:end])
+
+
+def _message(kind_code: int, type_code: int, seq: int, body_bytes: bytes) -> Message:
+    kind = _KINDS.get(kind_code)
+    if kind is None:
+        raise FrameError(f"unknown message kind {kind_code}")
     try:
-        body = cbor2.loads(frame.body) if frame.body else {}
+        body = cbor2.loads(body_bytes) if body_bytes else {}
     except (cbor2.CBORDecodeError, ValueError) as exc:
         raise FrameError(f"body is not valid CBOR: {exc}") from None
     if not isinstance(body, dict):
         raise FrameError(f"body is a CBOR {type(body).__name__}, expected a map")
-    return Message(kind, frame.type, frame.seq, body)
+    return Message(kind, type_code, seq, body)

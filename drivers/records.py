@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from .messages import Message
 
@@ -64,3 +64,15 @@ class Observer(Protocol):
     def action_started(self, action: str, stamp: Stamp) -> None: ...
 
     def action_ended(self, action: str, stamp: Stamp, outcome: str, detail: str) -> None: ...
+
+
+@runtime_checkable
+class BatchObserver(Observer, Protocol):
+    """An observer that can also take the records of one received chunk at once.
+
+    Optional: a connection hands ``records`` a list of records in arrival order
+    instead of calling ``record`` once for each, which saves a call per frame on
+    a fast link. Observers with only ``record`` keep working unchanged.
+    """
+
+    def records(self, records: list[Record]) -> None: ...

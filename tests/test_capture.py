@@ -7,6 +7,7 @@ import pytest
 from brewbench.bench.capture import IDLE, Capture
 from brewbench.bench.devices import open_device
 from brewbench.drivers.messages import MsgType
+from brewbench.drivers.records import BatchObserver, Record, Stamp
 
 
 def test_ten_thousand_back_to_back_frames_all_arrive_in_order() -> None:
@@ -58,3 +59,32 @@ def test_loading_something_else_says_so(tmp_path) -> None:  # type: ignore[no-un
     path.write_text("{broken\n")
     with pytest.raises(ValueError, match=r"notes.jsonl:1: not JSON"):
         Capture.load(path)
+
+
+class _OneByOne:
+    """An observer written before batches existed: it only has ``record``."""
+
+    def __init__(self) -> None:
+        self.seen: list[Record] = []
+
+    def record(self, record: Record) -> None:
+        self.seen.append(record)
+
+    def action_started(self, action: str, stamp: Stamp) -> None:
+        pass
+
+    def action_ended(self, action: str, stamp: Stamp, outcome: str, detail: str) -> None:
+        pass
+
+
+def test_an_observer_without_batches_sees_what_the_capture_sees() -> None:
+    old = _OneByOne()
+    with open_device("emu://?firmware=2.1") as device:
+        assert device.emulator is not None
+        device.machine.connection.attach(old)
+        device.emulator.machine.burst(500)
+        device.machine.connection.take(lambda m: m.body.get("n") == 499, timeout=10)
+        device.machine.status()
+    assert not isinstance(old, BatchObserver) and isinstance(device.capture, BatchObserver)
+    later = [e.record for e in device.capture.entries][-len(old.seen):]
+    assert old.seen == later and len(old.seen) == 500 + 2
