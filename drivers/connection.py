@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -24,11 +25,26 @@ DEFAULT_TIMEOUT = 3.0
 
 
 class _Pending:
-    __slots__ = ("done", "reply")
+    """One request's answer slot: a held lock is cheaper to make and wait on than an Event."""
+
+    __slots__ = ("_gate", "reply")
 
     def __init__(self) -> None:
-        self.done = threading.Event()
+        self._gate = threading.Lock()
+        self._gate.acquire()
         self.reply: Message | DeviceError | None = None
+
+    def settle(self, reply: Message | DeviceError) -> None:
+        """The first answer counts (call with the connection's lock held)."""
+        if self.reply is None:
+            self.reply = reply
+            self._gate.release()
+
+    def settled(self) -> bool:
+        return self.reply is not None
+
+    def wait(self, timeout: float) -> bool:
+        return self.reply is not None or self._gate.acquire(timeout=max(timeout, 0.0))
 
 
 class Connection:
@@ -139,9 +155,13 @@ class Connection:
             raise DeviceDisconnected(self.device, f"cannot send {type_name(type_code)}: {self._lost}")
         seq, pending = self._register()
         message = Message(Kind.REQUEST, type_code, seq, body or {})
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         try:
-            self.send(message)
-            return self._await(message, pending, self.timeout if timeout is None else timeout)
+            # Where the transport can, this thread reads the answer itself: no hand-over.
+            if not self.transport.exchange(lambda: self.send(message), pending.settled, timeout):
+                self.send(message)
+            return self._await(message, pending, timeout, deadline)
         finally:
             with self._lock:
                 self._pending.pop(seq, None)
@@ -188,8 +208,9 @@ class Connection:
             pending = self._pending[seq] = _Pending()
         return seq, pending
 
-    def _await(self, message: Message, pending: _Pending, timeout: float) -> Message:
-        if not pending.done.wait(timeout):
+    def _await(self, message: Message, pending: _Pending, timeout: float,
+               deadline: float) -> Message:
+        if not pending.wait(deadline - time.monotonic()):
             raise Timeout(self.device, f"no answer to {message.type_name} (seq {message.seq}) "
                           f"within {timeout:g}s; check the device is on and the baud rate/port "
                           "are right, or raise the timeout")
@@ -206,16 +227,13 @@ class Connection:
     def _resolve(self, message: Message) -> None:
         with self._lock:
             pending = self._pending.get(message.seq)
-        if pending is not None:
-            pending.reply = message
-            pending.done.set()
+            if pending is not None:
+                pending.settle(message)
 
     def _fail_pending(self, error: DeviceError) -> None:
         with self._lock:
-            waiting = list(self._pending.values())
-        for pending in waiting:
-            pending.reply = error
-            pending.done.set()
+            for pending in self._pending.values():
+                pending.settle(error)
 
 
 _REPLIES = (Kind.RESPONSE, Kind.ERROR)

@@ -1,6 +1,7 @@
 """Captures lose nothing and survive a round trip through their file."""
 
 import json
+import threading
 
 import pytest
 
@@ -88,3 +89,23 @@ def test_an_observer_without_batches_sees_what_the_capture_sees() -> None:
     assert not isinstance(old, BatchObserver) and isinstance(device.capture, BatchObserver)
     later = [e.record for e in device.capture.entries][-len(old.seen):]
     assert old.seen == later and len(old.seen) == 500 + 2
+
+
+def test_a_burst_during_requests_arrives_whole_and_in_order() -> None:
+    """Answers are read by the waiting caller, events by either thread: nothing lost."""
+    with open_device("emu://?firmware=2.1&transport=serial") as device:
+        assert device.emulator is not None
+        machine = device.emulator.machine
+        burst = threading.Thread(target=machine.burst, args=(3000,))
+        burst.start()
+        answers = [device.machine.status() for _ in range(100)]
+        burst.join()
+        device.machine.connection.take(lambda m: m.body.get("n") == 2999, timeout=10)
+    assert all("state" in answer for answer in answers)
+    rx = device.capture.frames(direction="rx")
+    numbers = [e.record.message.body["n"] for e in rx
+               if e.record.message and e.record.message.type == MsgType.TELEMETRY]
+    assert numbers == list(range(3000))
+    stamps = [e.record.stamp.mono_ns for e in rx]
+    assert stamps == sorted(stamps)
+    assert device.capture.frame_errors == 0
