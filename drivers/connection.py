@@ -40,9 +40,6 @@ class _Pending:
             self.reply = reply
             self._gate.release()
 
-    def settled(self) -> bool:
-        return self.reply is not None
-
     def wait(self, timeout: float) -> bool:
         return self.reply is not None or self._gate.acquire(timeout=max(timeout, 0.0))
 
@@ -158,9 +155,7 @@ class Connection:
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         try:
-            # Where the transport can, this thread reads the answer itself: no hand-over.
-            if not self.transport.exchange(lambda: self.send(message), pending.settled, timeout):
-                self.send(message)
+            self.send(message)
             return self._await(message, pending, timeout, deadline)
         finally:
             with self._lock:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import select
-from collections.abc import Callable
 
 import serial
 
@@ -29,7 +27,6 @@ class SerialTransport(Transport):
         self._port: serial.SerialBase | None = None
         self._fd: int | None = None
         self._reader: ReaderThread | None = None
-        self._wake: tuple[int, int] | None = None  # a pipe that ends a wait in select()
 
     def open(self, events: LinkEvents) -> None:
         try:
@@ -44,47 +41,19 @@ class SerialTransport(Transport):
                                  "open it (dialout group)") from None
         self._port = port
         self._fd = _fileno(port)
-        if self._fd is None:  # URL handlers without a file descriptor (socket://, loop://)
-            self._reader = ReaderThread(self.device, self._read_blocking, events)
-        else:
-            port.timeout = 0  # readers wait in select(); read() then takes all there is
-            self._wake = os.pipe()
-            for fd in self._wake:  # two threads may find it ready; only one drains it
-                os.set_blocking(fd, False)
-            self._reader = ReaderThread(self.device, self._read_ready, events,
-                                        self._wait_ready, self._interrupt)
+        if self._fd is not None:
+            port.timeout = 0  # the reader waits in select(); read() then takes all there is
+        self._reader = ReaderThread(self.device, self._read_some, events)
         self._reader.start()
 
-    def _read_blocking(self) -> bytes:
+    def _read_some(self) -> bytes:
         port = self._port
-        return b"" if port is None else bytes(port.read(port.in_waiting or 1))
-
-    def _wait_ready(self, timeout: float) -> bool:
-        """Wait until bytes can be read (True) or ``timeout``/``_interrupt`` (False)."""
-        wake = self._wake
-        if wake is None or self._fd is None:
-            return False
-        ready, _, _ = select.select([self._fd, wake[0]], [], [], timeout)
-        if wake[0] in ready:
-            with contextlib.suppress(BlockingIOError):  # the other thread drained it
-                os.read(wake[0], 512)
-        return self._fd in ready
-
-    def _read_ready(self) -> bytes:
-        port = self._port
-        return b"" if port is None else bytes(port.read(CHUNK))  # timeout 0: never blocks
-
-    def _interrupt(self) -> None:
-        """Make a wait in ``_wait_ready`` return now."""
-        wake = self._wake
-        if wake is not None:
-            with contextlib.suppress(OSError):  # full (a wake-up is pending) or closed
-                os.write(wake[1], b"!")
-
-    def exchange(self, send: Callable[[], None], done: Callable[[], bool],
-                 timeout: float) -> bool:
-        reader = self._reader
-        return reader is not None and reader.exchange(send, done, timeout)
+        if port is None:
+            return b""
+        if self._fd is None:  # URL handlers without a file descriptor (socket://, loop://)
+            return bytes(port.read(port.in_waiting or 1))
+        ready, _, _ = select.select([self._fd], [], [], READ_TIMEOUT)
+        return bytes(port.read(CHUNK)) if ready else b""
 
     def write(self, data: bytes) -> Stamp:
         port = self._port
@@ -106,10 +75,6 @@ class SerialTransport(Transport):
             port, self._port = self._port, None
             with contextlib.suppress(serial.SerialException, OSError):
                 port.close()  # a port that is gone already needs no closing
-        if self._wake is not None:
-            wake, self._wake = self._wake, None
-            for fd in wake:
-                os.close(fd)
 
     def describe(self) -> dict[str, str]:
         return {"transport": self.channel, "port": self.url, "baud": str(self.baudrate)}

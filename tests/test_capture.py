@@ -92,7 +92,7 @@ def test_an_observer_without_batches_sees_what_the_capture_sees() -> None:
 
 
 def test_a_burst_during_requests_arrives_whole_and_in_order() -> None:
-    """Answers are read by the waiting caller, events by either thread: nothing lost."""
+    """Answers and a burst of events share the link: nothing is lost or reordered."""
     with open_device("emu://?firmware=2.1&transport=serial") as device:
         assert device.emulator is not None
         machine = device.emulator.machine
