@@ -1,12 +1,13 @@
 """Serial link: the bench's capture vs plain pyserial on the same pty, side by side.
 
-    python benchmarks/serial.py [--frames 20000] [--rounds 2000]
+    python benchmarks/serial.py [--frames 20000] [--rounds 2000] [--runs 3]
 
 Throughput: a separate process writes the same pre-built stream of telemetry frames
 into a pty; once a plain ``serial.Serial`` read loop reads it, once the bench's
-SerialTransport + Connection + Capture decodes and records every frame.
-Latency: against one emulated machine in a separate process (``brewbench emulate``),
-a raw write + ``read_until`` of a STATUS request vs ``CoffeeMachine.status()``.
+SerialTransport + Connection + Capture decodes and records every frame; first with
+small frames, then with large ones. Latency: against one emulated machine in a
+separate process (``brewbench emulate``), a raw write + read loop of a STATUS request
+vs ``CoffeeMachine.status()``. Raw and bench runs alternate so both meet the same load.
 """
 
 from __future__ import annotations

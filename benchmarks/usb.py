@@ -1,12 +1,13 @@
 """USB link: the bench's capture vs plain pyusb on the emulated bus, side by side.
 
-    python benchmarks/usb.py [--frames 20000] [--rounds 2000]
+    python benchmarks/usb.py [--frames 20000] [--rounds 2000] [--runs 3]
 
 Throughput: a device-side thread writes the same pre-built telemetry frames to
 bulk IN of an emulated machine; once a plain ``dev.read`` loop reads them, once
 the bench's UsbTransport + Connection + Capture decodes and records every frame.
 Round trip: a raw ``dev.write`` + ``dev.read`` of a STATUS request vs
 ``CoffeeMachine.status()``, against the same emulated machine.
+Raw and bench runs alternate, with small then large frames.
 Both sides run the same pyusb calls over the same backend, so the ratios show
 what the bench adds on top of pyusb, not the speed of a real USB wire.
 """
