@@ -19,11 +19,12 @@ from typing import Any
 
 import urllib3
 
+from ..drivers.errors import BrewbenchError
 from .influx_settings import InfluxSettings
 from .influx_write import Unavailable, auth_headers, classify
 
 
-class QueryError(Exception):
+class QueryError(BrewbenchError):
     """The server refused the query; the message is the server's."""
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ..drivers.errors import BrewbenchError
+
 DEFAULT_SPOOL = Path("brewbench-results") / "spool"
 ENV = {
     "url": ("INFLUX_URL", "INFLUX_HOST"), "token": ("INFLUX_TOKEN",), "org": ("INFLUX_ORG",),
@@ -39,7 +41,7 @@ ENV = {
 SECRETS = frozenset({"token", "password"})
 
 
-class InfluxConfigError(ValueError):
+class InfluxConfigError(BrewbenchError, ValueError):
     """The InfluxDB settings contradict each other or a value is malformed."""
 
 

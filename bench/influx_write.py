@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import urllib3
 
+from ..drivers.errors import BrewbenchError
 from .influx_settings import InfluxSettings
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ REJECTED = frozenset({400, 413, 422})
 AUTH = frozenset({401, 403})
 
 
-class WriteError(Exception):
+class WriteError(BrewbenchError):
     """A batch was not written. ``status`` is the HTTP status, 0 without a response."""
 
     def __init__(self, target: str, status: int, message: str,

@@ -120,15 +120,19 @@ class Spool:
         lines = data[:end].splitlines(keepends=True)[:max_lines]
         return Batch(segment, lines, offset, offset + sum(map(len, lines)))
 
-    def unsent(self, target: str, segments: list[Path] | None = None) -> int:
-        """How many points of ``segments`` (default: all) ``target`` has not accepted."""
+    def unsent(self, target: str) -> int:
+        """How many points of the whole folder ``target`` has not accepted."""
         acked = self.acked(target)
+        return sum(self.count(s, acked.get(s.name, 0)) for s in self.segments())
+
+    @staticmethod
+    def count(segment: Path, offset: int = 0) -> int:
+        """How many complete lines ``segment`` holds after byte ``offset``."""
         total = 0
-        for segment in self.segments() if segments is None else segments:
-            with segment.open("rb") as source:
-                source.seek(acked.get(segment.name, 0))
-                while block := source.read(READ_BYTES):
-                    total += block.count(b"\n")
+        with segment.open("rb") as source:
+            source.seek(offset)
+            while block := source.read(READ_BYTES):
+                total += block.count(b"\n")
         return total
 
     # -- acknowledgements ---------------------------------------------------
