@@ -92,6 +92,7 @@ class InfluxSink:
         self._deadline = float("inf")
         self._thread: threading.Thread | None = None
         self._delivery: Delivery | None = None
+        self._last_failure = ""
         if settings.url or writer is not None:
             self._delivery = Delivery(self.spool, writer or writer_for(settings),
                                       settings.target_key)
@@ -234,8 +235,11 @@ class InfluxSink:
         delay = min(self.settings.max_backoff, max(0.1, previous * 2))
         if exc.retry_after is not None:
             delay = min(self.settings.max_backoff, max(delay, exc.retry_after))
-        if not previous:
+        if not previous or exc.reason != self._last_failure:
             log.warning("%s; points stay in the spool and are retried", exc)
+        else:
+            log.debug("still failing: %s", exc)
+        self._last_failure = exc.reason
         return delay * random.uniform(0.8, 1.2)  # jitter: parallel workers do not retry in step
 
 
