@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .influx_query import InfluxReader, Series
-from .influx_settings import InfluxSettings, resolve
+from .influx_settings import DEFAULT_SPOOL, InfluxSettings, resolve
 from .push import push
 
 OPTIONS = (  # (name, metavar, help)
@@ -45,15 +46,23 @@ def add_influx_options(parser: argparse.ArgumentParser, prefix: str = "") -> Non
                        help="spool folder (env BREWBENCH_SPOOL; default brewbench-results/spool)")
 
 
-def settings_from_args(args: argparse.Namespace) -> InfluxSettings:
+def settings_from_args(args: argparse.Namespace,
+                       default_spool: Path | None = None) -> InfluxSettings:
     """Settings from parsed options, the environment and ``pyproject.toml``.
+
+    Args:
+        args: parsed options of a parser given ``add_influx_options``.
+        default_spool: the spool folder when nothing else names one.
 
     Raises:
         InfluxConfigError: the settings are incomplete or contradict each other.
     """
     cli: dict[str, Any] = {name: getattr(args, f"influx_{name}", None) for name, _, _ in OPTIONS}
     cli["spool"] = getattr(args, "influx_spool", None)
-    return resolve(cli)
+    settings = resolve(cli)
+    if default_spool is not None and settings.spool == DEFAULT_SPOOL:
+        settings = replace(settings, spool=default_spool)
+    return settings
 
 
 def add_push_parser(commands: Any) -> argparse.ArgumentParser:
