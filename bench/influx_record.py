@@ -19,7 +19,6 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from .capture import IDLE, ActionSpan, Capture, Entry
 from .influx_schema import RunTags, make_point
@@ -92,14 +91,14 @@ def points_for_capture(capture: Capture, tags: RunTags, *,
     Raises:
         ValueError: a point does not fit the schema (a bug, not bad input).
     """
-    tags = complete_tags(tags, capture)
+    base = complete_tags(tags, capture).as_dict()
     spans = _Spans(capture.actions)
-    points = [_action_point(tags, order, span, entries)
+    points = [_action_point(base, order, span, entries)
               for order, (span, entries) in enumerate(spans.group(capture.entries))]
     if emissions is None:
         emissions = summarize_emissions(capture, key=key if key is not None else lab_key(),
                                         classify=classify)
-    points.extend(_emission_point(tags, e) for e in emissions)
+    points.extend(_emission_point(base, e) for e in emissions)
     return points
 
 
@@ -114,42 +113,63 @@ def complete_tags(tags: RunTags, capture: Capture) -> RunTags:
 
 def summarize_emissions(capture: Capture, *, key: bytes | None,
                         classify: Classifier = catalogue_categories) -> list[EmissionSummary]:
-    """One summary per action, channel, field path and category of what the device sent."""
-    groups: dict[tuple[str, int, str, str, str], list[Any]] = {}
-    meta: dict[tuple[str, int, str, str, str], tuple[str, int]] = {}
-    spans = _Spans(capture.actions)
-    for span, entries in spans.group(capture.entries):
-        for entry in entries:
-            record = entry.record
-            if record.direction != "rx":
-                continue
-            if record.message is None:
-                leaves: Iterable[tuple[str, object]] = [("BAD_FRAME", record.raw.hex())]
-                type_name = "BAD_FRAME"
-            else:
-                type_name = record.message.type_name
-                leaves = _flatten(type_name, record.message.body)
-            for path, value in leaves:
-                categories = ["unknown"] if type_name == "BAD_FRAME" else classify(path, value)
-                for category in categories:
-                    group = (span.name, span.started.wall_ns, record.channel, path, category)
-                    groups.setdefault(group, []).append(value)
-                    meta.setdefault(group, (type_name, span.started.wall_ns))
-    out = []
-    for (action, _, channel, path, category), values in groups.items():
-        type_name, time_ns = meta[(action, _, channel, path, category)]
-        distinct = len({json.dumps(v, sort_keys=True, default=_jsonable) for v in values})
-        out.append(EmissionSummary(action, channel, path, category, len(values), distinct,
-                                   type_name, keyed_hash(values[0], key), time_ns))
-    return out
+    """One summary per action name, channel, field path and category the device sent.
+
+    Repeats of an action (brew, brew, brew) share one summary, timed at the first:
+    the number of points stays the size of the protocol, not of the session.
+    """
+    first_start: dict[str, int] = {}
+    for span in capture.actions:
+        first_start.setdefault(span.name, span.started.wall_ns)
+    groups: dict[tuple[str, str, str, str], _Group] = {}
+    for entry in capture.entries:
+        record = entry.record
+        if record.direction != "rx":
+            continue
+        if record.message is None:
+            type_name = "BAD_FRAME"
+            leaves: Iterable[tuple[str, object]] = [(type_name, record.raw.hex())]
+        else:
+            type_name = record.message.type_name
+            leaves = _flatten(type_name, record.message.body)
+        for path, value in leaves:
+            categories = ["unknown"] if record.message is None else classify(path, value)
+            for category in categories:
+                group = groups.get((entry.action, record.channel, path, category))
+                if group is None:
+                    when = first_start.get(entry.action, record.stamp.wall_ns)
+                    group = groups[(entry.action, record.channel, path, category)] = \
+                        _Group(type_name, when, value)
+                group.add(value)
+    return [EmissionSummary(action, channel, path, category, g.count, len(g.values),
+                            g.type_name, keyed_hash(g.first, key), g.time_ns)
+            for (action, channel, path, category), g in groups.items()]
+
+
+class _Group:
+    """Values of one emission summary: how many, how many different, the first."""
+
+    __slots__ = ("count", "first", "time_ns", "type_name", "values")
+
+    def __init__(self, type_name: str, time_ns: int, first: object) -> None:
+        self.type_name, self.time_ns, self.first = type_name, time_ns, first
+        self.count = 0
+        self.values: set[object] = set()
+
+    def add(self, value: object) -> None:
+        self.count += 1
+        if isinstance(value, str | int | float | bool | None):
+            self.values.add((type(value), value))
+        else:
+            self.values.add(json.dumps(value, sort_keys=True, default=_jsonable))
 
 
 def point_for_test(tags: RunTags, outcome: str, *, duration_s: float, started_ns: int,
                    error_type: str = "") -> Point:
     """A ``tests`` point: outcome (passed, failed, skipped, error), never the failure text."""
     return make_point("tests", tags.as_dict(), {
-        "outcome": outcome, "passed": outcome == "passed", "duration_s": float(duration_s),
-        "error_type": error_type}, started_ns)
+        "outcome": str(outcome), "passed": outcome == "passed", "duration_s": float(duration_s),
+        "error_type": str(error_type)}, started_ns)
 
 
 def point_for_run(run: str, *, started_ns: int, kind: str, tests: int, passed: int, failed: int,
@@ -157,8 +177,9 @@ def point_for_run(run: str, *, started_ns: int, kind: str, tests: int, passed: i
                   version: str) -> Point:
     """A ``runs`` point summarising one pytest session or one ``brewbench run``."""
     return make_point("runs", {"run": run, "kind": kind}, {
-        "tests": tests, "passed": passed, "failed": failed, "skipped": skipped, "errors": errors,
-        "devices": devices, "duration_s": float(duration_s), "version": version}, started_ns)
+        "tests": int(tests), "passed": int(passed), "failed": int(failed),
+        "skipped": int(skipped), "errors": int(errors), "devices": int(devices),
+        "duration_s": float(duration_s), "version": str(version)}, started_ns)
 
 
 def point_for_finding(tags: RunTags, *, action: str, canary: str, encoding: str, channel: str,
@@ -166,7 +187,8 @@ def point_for_finding(tags: RunTags, *, action: str, canary: str, encoding: str,
     """A ``findings`` point: a planted canary found in what the device sent."""
     return make_point("findings", {**tags.as_dict(), "action": action, "canary": canary,
                                    "encoding": encoding, "channel": channel},
-                      {"count": count, "offset": offset, "value_hash": value_hash}, time_ns)
+                      {"count": int(count), "offset": int(offset), "value_hash": str(value_hash)},
+                      time_ns)
 
 
 def point_for_violation(tags: RunTags, *, action: str, category: str, field: str, channel: str,
@@ -175,7 +197,8 @@ def point_for_violation(tags: RunTags, *, action: str, category: str, field: str
     return make_point("contract_violations", {**tags.as_dict(), "action": action,
                                               "category": category, "field": field,
                                               "channel": channel},
-                      {"count": count, "contract": contract, "value_hash": value_hash}, time_ns)
+                      {"count": int(count), "contract": str(contract),
+                       "value_hash": str(value_hash)}, time_ns)
 
 
 # -- internals ------------------------------------------------------------------
@@ -214,11 +237,13 @@ class _Spans:
         return self.by_name[entry.action][max(index, 0)]
 
 
-def _action_point(tags: RunTags, order: int, span: ActionSpan, entries: list[Entry]) -> Point:
+def _action_point(base: dict[str, str], order: int, span: ActionSpan,
+                  entries: list[Entry]) -> Point:
     rx = [e.record for e in entries if e.record.direction == "rx"]
     tx = [e.record for e in entries if e.record.direction == "tx"]
-    return make_point("actions", {**tags.as_dict(), "action": span.name}, {
-        "outcome": span.outcome, "ok": span.outcome == "ok", "duration_s": span.duration_s,
+    return make_point("actions", {**base, "action": span.name}, {
+        "outcome": str(span.outcome), "ok": span.outcome == "ok",
+        "duration_s": float(span.duration_s),
         "bytes_in": sum(len(r.raw) for r in rx), "bytes_out": sum(len(r.raw) for r in tx),
         "frames_in": len(rx), "frames_out": len(tx),
         "bad_frames": sum(1 for r in rx if r.error is not None), "order": order,
@@ -226,12 +251,12 @@ def _action_point(tags: RunTags, order: int, span: ActionSpan, entries: list[Ent
         span.started.wall_ns)
 
 
-def _emission_point(tags: RunTags, e: EmissionSummary) -> Point:
-    return make_point("emissions", {**tags.as_dict(), "action": e.action, "category": e.category,
+def _emission_point(base: dict[str, str], e: EmissionSummary) -> Point:
+    return make_point("emissions", {**base, "action": e.action, "category": e.category,
                                     "field": e.path, "channel": e.channel}, {
-        "count": e.count, "distinct": e.distinct, "message_type": e.message_type,
-        "value_hash": e.value_hash, "beyond_contract": e.beyond_contract,
-        "contract": e.contract}, e.time_ns)
+        "count": int(e.count), "distinct": int(e.distinct), "message_type": str(e.message_type),
+        "value_hash": str(e.value_hash), "beyond_contract": bool(e.beyond_contract),
+        "contract": str(e.contract)}, e.time_ns)
 
 
 def _flatten(prefix: str, value: object) -> Iterator[tuple[str, object]]:

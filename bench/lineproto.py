@@ -87,17 +87,30 @@ class LineEncoder:
         Raises:
             ValueError: a field value is NaN, infinite or of an unsupported type.
         """
-        series = (point.measurement, point.tags)
-        prefix = self._series.get(series)
+        prefix = self._series.get((point.measurement, point.tags))
         if prefix is None:
-            prefix = self._prefix(series)
+            prefix = self._prefix((point.measurement, point.tags))
         keys = self._keys
         parts = []
-        for key, value in point.fields:
+        for key, value in point.fields:  # the common types inline: this loop is the hot path
             escaped = keys.get(key)
             if escaped is None:
                 escaped = keys[key] = key.translate(_KEY)
-            parts.append(f"{escaped}={_value(value)}")
+            kind = type(value)
+            if kind is str:
+                text: str = value  # type: ignore[assignment]
+                if '"' in text or "\\" in text:
+                    text = text.translate(_STRING)
+                parts.append(f'{escaped}="{text}"')
+            elif kind is float:
+                number = repr(value)
+                if "n" in number:  # nan, inf: the only float reprs with an "n"
+                    raise ValueError(f"line protocol cannot carry the float {value!r}")
+                parts.append(f"{escaped}={number}")
+            elif kind is int:
+                parts.append(f"{escaped}={value}i")
+            else:
+                parts.append(f"{escaped}={_value(value)}")
         return f"{prefix} {','.join(parts)} {point.time_ns}"
 
     def lines(self, points: Iterable[Point]) -> str:

@@ -62,10 +62,10 @@ def push(settings: InfluxSettings, *, spool: Path | None = None, resend: bool = 
     try:
         for segment in segments:
             offset = acked.get(segment.name, 0)
-            while (batch := store.read(segment, offset, settings.batch_size)).lines:
+            while (batch := store.read(segment, offset, settings.batch_size)).count:
                 ok, bad = _send_with_retries(delivery, batch, attempts, settings.max_backoff,
                                              total - done)
-                sent, refused, done = sent + ok, refused + bad, done + len(batch.lines)
+                sent, refused, done = sent + ok, refused + bad, done + batch.count
                 offset = batch.end
                 if progress is not None:
                     progress(done, total)

@@ -55,11 +55,20 @@ class Delivery:
         Raises:
             Unavailable: nothing was acked; send the same batch again later.
         """
-        sent, refused = self._send(batch.lines)
+        try:
+            self.writer.post(batch.body)
+            sent, refused = batch.count, 0
+        except Rejected as exc:
+            if batch.count == 1:
+                self.spool.quarantine(self.writer.target, batch.body, exc.reason)
+                sent, refused = 0, 1
+            else:
+                sent, refused = self._bisect(batch.lines())
         self.spool.ack(self.target_key, batch)
         return sent, refused
 
-    def _send(self, lines: list[bytes]) -> tuple[int, int]:
+    def _bisect(self, lines: list[bytes]) -> tuple[int, int]:
+        """Find the refused lines by halves; re-sending accepted ones is harmless."""
         try:
             self.writer.post(b"".join(lines))
             return len(lines), 0
@@ -67,8 +76,8 @@ class Delivery:
             if len(lines) == 1:
                 self.spool.quarantine(self.writer.target, lines[0], exc.reason)
                 return 0, 1
-        half = len(lines) // 2  # re-sending accepted lines is harmless: same point, same time
-        first, second = self._send(lines[:half]), self._send(lines[half:])
+        half = len(lines) // 2
+        first, second = self._bisect(lines[:half]), self._bisect(lines[half:])
         return first[0] + second[0], first[1] + second[1]
 
 
@@ -190,7 +199,7 @@ class InfluxSink:
             with self._lock:
                 self.stats.sent += sent
                 self.stats.quarantined += refused
-                self._unsent -= len(batch.lines)
+                self._unsent -= batch.count
                 self._lock.notify_all()
 
     def _wait_for_work(self, retry_at: float) -> bool:
@@ -225,7 +234,7 @@ class InfluxSink:
         for segment in list(self.spool.written):
             start = offsets.get(segment.name, acked.get(segment.name, 0))
             batch = self.spool.read(segment, start, self.settings.batch_size)
-            if batch.lines:
+            if batch.count:
                 return batch
         return None
 

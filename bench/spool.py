@@ -36,12 +36,17 @@ QUARANTINE = "quarantine.lp"
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Complete lines read from one segment, and where the next read starts."""
+    """Complete lines read from one segment (``count`` of them), and where they end."""
 
     segment: Path
-    lines: list[bytes]
+    body: bytes
+    count: int
     start: int
     end: int
+
+    def lines(self) -> list[bytes]:
+        """The lines one by one, each with its newline."""
+        return self.body.splitlines(keepends=True)
 
 
 class Spool:
@@ -116,9 +121,14 @@ class Spool:
             data = source.read(READ_BYTES)
             while b"\n" not in data and (more := source.read(READ_BYTES)):
                 data += more  # one huge line: keep reading to its end
-        end = data.rfind(b"\n") + 1  # a line still being written is left for later
-        lines = data[:end].splitlines(keepends=True)[:max_lines]
-        return Batch(segment, lines, offset, offset + sum(map(len, lines)))
+        body = data[:data.rfind(b"\n") + 1]  # a line still being written is left for later
+        count = body.count(b"\n")
+        if count > max_lines:
+            cut = -1
+            for _ in range(max_lines):
+                cut = body.find(b"\n", cut + 1)
+            body, count = body[:cut + 1], max_lines
+        return Batch(segment, body, count, offset, offset + len(body))
 
     def unsent(self, target: str) -> int:
         """How many points of the whole folder ``target`` has not accepted."""

@@ -31,15 +31,15 @@ from pathlib import Path
 # benchmarks/serial.py would shadow pyserial: keep this folder off the import path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-import urllib3
+import urllib3  # noqa: E402
 
-from brewbench.bench.devices import open_device
-from brewbench.bench.influx_query import InfluxReader, quote_ident
-from brewbench.bench.influx_settings import InfluxSettings
-from brewbench.bench.lineproto import LineEncoder, Point
-from brewbench.bench.run_log import RunLog
-from brewbench.bench.servers import LocalServer
-from brewbench.bench.sink import open_sink
+from brewbench.bench.devices import open_device  # noqa: E402
+from brewbench.bench.influx_query import InfluxReader, quote_ident  # noqa: E402
+from brewbench.bench.influx_settings import InfluxSettings  # noqa: E402
+from brewbench.bench.lineproto import LineEncoder, Point  # noqa: E402
+from brewbench.bench.run_log import RunLog  # noqa: E402
+from brewbench.bench.servers import LocalServer  # noqa: E402
+from brewbench.bench.sink import open_sink  # noqa: E402
 
 BATCH = 5000
 TAGS = {"run": "20261128T021500-ab12", "device": "emu://?firmware=2.1&transport=serial",
@@ -107,21 +107,37 @@ def encoder_serialization(points: list[Point]) -> float:
     return time.perf_counter() - start
 
 
-def bench_run(actions: int, run_log: RunLog | None) -> float:
-    """Wall time of a run of ``actions`` actions, logging included when ``run_log`` is set."""
+def bench_runs(actions: int, runs: int, settings: InfluxSettings | None) -> float:
+    """Wall time of ``runs`` bench runs of ``actions`` actions each, one device session
+    per run; with ``settings``, each run is logged through one shared ``RunLog`` that
+    is closed (final flush included) inside the timing."""
     start = time.perf_counter()
-    started_ns = time.time_ns()
-    with open_device("emu://?firmware=2.1&transport=serial") as device:
-        steps: list[Callable[[], object]] = [device.machine.status,
-                                             lambda: device.machine.brew("latte"),
-                                             lambda: device.machine.pay("cash", 220)]
-        for i in range(actions - 2):  # connect and identify are the first two
-            steps[i % 3]()
+    run_log = RunLog.open(settings, f"bench-{time.time_ns()}", "run") if settings else None
+    for _ in range(runs):
+        started_ns, begun = time.time_ns(), time.perf_counter()
+        with open_device("emu://?firmware=2.1&transport=serial") as device:
+            steps: list[Callable[[], object]] = [device.machine.status,
+                                                 lambda: device.machine.brew("latte"),
+                                                 lambda: device.machine.pay("cash", 220)]
+            for i in range(actions - 2):  # connect and identify are the first two
+                steps[i % 3]()
+        if run_log is not None:
+            run_log.test(device.capture, test="benchmark", outcome="passed",
+                         duration_s=time.perf_counter() - begun, started_ns=started_ns)
     if run_log is not None:
-        run_log.test(device.capture, test="benchmark", outcome="passed",
-                     duration_s=time.perf_counter() - start, started_ns=started_ns)
         run_log.close()
     return time.perf_counter() - start
+
+
+def overhead(actions: int, runs: int, repeat: int, settings: InfluxSettings,
+             root: Path) -> tuple[float, float]:
+    """Median wall time with logging off and on, alternating ``repeat`` times."""
+    off, on = [], []
+    bench_runs(actions, 1, None)  # warm up
+    for n in range(repeat):
+        off.append(bench_runs(actions, runs, None))
+        on.append(bench_runs(actions, runs, replace(settings, spool=root / f"spool-{runs}-{n}")))
+    return statistics.median(off), statistics.median(on)
 
 
 def main() -> None:
@@ -134,33 +150,34 @@ def main() -> None:
     with LocalServer.influxd(root / "influxd") as server:
         points = make_points(args.points)
         lines = LineEncoder().lines(points).splitlines()
-        raw_s = through_s = 0.0
-        for n in range(args.repeat):  # alternate, so both see the same server state
-            raw_s += raw_posts(database(server, f"raw{n}", root / "unused"), lines)
-            through_s += through_sink(database(server, f"sink{n}", root / f"spool{n}"), points)
-        raw_rate, sink_rate = args.repeat * len(points) / raw_s, args.repeat * len(points) / through_s
+        raw_rates, sink_rates = [], []
+        for n in range(args.repeat):  # alternate, so both see the same machine load
+            raw_s = raw_posts(database(server, f"raw{n}", root / "unused"), lines)
+            sink_s = through_sink(database(server, f"sink{n}", root / f"spool{n}"), points)
+            raw_rates.append(len(points) / raw_s)
+            sink_rates.append(len(points) / sink_s)
+        ratios = sorted(s / r for s, r in zip(sink_rates, raw_rates, strict=True))
+        raw_rate, sink_rate = statistics.median(raw_rates), statistics.median(sink_rates)
         client_rate = len(points) / client_serialization(points)
         encoder_rate = len(points) / encoder_serialization(points)
-        print(f"{args.points} points, batches of {BATCH}, {args.repeat} rounds")
+        print(f"{args.points} points, batches of {BATCH}, median of {args.repeat} rounds")
         print(f"  raw POSTs of pre-built lines   {raw_rate:>10,.0f} points/s")
         print(f"  bench sink (encode+spool+POST) {sink_rate:>10,.0f} points/s   "
-              f"ratio sink/raw {sink_rate / raw_rate:.2f}")
+              f"ratio sink/raw {statistics.median(ratios):.2f} "
+              f"(rounds: {' '.join(f'{r:.2f}' for r in ratios)})")
         print(f"  influxdb_client.Point to line  {client_rate:>10,.0f} points/s   "
               f"ratio client/raw {client_rate / raw_rate:.2f}")
         print(f"  bench LineEncoder to line      {encoder_rate:>10,.0f} points/s   "
               f"ratio encoder/client {encoder_rate / client_rate:.1f}")
 
-        off, on = [], []
-        settings = database(server, "run", root / "run-spool")
-        bench_run(args.actions, None)  # warm up
-        for n in range(args.repeat):
-            off.append(bench_run(args.actions, None))
-            on.append(bench_run(args.actions, RunLog.open(
-                replace(settings, spool=root / f"run-spool{n}"), f"bench-{n}", "run")))
-        off_s, on_s = statistics.median(off), statistics.median(on)
-        print(f"{args.actions}-action bench run, median of {args.repeat}")
-        print(f"  logging off {off_s * 1000:8.1f} ms")
-        print(f"  logging on  {on_s * 1000:8.1f} ms   overhead {100 * (on_s / off_s - 1):+.1f}%")
+        settings = database(server, "run", root / "unused")
+        for runs in (1, 10):
+            off_s, on_s = overhead(args.actions, runs, args.repeat, settings, root)
+            what = "one run, final flush included" if runs == 1 else \
+                f"{runs} runs sharing one sink (a pytest session)"
+            print(f"{args.actions}-action bench runs: {what}; median of {args.repeat}")
+            print(f"  logging off {off_s * 1000:8.1f} ms")
+            print(f"  logging on  {on_s * 1000:8.1f} ms   overhead {100 * (on_s / off_s - 1):+.1f}%")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -21,19 +22,29 @@ from .test_influx_sink import bench_session
 __all__ = ["brewbench_victoria_metrics"]
 
 
-def exported(server: LocalServer, run: str) -> dict[tuple[str, frozenset[tuple[str, str]]],
-                                                    list[float]]:
-    """Every sample of ``run`` VictoriaMetrics holds, by metric name and labels."""
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], list[float]]
+
+
+def exported(server: LocalServer, run: str, at_least: int) -> Samples:
+    """Every sample of ``run`` VictoriaMetrics holds, by metric name and labels.
+
+    VictoriaMetrics ingests asynchronously: read until ``at_least`` samples are
+    there, or for 10 s, then return what it holds (the caller asserts on that).
+    """
     http = urllib3.PoolManager()
-    http.request("GET", server.url + "/internal/force_flush")
-    response = http.request("GET", server.url + "/api/v1/export",
-                            fields={"match[]": f'{{run="{run}"}}'})
-    out: dict[tuple[str, frozenset[tuple[str, str]]], list[float]] = {}
-    for line in response.data.decode().splitlines():
-        series = json.loads(line)
-        labels = dict(series["metric"])
-        name = labels.pop("__name__")
-        out.setdefault((name, frozenset(labels.items())), []).extend(series["values"])
+    for _ in range(50):
+        http.request("GET", server.url + "/internal/force_flush")
+        response = http.request("GET", server.url + "/api/v1/export",
+                                fields={"match[]": f'{{run="{run}"}}'})
+        out: Samples = {}
+        for line in response.data.decode().splitlines():
+            series = json.loads(line)
+            labels = dict(series["metric"])
+            name = labels.pop("__name__")
+            out.setdefault((name, frozenset(labels.items())), []).extend(series["values"])
+        if sum(map(len, out.values())) >= at_least:
+            break
+        time.sleep(0.2)
     return out
 
 
@@ -47,7 +58,7 @@ def test_numeric_fields_and_tags_of_a_run_arrive_through_influxdb_client(
     with open_sink(settings) as sink:
         sink.write(points)
         assert sink.flush(timeout=30)
-    expected: dict[tuple[str, frozenset[tuple[str, str]]], list[float]] = {}
+    expected: Samples = {}
     strings = set()
     for point in points:
         for key, value in point.fields:
@@ -56,8 +67,9 @@ def test_numeric_fields_and_tags_of_a_run_arrive_through_influxdb_client(
                 strings.add(name)
             else:
                 expected.setdefault((name, frozenset(point.tags)), []).append(float(value))
-    got = {series: values for series, values in exported(brewbench_victoria_metrics,
-                                                         "run-vm").items()
+    every = sum(len(p.fields) for p in points)
+    got = {series: values for series, values in exported(brewbench_victoria_metrics, "run-vm",
+                                                         every).items()
            if series[0] not in strings}
     assert sum(map(len, got.values())) == sum(map(len, expected.values())) > 100
     for series, values in expected.items():
@@ -81,7 +93,7 @@ def test_token_refused_on_the_v2_path_then_accepted_loses_nothing(
     finally:
         proxy.close()
     assert proxy.refused > 1 and (sink.stats.sent, sink.unsent) == (200, 0)
-    got = exported(brewbench_victoria_metrics, "run-vm-401")
+    got = exported(brewbench_victoria_metrics, "run-vm-401", 200 * 3)
     assert sum(len(v) for (name, _), v in got.items() if name == "actions_bytes_in") == 200
     assert "refused the credentials (HTTP 401)" in caplog.text
     assert "refused-at-first" not in caplog.text + repr(settings) + settings.target
