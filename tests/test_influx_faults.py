@@ -6,8 +6,10 @@ of the real influxd: it answers 500 or 401 while told to, and forwards otherwise
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
@@ -41,9 +43,14 @@ def stored(settings: InfluxSettings, run: str) -> int:
 
 
 class FaultyProxy:
-    """A real HTTP server that fails requests with ``status`` while ``failing`` is set."""
+    """A real HTTP server that fails requests with ``status`` while ``failing`` is set.
 
-    def __init__(self, upstream: str, status: int) -> None:
+    ``status`` 0 means slow instead: the request is forwarded (the server stores
+    the points) and the answer comes only after ``delay`` seconds, past the
+    client's timeout.
+    """
+
+    def __init__(self, upstream: str, status: int, delay: float = 0.0) -> None:
         self.failing = threading.Event()
         self.failing.set()
         self.refused = 0
@@ -52,19 +59,29 @@ class FaultyProxy:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if proxy.failing.is_set() and status == 0:
+                    proxy.refused += 1
+                    self._forward(body)
+                    time.sleep(delay)
+                    self._answer(204, b"")
+                    return
                 if proxy.failing.is_set():
                     proxy.refused += 1
                     self._answer(status, b'{"error":"injected failure"}')
                     return
+                self._answer(*self._forward(body))
+
+            def _forward(self, body: bytes) -> tuple[int, bytes]:
                 request = urllib.request.Request(upstream + self.path, data=body, method="POST")
                 with urllib.request.urlopen(request, timeout=10) as response:
-                    self._answer(response.status, response.read())
+                    return response.status, response.read()
 
             def _answer(self, code: int, data: bytes) -> None:
-                self.send_response(code)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # client gave up
+                    self.send_response(code)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -156,3 +173,35 @@ def test_failing_or_refusing_server_loses_nothing(brewbench_influx: InfluxSettin
     assert proxy.refused > 1  # retried, with backoff, not given up
     assert (sink.stats.sent, sink.stats.quarantined, sink.unsent) == (400, 0, 0)
     assert stored(brewbench_influx, run) == 400
+
+
+def test_slow_server_that_stored_points_before_timing_out_gets_them_once(
+        brewbench_influx: InfluxSettings) -> None:
+    proxy = FaultyProxy(brewbench_influx.url or "", 0, delay=1.5)
+    settings = replace(brewbench_influx, url=proxy.url, batch_size=100, flush_interval=0.05,
+                       max_backoff=0.2, timeout=0.5)
+    try:
+        sink = open_sink(settings)
+        sink.write(run_points("run-slow", 0, 300))
+        assert not sink.flush(timeout=1.0)  # each answer comes too late: not acknowledged
+        proxy.failing.clear()
+        sink.close(timeout=60)
+    finally:
+        proxy.close()
+    assert proxy.refused >= 1 and sink.stats.retries >= 1
+    assert (sink.stats.sent, sink.unsent) == (300, 0)
+    assert stored(brewbench_influx, "run-slow") == 300  # re-sent, never duplicated
+
+
+def test_two_writers_share_a_spool_folder_without_mixing_lines(
+        brewbench_influx: InfluxSettings, tmp_path: Path) -> None:
+    offline = InfluxSettings(spool=tmp_path / "shared")
+    first, second = open_sink(offline), open_sink(offline)  # e.g. two pytest-xdist workers
+    for n in range(0, 400, 50):
+        first.write(run_points("run-shared", n, 50))
+        second.write(run_points("run-shared", 1000 + n, 50))
+    first.close()
+    second.close()
+    assert len(list(offline.spool.glob("*.lp"))) == 2
+    result = push(replace(brewbench_influx, spool=offline.spool))
+    assert (result.sent, stored(brewbench_influx, "run-shared")) == (800, 800)
