@@ -122,6 +122,7 @@ def summarize_emissions(capture: Capture, *, key: bytes | None,
     for span in capture.actions:
         first_start.setdefault(span.name, span.started.wall_ns)
     groups: dict[tuple[str, str, str, str], _Group] = {}
+    by_path: dict[str, Sequence[str]] = {}  # the catalogue looks at the path only
     for entry in capture.entries:
         record = entry.record
         if record.direction != "rx":
@@ -133,7 +134,12 @@ def summarize_emissions(capture: Capture, *, key: bytes | None,
             type_name = record.message.type_name
             leaves = _flatten(type_name, record.message.body)
         for path, value in leaves:
-            categories = ["unknown"] if record.message is None else classify(path, value)
+            if record.message is None:
+                categories: Sequence[str] = ["unknown"]
+            elif classify is catalogue_categories:
+                categories = by_path.get(path) or by_path.setdefault(path, classify(path, value))
+            else:
+                categories = classify(path, value)
             for category in categories:
                 group = groups.get((entry.action, record.channel, path, category))
                 if group is None:
