@@ -126,6 +126,7 @@ class InfluxSink:
         Raises:
             ValueError: a point cannot be written as line protocol (nothing is spooled).
             OSError: the spool folder cannot be written.
+            RuntimeError: the sink is closed.
         """
         points = list(points)
         if not points:

@@ -8,6 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from brewbench.bench.influx_query import InfluxReader
+from brewbench.bench.influx_settings import InfluxSettings
+from brewbench.fixtures.influx import brewbench_influx, brewbench_influxd
+
+__all__ = ["brewbench_influx", "brewbench_influxd"]
+
 USER_TEST = '''
 from brewbench.bench.influx_query import InfluxReader
 from brewbench.bench.lineproto import Point
@@ -48,3 +54,35 @@ def test_without_influxd_the_test_is_skipped_naming_the_package(tmp_path: Path) 
     assert "1 skipped" in skipped.stdout
     ci = run_user_suite(tmp_path, str(bare), ci="true")
     assert "1 error" in ci.stdout and "apt-get install influxdb" in ci.stdout, ci.stdout
+
+
+RUN_LOG_TEST = '''
+import time
+
+
+def test_logged(brewbench_run_log, brewbench_capture, brewbench_machine):
+    brewbench_machine.brew("latte")
+    brewbench_run_log.test(brewbench_capture, test="test_logged", outcome="passed",
+                           duration_s=0.1, started_ns=time.time_ns())
+'''
+
+
+def test_the_session_run_log_writes_a_users_tests_to_the_server(
+        brewbench_influx: InfluxSettings, tmp_path: Path) -> None:
+    (tmp_path / "test_logged.py").write_text(
+        "from brewbench.fixtures.influx import brewbench_run_log\n" + RUN_LOG_TEST)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")},
+           "INFLUX_URL": brewbench_influx.url or "", "INFLUX_DB": brewbench_influx.db,
+           "BREWBENCH_SPOOL": str(tmp_path / "spool")}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
+                           "--rootdir", str(tmp_path), "--brewbench-run-id", "run-user-42",
+                           "--brewbench-results", str(tmp_path / "results"),
+                           str(tmp_path / "test_logged.py")],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert "1 passed" in done.stdout, done.stdout + done.stderr
+    reader = InfluxReader(brewbench_influx)
+    [test] = reader.points("tests", "run-user-42")
+    [run] = reader.points("runs", "run-user-42")
+    brews = [a for a in reader.points("actions", "run-user-42") if a["action"] == "brew"]
+    reader.close()
+    assert (test["outcome"], test["firmware"], run["tests"], len(brews)) == ("passed", "2.1", 1, 1)
