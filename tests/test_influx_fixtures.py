@@ -86,3 +86,89 @@ def test_the_session_run_log_writes_a_users_tests_to_the_server(
     brews = [a for a in reader.points("actions", "run-user-42") if a["action"] == "brew"]
     reader.close()
     assert (test["outcome"], test["firmware"], run["tests"], len(brews)) == ("passed", "2.1", 1, 1)
+
+
+PLUGIN_CONFTEST = '''
+import time
+
+import pytest
+
+from brewbench.fixtures.influx import log_test_report, open_run_log
+
+RUN_LOG = pytest.StashKey()
+REPORTS = pytest.StashKey()
+
+
+def pytest_configure(config):
+    config.stash[RUN_LOG] = open_run_log(config, "run-hooks-7")
+
+
+def pytest_unconfigure(config):
+    config.stash[RUN_LOG].close()
+
+
+def pytest_runtest_setup(item):
+    item.started_ns = time.time_ns()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    item.stash.setdefault(REPORTS, {})[report.when] = report
+    if report.when == "teardown":
+        log_test_report(item.config.stash[RUN_LOG], item.name, None, item.stash[REPORTS],
+                        item.started_ns)
+    return report
+'''
+
+OUTCOME_TESTS = '''
+import pytest
+
+
+@pytest.fixture
+def broken():
+    raise ValueError("card 4111111111111111 refused")
+
+
+def test_passes():
+    pass
+
+
+def test_fails():
+    assert "4111111111111111" == "owner"
+
+
+def test_skips():
+    pytest.skip("no device")
+
+
+def test_errors(broken):
+    pass
+
+
+def test_raises():
+    raise KeyError("4111111111111111")
+'''
+
+
+def test_test_reports_become_outcomes_and_error_types_without_messages(
+        brewbench_influx: InfluxSettings, tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(PLUGIN_CONFTEST)
+    (tmp_path / "test_outcomes.py").write_text(OUTCOME_TESTS)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")},
+           "INFLUX_URL": brewbench_influx.url or "", "INFLUX_DB": brewbench_influx.db,
+           "BREWBENCH_SPOOL": str(tmp_path / "spool")}
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--rootdir",
+                    str(tmp_path), str(tmp_path / "test_outcomes.py")],
+                   capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    reader = InfluxReader(brewbench_influx)
+    tests = {row["test"]: (row["outcome"], row["error_type"])
+             for row in reader.points("tests", "run-hooks-7")}
+    [run] = reader.points("runs", "run-hooks-7")
+    reader.close()
+    assert tests == {"test_passes": ("passed", ""), "test_fails": ("failed", "AssertionError"),
+                     "test_skips": ("skipped", ""), "test_errors": ("error", "ValueError"),
+                     "test_raises": ("failed", "KeyError")}
+    assert (run["tests"], run["passed"], run["failed"], run["skipped"], run["errors"]) == \
+        (5, 1, 2, 1, 1)
+    assert "4111111111111111" not in repr(tests) + repr(run)
