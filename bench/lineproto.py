@@ -12,9 +12,12 @@ Escape rules (the same for InfluxDB 1.x, 2.x and 3.x):
 - integers carry an ``i`` suffix, floats are written in full precision, booleans
   as ``true``/``false``; timestamps are integer nanoseconds.
 
-Line protocol has no escape for a newline outside a string field, so a newline
-in a measurement, tag or field key is written as a space. A tag with an empty
-value is dropped (the server would refuse the line). NaN and infinities cannot be
+A newline or carriage return anywhere, string field values included, is written
+as a space: then one point is always one line, which the spool and its batching
+count on (InfluxDB would accept a newline inside a quoted string field, but a
+batch cut there would split the point). A tag with an empty
+value is dropped (the server would refuse the line). A name or tag value that
+ends in a backslash gets a space appended: no escape lets it end the name. NaN and infinities cannot be
 written and raise ``ValueError``.
 
 The encoder caches the escaped ``measurement,tags`` prefix of every series it has
@@ -35,7 +38,7 @@ Fields = tuple[tuple[str, FieldValue], ...]
 
 _MEASUREMENT = str.maketrans({",": "\\,", " ": "\\ ", "\n": " ", "\r": " "})
 _KEY = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": " ", "\r": " "})
-_STRING = str.maketrans({'"': '\\"', "\\": "\\\\"})
+_STRING = str.maketrans({'"': '\\"', "\\": "\\\\", "\n": " ", "\r": " "})
 SERIES_CACHE_LIMIT = 50_000  # distinct series kept escaped; beyond that the cache restarts
 
 
@@ -95,11 +98,11 @@ class LineEncoder:
         for key, value in point.fields:  # the common types inline: this loop is the hot path
             escaped = keys.get(key)
             if escaped is None:
-                escaped = keys[key] = key.translate(_KEY)
+                escaped = keys[key] = _unbackslashed(key).translate(_KEY)
             kind = type(value)
             if kind is str:
                 text: str = value  # type: ignore[assignment]
-                if '"' in text or "\\" in text:
+                if '"' in text or "\\" in text or "\n" in text or "\r" in text:
                     text = text.translate(_STRING)
                 parts.append(f'{escaped}="{text}"')
             elif kind is float:
@@ -120,13 +123,19 @@ class LineEncoder:
 
     def _prefix(self, series: tuple[str, Tags]) -> str:
         measurement, tags = series
-        prefix = measurement.translate(_MEASUREMENT)
+        prefix = _unbackslashed(measurement).translate(_MEASUREMENT)
         if tags:
-            prefix += "," + ",".join(f"{k.translate(_KEY)}={v.translate(_KEY)}" for k, v in tags)
+            prefix += "," + ",".join(f"{_unbackslashed(k).translate(_KEY)}="
+                                     f"{_unbackslashed(v).translate(_KEY)}" for k, v in tags)
         if len(self._series) >= SERIES_CACHE_LIMIT:
             self._series.clear()
         self._series[series] = prefix
         return prefix
+
+
+def _unbackslashed(name: str) -> str:
+    """A name that does not end in a backslash, which no escape can express."""
+    return name + " " if name.endswith("\\") else name
 
 
 def _value(value: FieldValue) -> str:

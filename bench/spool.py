@@ -45,8 +45,8 @@ class Batch:
     end: int
 
     def lines(self) -> list[bytes]:
-        """The lines one by one, each with its newline."""
-        return self.body.splitlines(keepends=True)
+        """The lines one by one, each with its newline (only ``\\n`` ends a line)."""
+        return [line + b"\n" for line in self.body.split(b"\n")[:-1]]
 
 
 class Spool:
