@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..drivers.errors import BrewbenchError
+from ..drivers.specs import slug
 from ..emulator.firmware import PROFILES
-from ..emulator.serve import LINKS, Emulator
+from ..emulator.serve import IN_PROCESS, LINKS, Emulator
 from .devices import DEFAULT_SPEC, open_device
 from .influx_cli import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .nightly.cli import add_nightly_parser
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))
-    emulate.add_argument("--transport", default="serial", choices=sorted(LINKS))
+    emulate.add_argument("--transport", default="serial", choices=sorted(set(LINKS) - IN_PROCESS))
     emulate.add_argument("--serial", default=None, help="serial number (default: random)")
     emulate.set_defaults(func=cmd_emulate)
     return parser
@@ -95,7 +96,7 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
                 error_type = error_type or type(exc).__name__
                 print(f"   {step.action}: FAILED {exc}")
         print_capture(device.capture, sys.stdout)
-        path = device.capture.save(args.results / run_id / "captures" / f"{_slug(spec)}.jsonl")
+        path = device.capture.save(args.results / run_id / "captures" / f"{slug(spec)}.jsonl")
         print(f"   capture saved to {path}")
     run_log.test(device.capture, test="brewbench run", outcome="failed" if failures else "passed",
                  duration_s=time.monotonic() - start, started_ns=started_ns,
@@ -117,6 +118,3 @@ def cmd_emulate(args: argparse.Namespace) -> int:
             stop.wait()
     return 0
 
-
-def _slug(spec: str) -> str:
-    return "".join(c if c.isalnum() or c in "._=-" else "-" for c in spec).strip("-")

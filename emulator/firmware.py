@@ -5,6 +5,11 @@ its cloud (uploaded on SYNC), and what its logs say. The versions are modelled
 on the reports in the project's seeds: 1.0 keeps product data, 2.0 adds the time
 of service, payment method and machine name, 2.1 adds the owner, organisation,
 floor-level location and payment details. docs/firmware-profiles.md lists them.
+
+Over Bluetooth LE a profile also decides what the machine broadcasts to anyone in
+radio range (``AdvertisingPolicy``): 1.0 only its model, 2.0 its machine name once
+provisioned (which tends to name the organisation) and serial number, 2.1 also its
+firmware and the floor it stands on.
 """
 
 from __future__ import annotations
@@ -20,6 +25,33 @@ PERSONAL = ("owner", "organisation", "site", "floor", "card_number", "card_expir
 
 
 @dataclass(frozen=True)
+class AdvertisingPolicy:
+    """Which facts a firmware puts in its BLE advertisements.
+
+    Attributes:
+        name_from: facts tried in order for the advertised local name; the first
+            one known wins (``machine_name`` is only known once provisioned).
+        manufacturer: facts packed, in order, into the manufacturer-specific data.
+    """
+
+    name_from: tuple[str, ...] = ("model",)
+    manufacturer: tuple[str, ...] = ("model",)
+
+    def local_name(self, facts: Mapping[str, Any]) -> str:
+        """The local name to advertise."""
+        for name in self.name_from:
+            value = facts.get(name)
+            if value:
+                return str(value)
+        return str(facts.get("model", "CM"))
+
+    def manufacturer_data(self, facts: Mapping[str, Any]) -> bytes:
+        """Manufacturer-specific payload: the chosen facts as UTF-8, separated by 0x1F."""
+        values = (str(facts[name]) for name in self.manufacturer if facts.get(name))
+        return "\x1f".join(values).encode()
+
+
+@dataclass(frozen=True)
 class FirmwareProfile:
     """One emulated firmware version and the record fields it collects."""
 
@@ -28,6 +60,7 @@ class FirmwareProfile:
     record_fields: tuple[str, ...]
     model: str = "CM-500"
     manufacturer: str = "Acme Kaffeetechnik"
+    advertising: AdvertisingPolicy = AdvertisingPolicy()
 
     def make_record(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The record this firmware queues, given every fact it could know."""
@@ -46,9 +79,13 @@ PROFILES: dict[str, FirmwareProfile] = {
     for p in (
         FirmwareProfile("1.0", "product data and device info only", PRODUCT + DEVICE),
         FirmwareProfile("2.0", "adds time of service, payment method and machine name",
-                        PRODUCT + DEVICE + SERVICE),
+                        PRODUCT + DEVICE + SERVICE,
+                        advertising=AdvertisingPolicy(("machine_name", "serial"),
+                                                      ("model", "serial"))),
         FirmwareProfile("2.1", "adds owner, organisation, floor-level location and card details",
-                        PRODUCT + DEVICE + SERVICE + PERSONAL),
+                        PRODUCT + DEVICE + SERVICE + PERSONAL,
+                        advertising=AdvertisingPolicy(("machine_name", "serial"),
+                                                      ("model", "serial", "firmware", "floor"))),
     )
 }
 

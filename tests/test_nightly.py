@@ -14,6 +14,7 @@ from brewbench.bench.nightly.browser import check_report, find_chromium
 from brewbench.emulator.firmware import PERSONAL, SERVICE
 
 BREWBENCH = [sys.executable, "-m", "brewbench.bench"]
+TRANSPORTS = ("serial", "usb", "ble")
 
 
 def nightly(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -29,34 +30,40 @@ def appeared(stdout: str, comparison: str) -> set[str]:
 @pytest.fixture(scope="module")
 def three_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     folder = tmp_path_factory.mktemp("nightly")
-    done = nightly("--firmware", "1.0,2.0,2.1", "--transport", "serial", "--results",
+    done = nightly("--firmware", "1.0,2.0,2.1", "--transport", ",".join(TRANSPORTS), "--results",
                    str(folder), "--run-id", "20260101T000000-aaaa", cwd=folder)
     assert done.returncode == 0, done.stdout + done.stderr
     return folder / "20260101T000000-aaaa", done.stdout
 
 
-def test_diff_names_exactly_what_each_version_added(three_versions: tuple[Path, str]) -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_diff_names_exactly_what_each_version_added(three_versions: tuple[Path, str],
+                                                    transport: str) -> None:
     _, stdout = three_versions
-    assert appeared(stdout, "1.0 emu-serial → 2.0 emu-serial") == {f"RECORD.{f}" for f in SERVICE}
-    assert appeared(stdout, "2.0 emu-serial → 2.1 emu-serial") == {f"RECORD.{f}" for f in PERSONAL}
+    device = f"emu-{transport}"
+    added_in_2_0 = appeared(stdout, f"1.0 {device} → 2.0 {device}")
+    assert {f for f in added_in_2_0 if f.startswith("RECORD.")} == {f"RECORD.{f}" for f in SERVICE}
+    added_in_2_1 = appeared(stdout, f"2.0 {device} → 2.1 {device}")
+    assert {f for f in added_in_2_1 if f.startswith("RECORD.")} == {f"RECORD.{f}" for f in PERSONAL}
     assert "disappeared" not in stdout
 
 
 def test_progress_names_targets_and_tests(three_versions: tuple[Path, str]) -> None:
     _, stdout = three_versions
-    assert "[1/3] firmware 1.0 on emu-serial: starting" in stdout
-    assert "[3/3] firmware 2.1 on emu-serial:   1 PASSED" in stdout and "eta" in stdout
+    assert "[1/9] firmware 1.0 on emu-serial: starting" in stdout
+    assert "[9/9] firmware 2.1 on emu-ble:   1 PASSED" in stdout and "eta" in stdout
 
 
 def test_junit_and_summary_parse(three_versions: tuple[Path, str]) -> None:
     run, _ = three_versions
     root = ET.parse(run / "junit.xml").getroot()
     suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == [f"{v}-serial-emu-serial" for v in ("1.0", "2.0", "2.1")]
+    assert [s.get("name") for s in suites] == [f"{v}-{t}-emu-{t}" for v in ("1.0", "2.0", "2.1")
+                                               for t in TRANSPORTS]
     assert int(root.get("tests", "0")) == sum(len(s.findall("testcase")) for s in suites) > 0
     assert root.get("failures") == "0" and root.get("errors") == "0"
     summary = json.loads((run / "summary.json").read_text())
-    assert [t["exit_code"] for t in summary["targets"]] == [0, 0, 0]
+    assert [t["exit_code"] for t in summary["targets"]] == [0] * 9
 
 
 def test_report_is_self_contained_html(three_versions: tuple[Path, str]) -> None:

@@ -1,5 +1,5 @@
-"""What a bench must survive on a real serial link: interleaving, split and corrupt
-frames, a machine that goes silent or away, a wrong port."""
+"""What a bench must survive on a real link (a pty, a socket, USB): interleaving, split and
+corrupt frames, a machine that goes silent or away, a wrong port."""
 
 import pytest
 
@@ -9,10 +9,11 @@ from brewbench.drivers.errors import DeviceDisconnected, DeviceNotFound, DeviceS
 from brewbench.drivers.messages import MsgType
 from brewbench.emulator.serve import Emulator
 
-BOTH_LINKS = pytest.mark.brewbench_devices("emu://?transport=serial", "emu://?transport=socket")
+EVERY_LINK = pytest.mark.brewbench_devices(
+    "emu://?transport=serial", "emu://?transport=socket", "emu://?transport=usb")
 
 
-@BOTH_LINKS
+@EVERY_LINK
 def test_responses_match_requests_under_interleaved_events(brewbench_device: BenchDevice,
                                                            brewbench_emulator: Emulator) -> None:
     brewbench_emulator.machine.faults.events_before_reply = 5
@@ -23,7 +24,7 @@ def test_responses_match_requests_under_interleaved_events(brewbench_device: Ben
     assert len(heartbeats) == 10
 
 
-@BOTH_LINKS
+@EVERY_LINK
 def test_frames_split_across_reads(brewbench_device: BenchDevice,
                                    brewbench_emulator: Emulator) -> None:
     brewbench_emulator.machine.faults.split_every = 3
@@ -32,7 +33,7 @@ def test_frames_split_across_reads(brewbench_device: BenchDevice,
     assert brewbench_device.capture.frame_errors == 0
 
 
-@BOTH_LINKS
+@EVERY_LINK
 def test_corrupt_frame_is_counted_and_the_link_survives(brewbench_device: BenchDevice,
                                                         brewbench_emulator: Emulator,
                                                         brewbench_capture: Capture) -> None:

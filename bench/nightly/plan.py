@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...drivers.errors import BrewbenchError
+from ...drivers.specs import slug
 
 
 class PlanError(BrewbenchError):
@@ -40,7 +41,7 @@ class Target:
 
     @property
     def slug(self) -> str:
-        return f"{self.firmware}-{self.transport}-{_slug(self.device)}"
+        return f"{self.firmware}-{self.transport}-{slug(self.device)}"
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,3 @@ def _required(table: dict[str, object], key: str, path: Path, where: str) -> str
         raise PlanError(f"bench config {path}: every {where} needs {key} =")
     return str(value)
 
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text).strip("_")[:60]

@@ -1,4 +1,5 @@
-"""Every action on every firmware profile, over a real pty opened by pyserial."""
+"""Every action on every firmware profile over every link: a pty and a TCP socket
+opened by pyserial, the emulated USB bus through usb.core, the emulated air through bleak."""
 
 import pytest
 
@@ -8,8 +9,10 @@ from brewbench.drivers.machine import CoffeeMachine
 from brewbench.drivers.messages import MsgType
 from brewbench.emulator.firmware import PERSONAL, PRODUCT, SERVICE
 
+LINKS = ("serial", "socket", "usb", "ble")
 EVERY_PROFILE = pytest.mark.brewbench_devices(
-    "emu://?firmware=1.0", "emu://?firmware=2.0", "emu://?firmware=2.1")
+    *(f"emu://?transport={link}&firmware={version}" for link in LINKS
+      for version in ("1.0", "2.0", "2.1")))
 CARD = {"number": "4111111111111111", "expiry": "12/30"}
 
 
