@@ -12,13 +12,20 @@ Escape rules (the same for InfluxDB 1.x, 2.x and 3.x):
 - integers carry an ``i`` suffix, floats are written in full precision, booleans
   as ``true``/``false``; timestamps are integer nanoseconds.
 
-A newline or carriage return anywhere, string field values included, is written
-as a space: then one point is always one line, which the spool and its batching
-count on (InfluxDB would accept a newline inside a quoted string field, but a
-batch cut there would split the point). A tag with an empty
-value is dropped (the server would refuse the line). A name or tag value that
-ends in a backslash gets a space appended: no escape lets it end the name. NaN and infinities cannot be
-written and raise ``ValueError``.
+Some text cannot travel as it is, and is changed rather than refused or lost:
+
+- a newline or carriage return anywhere (string values included) becomes a
+  space, so one point is always one line, which the spool and its batches count on;
+- a tag with an empty value is dropped (the server would refuse the line);
+- a tag value ending in a backslash gets a space appended (no escape can end it);
+- a backslash in a measurement, tag key or field key becomes ``/`` (InfluxDB reads
+  backslashes there by other rules than in tag values; the bench's names have none);
+- a measurement starting with ``#`` starts with ``_`` instead: the line would be a
+  comment, which the server skips without a word.
+
+NaN and infinities cannot be written and raise ``ValueError``. ``parse`` reads
+lines back under the same rules (``tests/test_influx_lineproto.py`` checks both
+against a real influxd).
 
 The encoder caches the escaped ``measurement,tags`` prefix of every series it has
 seen: the bench writes many points per series, so most of the escaping is done once.
@@ -36,8 +43,11 @@ FieldValue = bool | int | float | str
 Tags = tuple[tuple[str, str], ...]
 Fields = tuple[tuple[str, FieldValue], ...]
 
-_MEASUREMENT = str.maketrans({",": "\\,", " ": "\\ ", "\n": " ", "\r": " "})
-_KEY = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": " ", "\r": " "})
+_MEASUREMENT = str.maketrans({",": "\\,", " ": "\\ ", "\n": "\\ ", "\r": "\\ ",
+                              "\\": "/"})
+_KEY = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": "\\ ", "\r": "\\ ",
+                      "\\": "/"})  # measurement, tag and field names
+_TAG_VALUE = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": "\\ ", "\r": "\\ "})
 _STRING = str.maketrans({'"': '\\"', "\\": "\\\\", "\n": " ", "\r": " "})
 SERIES_CACHE_LIMIT = 50_000  # distinct series kept escaped; beyond that the cache restarts
 
@@ -98,7 +108,7 @@ class LineEncoder:
         for key, value in point.fields:  # the common types inline: this loop is the hot path
             escaped = keys.get(key)
             if escaped is None:
-                escaped = keys[key] = _unbackslashed(key).translate(_KEY)
+                escaped = keys[key] = key.translate(_KEY)
             kind = type(value)
             if kind is str:
                 text: str = value  # type: ignore[assignment]
@@ -123,10 +133,12 @@ class LineEncoder:
 
     def _prefix(self, series: tuple[str, Tags]) -> str:
         measurement, tags = series
-        prefix = _unbackslashed(measurement).translate(_MEASUREMENT)
+        prefix = measurement.translate(_MEASUREMENT)
+        if prefix.startswith("#"):
+            prefix = "_" + prefix[1:]  # a line starting with "#" is a comment: it would vanish
         if tags:
-            prefix += "," + ",".join(f"{_unbackslashed(k).translate(_KEY)}="
-                                     f"{_unbackslashed(v).translate(_KEY)}" for k, v in tags)
+            prefix += "," + ",".join(f"{k.translate(_KEY)}={_unbackslashed(v).translate(_TAG_VALUE)}"
+                                     for k, v in tags)
         if len(self._series) >= SERIES_CACHE_LIMIT:
             self._series.clear()
         self._series[series] = prefix
@@ -134,7 +146,7 @@ class LineEncoder:
 
 
 def _unbackslashed(name: str) -> str:
-    """A name that does not end in a backslash, which no escape can express."""
+    """A tag value that does not end in a backslash, which no escape can express."""
     return name + " " if name.endswith("\\") else name
 
 
@@ -157,9 +169,113 @@ def _value(value: FieldValue) -> str:
     raise ValueError(f"unsupported field type {kind.__name__} ({value!r})")
 
 
+def parse(text: str) -> list[Point]:
+    """Points from line protocol (a spool file, a quarantine file); ``#`` lines are comments.
+
+    The inverse of ``LineEncoder`` under InfluxDB's own reading rules: in names and
+    tags only ``\\,``, ``\\=`` and ``\\ `` are escapes (any other backslash is
+    itself), in string fields ``\\"`` and ``\\\\``. Lines without a timestamp are
+    refused: the bench always writes one.
+
+    Raises:
+        ValueError: a line is not line protocol; the message quotes it.
+    """
+    points = []
+    for line in text.split("\n"):
+        if line.strip() and not line.startswith("#"):
+            try:
+                points.append(_parse_line(line))
+            except (ValueError, IndexError):
+                raise ValueError(f"not line protocol: {line[:200]!r}") from None
+    return points
+
+
+def _parse_line(line: str) -> Point:
+    series, at = _scan(line, 0, " ")
+    fields_text, at = _scan(line, at + 1, " ", quotes=True)
+    parts = _split(series, ",")
+    tags = []
+    for part in parts[1:]:
+        key, value = _split(part, "=", limit=1)
+        tags.append((_unescape(key), _unescape(value)))
+    fields = []
+    for part in _split(fields_text, ",", quotes=True):
+        key, raw = _split(part, "=", limit=1, quotes=True)
+        fields.append((_unescape(key), _field_value(raw)))
+    return Point(_unescape(parts[0]), tuple(tags), tuple(fields), int(line[at + 1:]))
+
+
+def _scan(text: str, start: int, stop: str, quotes: bool = False) -> tuple[str, int]:
+    """``text`` from ``start`` to the first unescaped ``stop`` outside quotes."""
+    parts = _split(text[start:], stop, limit=1, quotes=quotes)
+    if len(parts) < 2:
+        raise ValueError(f"no {stop!r}")
+    return parts[0], start + len(parts[0])
+
+
+def _split(text: str, sep: str, limit: int = -1, quotes: bool = False) -> list[str]:
+    """Split on ``sep`` where it is not escaped (nor quoted); escapes are kept.
+
+    As InfluxDB reads it: outside strings a character is escaped when a backslash
+    comes right before it; a string starts with a quote right after ``=``, and
+    inside it a backslash escapes the next character.
+    """
+    parts: list[str] = []
+    start, i, quoted = 0, 0, False
+    while i < len(text):
+        char = text[i]
+        escaped = i > 0 and text[i - 1] == "\\"
+        if quoted:
+            if char == "\\":
+                i += 1
+            elif char == '"':
+                quoted = False
+        elif quotes and char == '"' and i > 0 and text[i - 1] == "=":
+            quoted = True  # a string value; a quote inside a key is just a character
+        elif char == sep and not escaped and (limit < 0 or len(parts) < limit):
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _unescape(name: str) -> str:
+    """A measurement, key or tag value as InfluxDB reads it."""
+    if "\\" not in name:
+        return name
+    out, i = [], 0
+    while i < len(name):
+        if name[i] == "\\" and i + 1 < len(name) and name[i + 1] in ", =":
+            i += 1
+        out.append(name[i])
+        i += 1
+    return "".join(out)
+
+
+def _field_value(raw: str) -> FieldValue:
+    if raw.startswith('"'):
+        if len(raw) < 2 or not raw.endswith('"'):
+            raise ValueError("unterminated string")
+        body, out, i = raw[1:-1], [], 0
+        while i < len(body):
+            if body[i] == "\\" and i + 1 < len(body) and body[i + 1] in '"\\':
+                i += 1
+            out.append(body[i])
+            i += 1
+        return "".join(out)
+    if raw in ("t", "T", "true", "True", "TRUE"):
+        return True
+    if raw in ("f", "F", "false", "False", "FALSE"):
+        return False
+    if raw.endswith(("i", "u")):
+        return int(raw[:-1])
+    return float(raw)
+
+
 def encode(points: Iterable[Point]) -> str:
     """Points as line protocol with a one-off encoder (use ``LineEncoder`` in loops)."""
     return LineEncoder().lines(points)
 
 
-__all__ = ["FieldValue", "LineEncoder", "Point", "encode"]
+__all__ = ["FieldValue", "LineEncoder", "Point", "encode", "parse"]
