@@ -240,15 +240,15 @@ def _split(text: str, sep: str, limit: int = -1, quotes: bool = False) -> list[s
     return parts
 
 
-def _unescape(name: str) -> str:
-    """A measurement, key or tag value as InfluxDB reads it."""
-    if "\\" not in name:
-        return name
+def _unescape(text: str, escapable: str = ", =") -> str:
+    """``text`` with each backslash before one of ``escapable`` removed."""
+    if "\\" not in text:
+        return text
     out, i = [], 0
-    while i < len(name):
-        if name[i] == "\\" and i + 1 < len(name) and name[i + 1] in ", =":
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in escapable:
             i += 1
-        out.append(name[i])
+        out.append(text[i])
         i += 1
     return "".join(out)
 
@@ -257,13 +257,7 @@ def _field_value(raw: str) -> FieldValue:
     if raw.startswith('"'):
         if len(raw) < 2 or not raw.endswith('"'):
             raise ValueError("unterminated string")
-        body, out, i = raw[1:-1], [], 0
-        while i < len(body):
-            if body[i] == "\\" and i + 1 < len(body) and body[i + 1] in '"\\':
-                i += 1
-            out.append(body[i])
-            i += 1
-        return "".join(out)
+        return _unescape(raw[1:-1], '"\\')
     if raw in ("t", "T", "true", "True", "TRUE"):
         return True
     if raw in ("f", "F", "false", "False", "FALSE"):
