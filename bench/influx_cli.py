@@ -84,6 +84,8 @@ def add_query_parser(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("statement", nargs="?", help="an InfluxQL statement to run")
     parser.add_argument("--categories", metavar="MODEL",
                         help="list the data categories each firmware of MODEL emitted")
+    parser.add_argument("--fields", action="store_true",
+                        help="with --categories: each field, channel and action, with counts")
     parser.add_argument("--since", default="1970-01-01T00:00:00Z", metavar="TIME",
                         help="with --categories: only since this RFC 3339 time")
     parser.set_defaults(func=cmd_query)
@@ -119,17 +121,30 @@ def cmd_query(args: argparse.Namespace) -> int:
     reader = InfluxReader(settings)
     try:
         if args.categories:
-            found = reader.emission_categories(args.categories, args.since)
-            for firmware in sorted(found):
-                print(f"{firmware:>12}  {', '.join(sorted(found[firmware]))}")
-            if not found:
-                print(f"no emissions of model {args.categories!r} since {args.since}")
+            _print_emitted(reader, args.categories, args.since, args.fields)
         else:
             for series in reader.query(args.statement):
                 print(format_series(series))
     finally:
         reader.close()
     return 0
+
+
+def _print_emitted(reader: InfluxReader, model: str, since: str, fields: bool) -> None:
+    if fields:
+        counts = reader.emission_fields(model, since)
+        for firmware in sorted(counts):
+            print(f"firmware {firmware}")
+            for (category, field, channel, action), count in sorted(counts[firmware].items()):
+                print(f"  {category:<12} {field:<32} {channel:<8} {action:<10} {count:>6}")
+        empty = not counts
+    else:
+        found = reader.emission_categories(model, since)
+        for firmware in sorted(found):
+            print(f"{firmware:>12}  {', '.join(sorted(found[firmware]))}")
+        empty = not found
+    if empty:
+        print(f"no emissions of model {model!r} since {since}")
 
 
 def format_series(series: Series) -> str:

@@ -110,13 +110,24 @@ class InfluxReader:
     def emission_categories(self, model: str, since: str = "1970-01-01T00:00:00Z"
                             ) -> dict[str, set[str]]:
         """Per firmware version, the data categories a model emitted since an RFC 3339 time."""
-        series = self.query("SELECT SUM(\"count\") FROM emissions WHERE model = $model AND "
-                            "time >= $since GROUP BY firmware, category",
-                            {"model": model, "since": since})
-        out: dict[str, set[str]] = defaultdict(set)
+        return {firmware: {key[0] for key in found}
+                for firmware, found in self._emitted(model, since, ("category",)).items()}
+
+    def emission_fields(self, model: str, since: str = "1970-01-01T00:00:00Z"
+                        ) -> dict[str, dict[tuple[str, ...], int]]:
+        """Per firmware version, how often each (category, field, channel, action) was sent."""
+        return self._emitted(model, since, ("category", "field", "channel", "action"))
+
+    def _emitted(self, model: str, since: str, keys: tuple[str, ...]
+                 ) -> dict[str, dict[tuple[str, ...], int]]:
+        group = ", ".join(quote_ident(k) for k in ("firmware", *keys))
+        series = self.query(f"SELECT SUM(\"count\") FROM emissions WHERE model = $model AND "
+                            f"time >= $since GROUP BY {group}", {"model": model, "since": since})
+        out: dict[str, dict[tuple[str, ...], int]] = defaultdict(dict)
         for s in series:
-            if any(v[1] for v in s.values):
-                out[s.tags.get("firmware", "")].add(s.tags.get("category", ""))
+            total = sum(int(v[1] or 0) for v in s.values)
+            if total:
+                out[s.tags.get("firmware", "")][tuple(s.tags.get(k, "") for k in keys)] = total
         return dict(out)
 
 

@@ -40,6 +40,10 @@ def test_run_logs_to_the_server_and_query_reads_it_back(brewbench_influx: Influx
     assert query.returncode == 0, query.stderr
     [line] = [line for line in query.stdout.splitlines() if line.strip().startswith("2.0")]
     assert "payment" in line and "time" in line and "identity" in line
+    fields = brewbench("query", "--url", url, "--db", db, "--categories", "CM-500", "--fields")
+    assert fields.returncode == 0, fields.stderr
+    assert any(line.split()[:4] == ["payment", "RECORD.payment_method", "serial", "sync"]
+               for line in fields.stdout.splitlines())
     statement = brewbench("query", "--url", url, "--db", db,
                           f"SELECT count(bytes_in) FROM actions WHERE run = '{run}'")
     assert statement.returncode == 0 and "count" in statement.stdout and " 11" in statement.stdout

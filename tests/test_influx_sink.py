@@ -166,3 +166,19 @@ def test_query_back_categories_per_firmware(brewbench_influx: InfluxSettings, fi
     found = reader.emission_categories("CM-500", since="2000-01-01T00:00:00Z")
     reader.close()
     assert found.get(firmware, set()) - {"unclassified"} == expected
+
+
+def test_query_back_fields_per_firmware_counts_what_each_version_sent(
+        brewbench_influx: InfluxSettings) -> None:
+    with open_sink(brewbench_influx) as sink:
+        for firmware in ("1.0", "2.1"):
+            sink.write(points_for_capture(bench_session(firmware), RunTags(run=f"run-f-{firmware}")))
+        assert sink.flush(timeout=30)
+    reader = InfluxReader(brewbench_influx)
+    found = reader.emission_fields("CM-500", since="2000-01-01T00:00:00Z")
+    reader.close()
+    new = {key for key in found["2.1"] if key not in found["1.0"]}
+    assert ("payment", "RECORD.card_number", "serial", "sync") in new
+    assert ("identity", "RECORD.owner", "serial", "sync") in new
+    assert found["1.0"][("product", "RECORD.drink", "serial", "sync")] == 2  # two brews synced
+    assert not any(key[1] in ("RECORD.card_number", "RECORD.owner") for key in found["1.0"])
