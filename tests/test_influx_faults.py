@@ -54,6 +54,7 @@ class FaultyProxy:
         self.failing = threading.Event()
         self.failing.set()
         self.refused = 0
+        self.forwarded: list[int] = []  # points per request that reached the server
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -72,6 +73,7 @@ class FaultyProxy:
                 self._answer(*self._forward(body))
 
             def _forward(self, body: bytes) -> tuple[int, bytes]:
+                proxy.forwarded.append(body.count(b"\n"))
                 request = urllib.request.Request(upstream + self.path, data=body, method="POST")
                 with urllib.request.urlopen(request, timeout=10) as response:
                     return response.status, response.read()
@@ -205,3 +207,29 @@ def test_two_writers_share_a_spool_folder_without_mixing_lines(
     assert len(list(offline.spool.glob("*.lp"))) == 2
     result = push(replace(brewbench_influx, spool=offline.spool))
     assert (result.sent, stored(brewbench_influx, "run-shared")) == (800, 800)
+
+
+def test_batches_are_bounded_by_size_and_by_time(brewbench_influx: InfluxSettings) -> None:
+    proxy = FaultyProxy(brewbench_influx.url or "", 500)
+    proxy.failing.clear()
+    try:
+        by_size = open_sink(replace(brewbench_influx, url=proxy.url, batch_size=50,
+                                    flush_interval=3600))
+        by_size.write(run_points("run-size", 0, 500))
+        assert by_size.flush(timeout=30)
+        by_size.close()
+        sizes = list(proxy.forwarded)
+        by_time = open_sink(replace(brewbench_influx, url=proxy.url, batch_size=10_000,
+                                    flush_interval=0.2))
+        by_time.write(run_points("run-time", 0, 7))
+        for _ in range(100):  # no flush(): only the time bound can send these
+            if by_time.unsent == 0:
+                break
+            time.sleep(0.1)
+        assert by_time.unsent == 0
+        by_time.close()
+    finally:
+        proxy.close()
+    assert sizes == [50] * 10
+    assert proxy.forwarded[10:] == [7]
+    assert stored(brewbench_influx, "run-size") == 500 and stored(brewbench_influx, "run-time") == 7
