@@ -1,6 +1,6 @@
 """InfluxDB logging: the bench's sink vs raw POSTs, and what logging costs a bench run.
 
-    python benchmarks/influx.py [--points 200000] [--actions 200] [--repeat 3]
+    python benchmarks/influx.py [--points 200000] [--actions 200] [--repeat 7]
 
 All against one local influxd (Debian's ``influxd`` on PATH), started here in a
 temporary folder:
@@ -140,44 +140,53 @@ def overhead(actions: int, runs: int, repeat: int, settings: InfluxSettings,
     return statistics.median(off), statistics.median(on)
 
 
+def throughput(server: LocalServer, root: Path, count: int, repeat: int) -> None:
+    points = make_points(count)
+    lines = LineEncoder().lines(points).splitlines()
+    raw_rates, sink_rates = [], []
+    for n in range(repeat):  # alternate, so both see the same machine load
+        raw_s = raw_posts(database(server, f"raw{n}", root / "unused"), lines)
+        sink_s = through_sink(database(server, f"sink{n}", root / f"spool{n}"), points)
+        raw_rates.append(len(points) / raw_s)
+        sink_rates.append(len(points) / sink_s)
+    ratios = sorted(s / r for s, r in zip(sink_rates, raw_rates, strict=True))
+    raw_rate, sink_rate = statistics.median(raw_rates), statistics.median(sink_rates)
+    client_rate = len(points) / client_serialization(points)
+    encoder_rate = len(points) / encoder_serialization(points)
+    print(f"{count} points, batches of {BATCH}, median of {repeat} rounds")
+    print(f"  raw POSTs of pre-built lines   {raw_rate:>10,.0f} points/s")
+    print(f"  bench sink (encode+spool+POST) {sink_rate:>10,.0f} points/s   "
+          f"ratio sink/raw {statistics.median(ratios):.2f} "
+          f"(rounds: {' '.join(f'{r:.2f}' for r in ratios)})")
+    print(f"  influxdb_client.Point to line  {client_rate:>10,.0f} points/s   "
+          f"ratio client/raw {client_rate / raw_rate:.2f}")
+    print(f"  bench LineEncoder to line      {encoder_rate:>10,.0f} points/s   "
+          f"ratio encoder/client {encoder_rate / client_rate:.1f}", flush=True)
+
+
+def logging_overhead(server: LocalServer, root: Path, actions: int, repeat: int) -> None:
+    settings = database(server, "run", root / "unused")
+    for runs in (1, 10):
+        off_s, on_s = overhead(actions, runs, repeat, settings, root)
+        what = "one run, final flush included" if runs == 1 else \
+            f"{runs} runs sharing one sink (a pytest session)"
+        print(f"{actions}-action bench runs: {what}; median of {repeat}")
+        print(f"  logging off {off_s * 1000:8.1f} ms")
+        print(f"  logging on  {on_s * 1000:8.1f} ms   overhead {100 * (on_s / off_s - 1):+.1f}%",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200_000)
     parser.add_argument("--actions", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="brewbench-bench-"))
-    with LocalServer.influxd(root / "influxd") as server:
-        points = make_points(args.points)
-        lines = LineEncoder().lines(points).splitlines()
-        raw_rates, sink_rates = [], []
-        for n in range(args.repeat):  # alternate, so both see the same machine load
-            raw_s = raw_posts(database(server, f"raw{n}", root / "unused"), lines)
-            sink_s = through_sink(database(server, f"sink{n}", root / f"spool{n}"), points)
-            raw_rates.append(len(points) / raw_s)
-            sink_rates.append(len(points) / sink_s)
-        ratios = sorted(s / r for s, r in zip(sink_rates, raw_rates, strict=True))
-        raw_rate, sink_rate = statistics.median(raw_rates), statistics.median(sink_rates)
-        client_rate = len(points) / client_serialization(points)
-        encoder_rate = len(points) / encoder_serialization(points)
-        print(f"{args.points} points, batches of {BATCH}, median of {args.repeat} rounds")
-        print(f"  raw POSTs of pre-built lines   {raw_rate:>10,.0f} points/s")
-        print(f"  bench sink (encode+spool+POST) {sink_rate:>10,.0f} points/s   "
-              f"ratio sink/raw {statistics.median(ratios):.2f} "
-              f"(rounds: {' '.join(f'{r:.2f}' for r in ratios)})")
-        print(f"  influxdb_client.Point to line  {client_rate:>10,.0f} points/s   "
-              f"ratio client/raw {client_rate / raw_rate:.2f}")
-        print(f"  bench LineEncoder to line      {encoder_rate:>10,.0f} points/s   "
-              f"ratio encoder/client {encoder_rate / client_rate:.1f}")
-
-        settings = database(server, "run", root / "unused")
-        for runs in (1, 10):
-            off_s, on_s = overhead(args.actions, runs, args.repeat, settings, root)
-            what = "one run, final flush included" if runs == 1 else \
-                f"{runs} runs sharing one sink (a pytest session)"
-            print(f"{args.actions}-action bench runs: {what}; median of {args.repeat}")
-            print(f"  logging off {off_s * 1000:8.1f} ms")
-            print(f"  logging on  {on_s * 1000:8.1f} ms   overhead {100 * (on_s / off_s - 1):+.1f}%")
+    with tempfile.TemporaryDirectory(prefix="brewbench-bench-") as folder:
+        root = Path(folder)
+        with LocalServer.influxd(root / "influxd") as server:
+            throughput(server, root, args.points, args.repeat)
+            logging_overhead(server, root, args.actions, args.repeat)
 
 
 if __name__ == "__main__":
