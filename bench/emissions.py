@@ -17,7 +17,7 @@ bytes, plus ``unknown.link.<kind>.<key>`` for each of its details.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..drivers.records import RX, Record, Stamp
 from .capture import Capture
 
 UNKNOWN = "unknown"
+RAW_TOKEN = "$raw"  # meta key where a redacted capture keeps the token of dropped raw bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +74,20 @@ def record_emissions(record: Record, action: str, entry: int) -> Iterator[Emissi
         for path, value in leaves(message.body, root):
             yield make(path, value, message.type_name, False)
         return
-    if record.error is not None or not record.meta:
-        yield make(f"{UNKNOWN}.frame", record.raw, UNKNOWN, True)
+    raw = record.meta.get(RAW_TOKEN, record.raw)
+    details = link_details(record.meta)
+    if record.error is not None or (not details and "kind" not in record.meta):
+        yield make(f"{UNKNOWN}.frame", raw, UNKNOWN, True)
         return
-    kind = str(record.meta.get("kind", "record"))
-    root = f"{UNKNOWN}.link.{kind}"
-    yield make(root, record.raw, UNKNOWN, True)
-    details = {k: v for k, v in record.meta.items() if k != "kind"}
+    root = f"{UNKNOWN}.link.{record.meta.get('kind', 'record')}"
+    yield make(root, raw, UNKNOWN, True)
     for path, value in leaves(details, root):
         yield make(path, value, UNKNOWN, True)
+
+
+def link_details(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The details of a link-level record, without bookkeeping keys."""
+    return {k: v for k, v in meta.items() if k not in ("kind", RAW_TOKEN, "raw_len")}
 
 
 def root_name(message: Message) -> str:
@@ -99,6 +105,15 @@ def leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
             yield from leaves(item, f"{path}[]")
     else:
         yield path, value
+
+
+def map_leaves(value: Any, replace: Callable[[Any], Any]) -> Any:
+    """A copy of a decoded body with each leaf replaced, visited in ``leaves`` order."""
+    if isinstance(value, Mapping) and value and not is_redacted(value):
+        return {key: map_leaves(item, replace) for key, item in value.items()}
+    if isinstance(value, list | tuple) and value:
+        return [map_leaves(item, replace) for item in value]
+    return replace(value)
 
 
 def is_redacted(value: Any) -> bool:

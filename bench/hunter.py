@@ -160,7 +160,7 @@ def _merge(found: list[Match]) -> list[Match]:
         if last is None or last.canary != match.canary or match.start >= last.end:
             kept.append(match)
         elif len(match.chain) < len(last.chain):
-            kept[-1] = Match(match.canary, match.chain, last.start, max(last.end, match.end))
+            kept[-1] = match  # the more direct form also has the more precise span
     return sorted(kept, key=lambda m: (m.start, m.canary.name))
 
 

@@ -39,7 +39,9 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
                                  "errors[]", "errors")),
     **_fields("BREW", PRODUCT, (*_PRODUCT_FIELDS, "ingredients", "order_id", "duration_ms")),
     **_fields("PAY", PAYMENT, ("method", "amount_cents", "currency", "card.number",
-                               "card.expiry", "routing", "approved", "txn_id")),
+                               "card.expiry", "routing")),
+    # The machine's own bookkeeping of a payment: an outcome and a running counter.
+    **_fields("PAY", DEVICE, ("approved", "txn_id")),
     "PAY.card.holder": (PAYMENT, IDENTITY),
     **_fields("PROVISION", IDENTITY, ("machine_name", "owner", "organisation", "email")),
     **_fields("PROVISION", LOCATION, ("site", "floor", "location.lat", "location.lon",
