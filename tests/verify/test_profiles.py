@@ -88,7 +88,7 @@ def test_clean_profile_yields_no_finding(session_of: Callable) -> None:
     assert Hunter(session.canaries.canaries).hunt(found) == []
     labelled = classify(found, (), session.canaries.names())
     assert {c for item in labelled for c in item.categories} == {"product", "device"}
-    assert [item for item in labelled if any(l.reason == CONTENT for l in item.labels)] == []
+    assert [item for item in labelled if any(lb.reason == CONTENT for lb in item.labels)] == []
 
 
 def test_plain_leaks_of_2_1_are_found_as_is(session_of: Callable) -> None:
