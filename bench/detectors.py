@@ -69,7 +69,7 @@ def luhn_valid(digits: str) -> bool:
 
 def is_card_number(digits: str) -> bool:
     """A Luhn-valid number with a card network's prefix and length."""
-    if not digits.isdigit() or not luhn_valid(digits) or len(set(digits)) < 3:
+    if not digits.isdigit() or not luhn_valid(digits):
         return False
     return any(len(digits) in lengths and digits.startswith(prefixes)
                for prefixes, lengths in _NETWORKS)

@@ -105,27 +105,26 @@ class Hunter:
         """
         if not self.pattern_count:
             return []
-        found: list[Match] = []
         budget = [WORK_FLOOR + WORK_FACTOR * len(data)]
-        self._scan(data, starts, (), 0, None, found, budget)
-        return _merge(found)
+        return _merge(self._scan(data, starts, 0, budget))
 
-    def _scan(self, data: bytes, starts: Sequence[int], chain: tuple[str, ...], depth: int,
-              outer: tuple[int, int] | None, found: list[Match], budget: list[int]) -> None:
+    def _scan(self, data: bytes, starts: Sequence[int], depth: int,
+              budget: list[int]) -> list[Match]:
+        """Matches in ``data``'s own offsets, peeled layers included."""
         budget[0] -= len(data)
-        for end, payloads in self._automaton.iter(data.decode("latin-1")):
-            for canary, encoding, length in payloads:
-                span = outer or (end + 1 - length, end + 1)
-                found.append(Match(canary, (*chain, encoding), *span))
+        found = [Match(canary, (encoding,), end + 1 - length, end + 1)
+                 for end, payloads in self._automaton.iter(data.decode("latin-1"))
+                 for canary, encoding, length in payloads]
         if depth >= self.max_depth:
-            return
+            return found
         for finder in self.layers.values():
             for peeled in finder(data, starts):
                 if budget[0] <= 0:
-                    return
-                span = outer or (peeled.start, peeled.end)
-                self._scan(peeled.data, (0,), (*chain, peeled.layer), depth + 1, span, found,
-                           budget)
+                    return found
+                for inner in self._scan(peeled.data, (0,), depth + 1, budget):
+                    found.append(Match(inner.canary, (peeled.layer, *inner.chain),
+                                       *peeled.outer(inner.start, inner.end)))
+        return found
 
     def hunt(self, emissions: Sequence[Emission]) -> list[Finding]:
         """Every canary in ``emissions``, per channel and field path, in stream order."""

@@ -25,12 +25,26 @@ MIN_DECODED = 4
 
 @dataclass(frozen=True, slots=True)
 class Peeled:
-    """Bytes ``start:end`` of a buffer decoded through ``layer`` into ``data``."""
+    """Bytes ``start:end`` of a buffer decoded through ``layer`` into ``data``.
+
+    ``ratio`` (encoded, decoded) is set for layers where position scales
+    linearly (base64 4:3, hex 2:1, UTF-16 2:1), so that a find inside maps back
+    to where it sits; for the others a find points at the whole span.
+    """
 
     layer: str
     start: int
     end: int
     data: bytes
+    ratio: tuple[int, int] | None = None
+
+    def outer(self, start: int, end: int) -> tuple[int, int]:
+        """The span of this buffer that decoded into ``data[start:end]``."""
+        if self.ratio is None:
+            return self.start, self.end
+        encoded, decoded = self.ratio
+        return (min(self.start + start * encoded // decoded, self.end),
+                min(self.start + -(-end * encoded // decoded), self.end))
 
 
 #: finder(buffer, starts): ``starts`` are offsets where a value begins (for headerless formats).
@@ -48,7 +62,8 @@ _ESCAPE_RUN = re.compile(  # starts only where a string piece starts; possessive
     rb"|[\\/\"'nrtbf])[^\"\x00-\x1f\\]*+)++")
 _UTF16LE_RUN = re.compile(rb"(?:[\x09\x0a\x0d\x20-\x7e]\x00){6,}")
 _UTF16BE_RUN = re.compile(rb"(?:\x00[\x09\x0a\x0d\x20-\x7e]){6,}")
-_ESCAPE = re.compile(rb"\\(u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[0-7]{1,3}|[\\/\"'nrtbf])")
+_JSON_ESCAPE = re.compile(rb"\\(u[0-9A-Fa-f]{4}|[\\/\"nrtbf])")
+_C_ESCAPE = re.compile(rb"\\(x[0-9A-Fa-f]{2}|[0-7]{1,3}|[\\\"'nrtbf])")
 _SIMPLE = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
@@ -99,7 +114,7 @@ def find_base64(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
             except (binascii.Error, ValueError):
                 continue
             if len(data) >= MIN_DECODED:
-                yield Peeled("base64", match.start() + skip, match.end(), data)
+                yield Peeled("base64", match.start() + skip, match.end(), data, (4, 3))
 
 
 def find_hex(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
@@ -109,7 +124,7 @@ def find_hex(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
             body = body[: len(body) - len(body) % 2]
             if len(body) >= 2 * MIN_DECODED:
                 yield Peeled("hex", match.start() + skip, match.start() + skip + len(body),
-                             bytes.fromhex(body.decode()))
+                             bytes.fromhex(body.decode()), (2, 1))
 
 
 def find_percent(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
@@ -123,8 +138,8 @@ def find_percent(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
                          urllib.parse.unquote_to_bytes(text.replace(b"+", b" ")))
 
 
-def unescape(text: bytes) -> bytes:
-    """Undo JSON (``\\u00e9``) and C (``\\xe9``, ``\\351``, ``\\n``) escapes."""
+def unescape(text: bytes, pattern: re.Pattern[bytes]) -> bytes:
+    """Undo the escapes ``pattern`` knows: JSON (``\\u00e9``) or C (``\\xe9``, ``\\351``)."""
     def one(match: re.Match[bytes]) -> bytes:
         code = match.group(1)
         if code[:1] == b"u":
@@ -134,21 +149,24 @@ def unescape(text: bytes) -> bytes:
         if code[:1].isdigit():
             return bytes([int(code, 8) & 0xFF])
         return _SIMPLE.get(code, code)
-    return _ESCAPE.sub(one, text)
+    return pattern.sub(one, text)
 
 
 def find_escapes(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
+    """Escaped text, read once as JSON and once as C: a digit after a stray backslash is
+    an octal escape in C but plain text in JSON."""
     if b"\\" not in buffer:
         return
     for match in _ESCAPE_RUN.finditer(buffer):
-        yield Peeled("escapes", match.start(), match.end(), unescape(match.group()))
+        for pattern in (_JSON_ESCAPE, _C_ESCAPE):
+            yield Peeled("escapes", match.start(), match.end(), unescape(match.group(), pattern))
 
 
 def find_utf16(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
     """Text in UTF-16 (either byte order), so that what it wraps is searched too."""
     for pattern, skip in ((_UTF16LE_RUN, 0), (_UTF16BE_RUN, 1)):
         for match in pattern.finditer(buffer):
-            yield Peeled("utf16", match.start(), match.end(), match.group()[skip::2])
+            yield Peeled("utf16", match.start(), match.end(), match.group()[skip::2], (2, 1))
 
 
 #: layer name -> finder; add an entry to peel a new wrapper.
