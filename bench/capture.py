@@ -90,21 +90,26 @@ class Capture:
 
     def frames(self, action: str | None = None, direction: str | None = None) -> list[Entry]:
         """Entries that are frames (good or bad), optionally of one action / direction."""
-        return [e for e in self.entries
-                if (action is None or e.action == action)
+        return [e for e in self.entries if _is_frame(e.record)
+                and (action is None or e.action == action)
                 and (direction is None or e.record.direction == direction)]
+
+    def link_events(self, action: str | None = None) -> list[Entry]:
+        """Link-level records (USB control transfers, stalls...), which are not frames."""
+        return [e for e in self.entries if not _is_frame(e.record)
+                and (action is None or e.action == action)]
 
     def messages(self, action: str | None = None, direction: str | None = None) -> list[Message]:
         return [e.record.message for e in self.frames(action, direction) if e.record.message]
 
     @property
     def frame_errors(self) -> int:
-        return sum(1 for e in self.entries if e.record.error is not None)
+        return sum(1 for e in self.frames() if e.record.error is not None)
 
     def summary(self) -> dict[str, Counter[str]]:
         """Per action, how many of each message type the device emitted."""
         out: dict[str, Counter[str]] = {}
-        for entry in self.entries:
+        for entry in self.frames():
             if entry.record.direction == "rx":
                 message = entry.record.message
                 label = message.type_name if message else "BAD_FRAME"
@@ -124,18 +129,26 @@ class Capture:
         return path
 
     def to_lines(self) -> Iterator[dict[str, Any]]:
+        """The header, then entries in the order the bench saw them, with each action
+        boundary placed by its time."""
         yield {"type": "header", "format": FORMAT, "version": VERSION, "device": self.device,
                "meta": self.meta}
-        timeline: list[tuple[int, int, dict[str, Any]]] = []
+        bounds: list[tuple[int, int, dict[str, Any]]] = []
         for order, span in enumerate(self.actions):
-            timeline.append((span.started.mono_ns, 0, _action_line(span, "start", order)))
+            bounds.append((span.started.mono_ns, 0, _action_line(span, "start", order)))
             if span.ended is not None:
-                timeline.append((span.ended.mono_ns, 2, _action_line(span, "end", order)))
-        for entry in self.entries:
-            timeline.append((entry.record.stamp.mono_ns, 1, _frame_line(entry)))
-        timeline.sort(key=lambda item: (item[0], item[1]))
-        for _, _, line in timeline:
-            yield line
+                bounds.append((span.ended.mono_ns, 1, _action_line(span, "end", order)))
+        bounds.sort(key=lambda item: (item[0], item[1]))
+        pending = iter(bounds)
+        bound = next(pending, None)
+        for entry in list(self.entries):
+            while bound is not None and bound[0] <= entry.record.stamp.mono_ns:
+                yield bound[2]
+                bound = next(pending, None)
+            yield _frame_line(entry)
+        while bound is not None:
+            yield bound[2]
+            bound = next(pending, None)
 
     @classmethod
     def load(cls, path: Path) -> Capture:
@@ -179,6 +192,11 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
                 yield json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+
+
+def _is_frame(record: Record) -> bool:
+    """Frames decode to a message or fail to; link-level records carry only meta."""
+    return record.message is not None or record.error is not None
 
 
 def _action_line(span: ActionSpan, phase: str, order: int) -> dict[str, Any]:

@@ -48,8 +48,10 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
         connection.attach(capture)
         machine = CoffeeMachine(connection)
         machine.connect()
+        capture.meta.update(transport.describe())  # what only an open link knows (address, MTU)
         try:
             identity = machine.identify()
+            capture.meta.update(transport.describe())  # what the link learnt opening (USB address)
             capture.meta.update(model=identity.model, firmware=identity.firmware,
                                 serial=identity.serial, manufacturer=identity.manufacturer)
             yield BenchDevice(text, machine, capture, emulator)

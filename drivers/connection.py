@@ -115,8 +115,9 @@ class Connection:
         """Write one message and report it as a TX record."""
         raw = message.encode()
         with self._write_lock:
-            stamp = self._write(raw)
-        self.note(Record(self.transport.channel, TX, stamp, raw, message))
+            # Recorded before the write so that the answer can never precede it.
+            self.note(Record(self.transport.channel, TX, Stamp.now(), raw, message))
+            self._write(raw)
 
     def take(self, wanted: Callable[[Message], bool] = lambda _m: True,
              timeout: float = 0.0) -> list[Message]:
@@ -135,12 +136,10 @@ class Connection:
 
     # -- internals --------------------------------------------------------
 
-    def _write(self, raw: bytes) -> Stamp:
+    def _write(self, raw: bytes) -> None:
         step = self.transport.max_write
-        stamp = self.transport.write(raw[:step])
-        for start in range(step, len(raw), step):
+        for start in range(0, len(raw), step):
             self.transport.write(raw[start : start + step])
-        return stamp
 
     def _register(self) -> tuple[int, _Pending]:
         with self._lock:

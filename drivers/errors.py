@@ -6,7 +6,8 @@
     │   ├── DeviceNotFound     nothing answers at the spec (wrong port, unplugged)
     │   ├── DeviceDisconnected the link dropped while in use
     │   ├── Timeout            the device did not answer in time
-    │   └── DeviceRejected     the device answered with an error message
+    │   ├── DeviceRejected     the device answered with an error message
+    │   └── TransferError      the link refused one transfer (USB STALL, babble)
     └── ProtocolError          bytes that break the wire protocol
         └── FrameError         one frame could not be decoded (COBS, CRC, header)
 """
@@ -58,3 +59,11 @@ class ProtocolError(BrewbenchError):
 
 class FrameError(ProtocolError):
     """One frame could not be decoded; the stream resynchronises at the next delimiter."""
+
+
+class TransferError(DeviceError):
+    """The link refused one transfer (a USB endpoint stalled, a packet overflowed).
+
+    The link stays up; the transport has done what recovery it can (e.g. cleared
+    the halt), so the next transfer may succeed.
+    """

@@ -97,20 +97,27 @@ class FrameSplitter:
         self._overflowed = False
 
     def feed(self, chunk: bytes) -> Iterator[Delimited]:
-        self._buffer += chunk
-        while (end := self._buffer.find(0)) >= 0:
-            encoded = bytes(self._buffer[:end])
-            del self._buffer[: end + 1]
-            if self._overflowed:
-                self._overflowed = False
-                continue
+        if 0 not in chunk:
+            self._buffer += chunk
+            if len(self._buffer) > MAX_ENCODED:
+                yield self._drop_oversize()
+            return
+        *complete, rest = (bytes(self._buffer) + chunk).split(DELIMITER)
+        self._buffer = bytearray(rest)
+        if self._overflowed:
+            self._overflowed = False
+            complete = complete[1:]  # the tail of the run that was dropped
+        for encoded in complete:
             if encoded:
                 yield _delimit(encoded)
         if len(self._buffer) > MAX_ENCODED:
-            dropped = bytes(self._buffer)
-            self._buffer.clear()
-            self._overflowed = True
-            yield Delimited(dropped, None, FrameError(f"no delimiter within {MAX_ENCODED} bytes"))
+            yield self._drop_oversize()
+
+    def _drop_oversize(self) -> Delimited:
+        dropped = bytes(self._buffer)
+        self._buffer.clear()
+        self._overflowed = True
+        return Delimited(dropped, None, FrameError(f"no delimiter within {MAX_ENCODED} bytes"))
 
     @property
     def pending(self) -> bytes:

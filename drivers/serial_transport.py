@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import select
+
 import serial
 
 from .errors import DeviceDisconnected, DeviceNotFound, DeviceSpecError
@@ -9,6 +12,7 @@ from .records import Stamp
 from .transport import LinkEvents, ReaderThread, Transport
 
 READ_TIMEOUT = 0.05  # how often the reader looks up to see whether it should stop
+CHUNK = 1 << 16
 
 
 class SerialTransport(Transport):
@@ -21,6 +25,7 @@ class SerialTransport(Transport):
         self.url = url
         self.baudrate = baudrate
         self._port: serial.SerialBase | None = None
+        self._fd: int | None = None
         self._reader: ReaderThread | None = None
 
     def open(self, events: LinkEvents) -> None:
@@ -35,6 +40,9 @@ class SerialTransport(Transport):
                                  "ports), that the device is plugged in and that you may "
                                  "open it (dialout group)") from None
         self._port = port
+        self._fd = _fileno(port)
+        if self._fd is not None:
+            port.timeout = 0  # the reader waits in select(); read() then takes all there is
         self._reader = ReaderThread(self.device, self._read_some, events)
         self._reader.start()
 
@@ -42,7 +50,10 @@ class SerialTransport(Transport):
         port = self._port
         if port is None:
             return b""
-        return bytes(port.read(port.in_waiting or 1))
+        if self._fd is None:  # URL handlers without a file descriptor (socket://, loop://)
+            return bytes(port.read(port.in_waiting or 1))
+        ready, _, _ = select.select([self._fd], [], [], READ_TIMEOUT)
+        return bytes(port.read(CHUNK)) if ready else b""
 
     def write(self, data: bytes) -> Stamp:
         port = self._port
@@ -62,10 +73,16 @@ class SerialTransport(Transport):
             self._reader = None
         if self._port is not None:
             port, self._port = self._port, None
-            try:
-                port.close()
-            except (serial.SerialException, OSError):
-                pass  # the port is gone already; closing what is gone is done
+            with contextlib.suppress(serial.SerialException, OSError):
+                port.close()  # a port that is gone already needs no closing
 
     def describe(self) -> dict[str, str]:
         return {"transport": self.channel, "port": self.url, "baud": str(self.baudrate)}
+
+
+def _fileno(port: serial.SerialBase) -> int | None:
+    """The port's file descriptor, where the platform and URL handler have one."""
+    try:
+        return int(port.fileno())
+    except (AttributeError, OSError, ValueError, serial.SerialException):
+        return None

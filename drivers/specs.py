@@ -4,7 +4,8 @@
     serial+socket://127.0.0.1:7000         pyserial's socket:// (a serial server)
     serial+rfc2217://host:4000?baud=9600   pyserial's rfc2217://
     serial+loop://                         pyserial's loopback (no device answers)
-    usb://VID:PID?serial=SN                a USB device (see the USB transport)
+    usb://VID:PID?serial=SN                a USB device (see drivers/usb_transport.py)
+    serial+usb://VID:PID?serial=SN         a USB-serial port found by ids (drivers/usb_serial.py)
     ble://name=CM-Lobby                    a Bluetooth LE device (see the BLE transport)
     emu://?firmware=2.1&transport=serial   an emulated machine (bench.devices starts it)
 
@@ -14,6 +15,7 @@ one entry. ``emu://`` is not here: drivers know nothing of the emulator.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,17 +66,39 @@ def parse_spec(text: str) -> DeviceSpec:
     return DeviceSpec(text, scheme.lower(), target, params)
 
 
+def slug(text: str) -> str:
+    """A short name for a spec (or any label) that is safe in file names and test ids:
+    ``emu://?firmware=2.1&transport=ble`` becomes ``firmware=2.1-transport=ble``."""
+    body = text.split("://", 1)[-1].strip("?/")
+    return re.sub(r"[^A-Za-z0-9_.=]+", "-", body).strip("-")[:120] or "device"
+
+
 def _serial(spec: DeviceSpec) -> Transport:
     from .serial_transport import SerialTransport
 
-    kind = spec.scheme.partition("+")[2]
-    if kind and kind not in ("socket", "rfc2217", "loop"):
-        raise DeviceSpecError(f"{spec.text}: unknown serial flavour {kind!r}; use serial://, "
-                              "serial+socket://, serial+rfc2217:// or serial+loop://")
+    kind = spec.scheme.partition("+")[2]  # TRANSPORTS only routes known flavours here
     url = f"{kind}://{spec.target}" if kind else spec.target
     if not url:
         raise DeviceSpecError(f"{spec.text}: no port given; e.g. serial:///dev/ttyUSB0")
     return SerialTransport(url, baudrate=spec.int_param("baud", 115200), device=spec.text)
+
+
+def _usb(spec: DeviceSpec) -> Transport:
+    from .usb_transport import UsbTransport
+
+    return UsbTransport.from_spec(spec)
+
+
+def _usb_serial(spec: DeviceSpec) -> Transport:
+    from .usb_serial import UsbSerialTransport
+
+    return UsbSerialTransport.from_spec(spec)
+
+
+def _ble(spec: DeviceSpec) -> Transport:
+    from .ble_transport import transport_from_spec
+
+    return transport_from_spec(spec.text, urllib.parse.unquote(spec.target), spec.params)
 
 
 TransportFactory = Callable[[DeviceSpec], Transport]
@@ -84,6 +108,9 @@ TRANSPORTS: dict[str, TransportFactory] = {
     "serial+socket": _serial,
     "serial+rfc2217": _serial,
     "serial+loop": _serial,
+    "usb": _usb,
+    "serial+usb": _usb_serial,
+    "ble": _ble,
 }
 
 
@@ -95,6 +122,6 @@ def transport_for(spec: DeviceSpec) -> Transport:
     """
     factory = TRANSPORTS.get(spec.scheme)
     if factory is None:
-        known = ", ".join(sorted(TRANSPORTS) + ["emu"])
+        known = ", ".join([*sorted(TRANSPORTS), "emu"])
         raise DeviceSpecError(f"{spec.text}: unknown scheme {spec.scheme!r}; known: {known}")
     return factory(spec)

@@ -8,6 +8,11 @@ floor-level location and payment details. 2.2 looks tidier but hides the owner,
 card, floor and more in disguised forms (emulator/disguises.py); 1.0 is the clean
 profile: product and device data only. docs/firmware-profiles.md lists them, and
 docs/data-verification.md what the bench finds in each.
+
+Over Bluetooth LE a profile also decides what the machine broadcasts to anyone in
+radio range (``AdvertisingPolicy``): 1.0 only its model, 2.0 its machine name once
+provisioned (which tends to name the organisation) and serial number, 2.1 also its
+firmware and the floor it stands on.
 """
 
 from __future__ import annotations
@@ -25,6 +30,33 @@ PERSONAL = ("owner", "organisation", "site", "floor", "card_number", "card_expir
 
 
 @dataclass(frozen=True)
+class AdvertisingPolicy:
+    """Which facts a firmware puts in its BLE advertisements.
+
+    Attributes:
+        name_from: facts tried in order for the advertised local name; the first
+            one known wins (``machine_name`` is only known once provisioned).
+        manufacturer: facts packed, in order, into the manufacturer-specific data.
+    """
+
+    name_from: tuple[str, ...] = ("model",)
+    manufacturer: tuple[str, ...] = ("model",)
+
+    def local_name(self, facts: Mapping[str, Any]) -> str:
+        """The local name to advertise."""
+        for name in self.name_from:
+            value = facts.get(name)
+            if value:
+                return str(value)
+        return str(facts.get("model", "CM"))
+
+    def manufacturer_data(self, facts: Mapping[str, Any]) -> bytes:
+        """Manufacturer-specific payload: the chosen facts as UTF-8, separated by 0x1F."""
+        values = (str(facts[name]) for name in self.manufacturer if facts.get(name))
+        return "\x1f".join(values).encode()
+
+
+@dataclass(frozen=True)
 class FirmwareProfile:
     """One emulated firmware version and the record fields it collects."""
 
@@ -33,6 +65,7 @@ class FirmwareProfile:
     record_fields: tuple[str, ...]
     model: str = "CM-500"
     manufacturer: str = "Acme Kaffeetechnik"
+    advertising: AdvertisingPolicy = AdvertisingPolicy()
     disguises: tuple[Disguise, ...] = ()
     split_ssid: bool = False
 
@@ -64,9 +97,13 @@ PROFILES: dict[str, FirmwareProfile] = {
     for p in (
         FirmwareProfile("1.0", "product data and device info only", PRODUCT + DEVICE),
         FirmwareProfile("2.0", "adds time of service, payment method and machine name",
-                        PRODUCT + DEVICE + SERVICE),
+                        PRODUCT + DEVICE + SERVICE,
+                        advertising=AdvertisingPolicy(("machine_name", "serial"),
+                                                      ("model", "serial"))),
         FirmwareProfile("2.1", "adds owner, organisation, floor-level location and card details",
-                        PRODUCT + DEVICE + SERVICE + PERSONAL),
+                        PRODUCT + DEVICE + SERVICE + PERSONAL,
+                        advertising=AdvertisingPolicy(("machine_name", "serial"),
+                                                      ("model", "serial", "firmware", "floor"))),
         FirmwareProfile("2.2", "keeps the owner, card, floor, organisation, machine name, "
                         "email, site and Wi-Fi name in disguised forms",
                         (*PRODUCT, *DEVICE, "served_at", "payment_method"),

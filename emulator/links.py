@@ -8,6 +8,7 @@ what the host wrote through ``machine.feed``.
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import os
 import select
@@ -105,10 +106,8 @@ class PtyLink(DeviceLink):
             # The emulator keeps its own slave fd open while it serves, so that
             # the host closing its side does not give the master an I/O error.
             for fd in (self._master, self._slave):
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
 
 
 class TcpLink(DeviceLink):
@@ -158,10 +157,8 @@ class TcpLink(DeviceLink):
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            try:
+            with contextlib.suppress(OSError):
                 client.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def _release(self) -> None:
         self.hang_up()

@@ -15,9 +15,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ..drivers.errors import FrameError
 from ..drivers.framing import MAX_FRAME, PROTOCOL_VERSION, FrameSplitter
 from ..drivers.messages import ErrorCode, Kind, Message, MsgType, decode_message
-from ..drivers.errors import FrameError
 from .faults import Faults
 from .firmware import FirmwareProfile, get_profile
 

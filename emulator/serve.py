@@ -6,14 +6,30 @@ from collections.abc import Callable
 
 from .links import DeviceLink, PtyLink, TcpLink
 from .machine import EmulatedMachine
+from .usb_link import UsbLink
 
 LinkFactory = Callable[[EmulatedMachine], DeviceLink]
+
+
+def _ble_link(machine: EmulatedMachine) -> DeviceLink:
+    """A BLE peripheral on a private air (bumble is imported only when asked for)."""
+    from .ble_link import BleLink
+
+    return BleLink(machine)
+
 
 #: transport name -> device end of the link; a new emulated transport adds one entry.
 LINKS: dict[str, LinkFactory] = {
     "serial": PtyLink,
     "socket": TcpLink,
+    "usb": UsbLink,
+    "ble": _ble_link,
 }
+
+#: transports whose device end is an object in this process (the USB link's pyusb
+#: backend, the BLE link's emulated air): only code in the same process reaches
+#: them, so ``brewbench emulate`` cannot serve them to other programs.
+IN_PROCESS = frozenset({"usb", "ble"})
 
 
 class Emulator:
@@ -33,12 +49,12 @@ class Emulator:
 
     @property
     def url(self) -> str:
-        """What the real client library opens (a pty path, a socket:// URL...)."""
+        """What the real client library opens (a pty path, a socket:// URL, a ble:// spec)."""
         return self.link.url
 
     @property
     def spec(self) -> str:
-        """The device spec for this emulator's link."""
+        """The device spec for this emulator's link (a USB link's url is its spec)."""
         if self.transport == "serial":
             return f"serial://{self.url}"
         if self.transport == "socket":

@@ -1,0 +1,1 @@
+"""``brewbench nightly``: the suite across firmware versions and devices, diffed and reported."""

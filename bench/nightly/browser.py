@@ -1,0 +1,61 @@
+"""Open the report in headless Chromium: a screenshot, and proof that its plots load."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars")
+
+
+@dataclass(frozen=True)
+class BrowserCheck:
+    screenshot: Path
+    images_ok: bool
+    title: str
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def check_report(report: Path, screenshot: Path, browser: str | None = None) -> BrowserCheck:
+    """Render ``report``, save a screenshot, and read back whether every image decoded.
+
+    Raises:
+        FileNotFoundError: no Chromium on PATH.
+        RuntimeError: Chromium failed or timed out; the message holds its output.
+    """
+    browser = browser or find_chromium()
+    if browser is None:
+        raise FileNotFoundError("no chromium on PATH: apt-get install chromium")
+    url = report.resolve().as_uri()
+    with tempfile.TemporaryDirectory() as profile:
+        base = [browser, *FLAGS, f"--user-data-dir={profile}"]
+        _run([*base, "--window-size=1200,2000", f"--screenshot={screenshot}", url])
+        dom = _run([*base, "--virtual-time-budget=5000", "--dump-dom", url])
+    images = re.search(r'<body[^>]*data-images="(\w+)"', dom)
+    title = re.search(r"<title>(.*?)</title>", dom)
+    return BrowserCheck(screenshot, bool(images and images[1] == "ok"),
+                        title[1] if title else "")
+
+
+def _run(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=90,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError("chromium did not finish within 90 s") from None
+    if done.returncode != 0:
+        raise RuntimeError(f"chromium exited {done.returncode}: {done.stderr[-2000:]}")
+    return done.stdout

@@ -1,0 +1,78 @@
+"""``brewbench nightly``: its command-line options."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .browser import check_report, find_chromium
+from .nightly import run_nightly
+from .plan import Plan, config_plan, emulated_plan
+from .runner import RunSettings
+
+
+def add_nightly_parser(commands: Any) -> None:
+    nightly = commands.add_parser(
+        "nightly", help="run the suite on every firmware version and device, diff, report",
+        description="Run the bench suite once per firmware version and device, diff what "
+        "each collects against the previous version and the previous night, and write "
+        "report.html, junit.xml and summary.json under RESULTS/RUN_ID/.")
+    nightly.add_argument("--firmware", default="1.0,2.0,2.1",
+                         help="emulated firmware versions, comma-separated (default: %(default)s)")
+    nightly.add_argument("--transport", default="serial",
+                         help="emulated transports, comma-separated (default: %(default)s)")
+    nightly.add_argument("--config", type=Path, default=None,
+                         help="bench config (TOML) listing real devices, images and the flash "
+                         "command; replaces the emulated machines")
+    nightly.add_argument("--tests", action="append", default=None, metavar="PATH",
+                         help="test path(s) to run (default: the standard bench suite)")
+    nightly.add_argument("--results", type=Path, default=Path("brewbench-results"))
+    nightly.add_argument("--run-id", default=None)
+    nightly.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
+                         help="extra argument for each pytest run, repeatable")
+    nightly.set_defaults(func=cmd_nightly)
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from ...fixtures.settings import new_run_id
+    from ...fixtures.suite import SUITE
+
+    run_id = args.run_id or new_run_id()
+    plan = _plan(args)
+    settings = RunSettings(run_id, args.results.resolve() / run_id,
+                           tuple(args.tests or [str(SUITE)]), tuple(args.pytest_arg))
+    print(f"nightly run {run_id}: {len(plan.targets)} target(s), results in {settings.results}",
+          flush=True)
+    outcome = run_nightly(plan, settings, lambda line: print(line, flush=True))
+    print(f"verdict: {outcome.verdict}")
+    for comparison in outcome.comparisons:
+        for change in comparison.changes:
+            mark = "!!" if change.loud else "  "
+            print(f"{mark} {comparison.title}: {change.kind} {change.category} {change.field}")
+    print(f"report: {outcome.report}\njunit:  {outcome.junit}")
+    _screenshot(outcome.report)
+    return 0 if outcome.ok else 1
+
+
+def _screenshot(report: Path) -> None:
+    """A picture of the report for the morning mail, when a browser is at hand."""
+    if find_chromium() is None:
+        print("no chromium on PATH: report.png not made (apt-get install chromium)")
+        return
+    try:
+        check = check_report(report, report.with_name("report.png"))
+    except RuntimeError as exc:
+        print(f"report.png not made: {exc}", file=sys.stderr)
+        return
+    state = "plots load" if check.images_ok else "SOME PLOTS DID NOT LOAD"
+    print(f"screenshot: {check.screenshot} ({state})")
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    versions = [v.strip() for v in args.firmware.split(",") if v.strip()]
+    if args.config is not None:
+        only = versions if args.firmware != "1.0,2.0,2.1" else None
+        return config_plan(args.config, only)
+    return emulated_plan(versions, [t.strip() for t in args.transport.split(",") if t.strip()])

@@ -1,0 +1,44 @@
+"""Human-readable summaries of a capture, per action."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TextIO
+
+from .capture import Capture
+
+
+def print_capture(capture: Capture, out: TextIO) -> None:
+    """Per action: outcome, duration, and the message types and fields the device emitted.
+
+    Field values are not printed: they may be personal or payment data.
+    """
+    meta = capture.meta
+    print(f"   device: {meta.get('manufacturer', '?')} {meta.get('model', '?')} "
+          f"serial {meta.get('serial', '?')} firmware {meta.get('firmware', '?')} "
+          f"over {meta.get('transport', '?')}", file=out)
+    for index, span in enumerate(capture.actions):
+        entries = [e for e in capture.entries if _within(e.record.stamp.mono_ns, index, capture)]
+        emitted = Counter[str]()
+        fields: dict[str, set[str]] = {}
+        for entry in entries:
+            if entry.record.direction != "rx":
+                continue
+            message = entry.record.message
+            label = message.type_name if message else "BAD_FRAME"
+            emitted[label] += 1
+            if message:
+                fields.setdefault(label, set()).update(message.body)
+        what = ", ".join(
+            f"{label}x{count} {{{', '.join(sorted(fields.get(label, ())))}}}"
+            for label, count in emitted.items())
+        print(f"   {span.name:<10} {span.outcome:<5} {span.duration_s * 1000:7.1f} ms  "
+              f"{what or '(nothing)'}", file=out)
+    if capture.frame_errors:
+        print(f"   bad frames: {capture.frame_errors}", file=out)
+
+
+def _within(mono_ns: int, index: int, capture: Capture) -> bool:
+    span = capture.actions[index]
+    end = span.ended.mono_ns if span.ended else float("inf")
+    return span.started.mono_ns <= mono_ns <= end

@@ -1,0 +1,42 @@
+"""The standard bench session: every action a machine supports, in the order a
+customer and an installer would cause them. ``brewbench run`` drives it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..drivers.machine import CoffeeMachine
+
+# A card number from the card networks' published test ranges: never a real card.
+TEST_CARD = {"number": "4111111111111111", "expiry": "12/30", "holder": "TEST CARDHOLDER"}
+# The IBAN standard's own example account: never a real one.
+TEST_ROUTING = "DE89370400440532013000"
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str
+    run: Callable[[CoffeeMachine], Any]
+
+
+def standard_steps(provisioning: dict[str, Any] | None = None) -> list[Step]:
+    """The steps of a standard session; ``provisioning`` overrides the installer's values."""
+    values: dict[str, Any] = {
+        "machine_name": "Lobby Espresso", "owner": "Bench Owner", "organisation": "Bench Lab",
+        "site": "Bench Site", "floor": "Floor 3",
+        "network": {"ssid": "bench-lab", "psk": "not-a-secret"},
+    }
+    values.update(provisioning or {})
+    return [
+        Step("status", lambda m: m.status()),
+        Step("provision", lambda m: m.provision(**values)),
+        Step("brew", lambda m: m.brew("latte", strength=4, size_ml=250, milk="oat")),
+        Step("pay", lambda m: m.pay("card", 350, card=TEST_CARD, routing=TEST_ROUTING)),
+        Step("brew", lambda m: m.brew("espresso", strength=5, size_ml=40)),
+        Step("pay", lambda m: m.pay("cash", 220)),
+        Step("sync", lambda m: m.sync()),
+        Step("read_logs", lambda m: m.read_logs()),
+        Step("reset", lambda m: m.reset("soft")),
+    ]

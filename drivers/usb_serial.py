@@ -1,0 +1,86 @@
+"""A USB-serial port (CDC-ACM or a USB-UART bridge) found by its USB ids, not its path.
+
+    serial+usb://VID:PID?serial=SN&baud=115200   the port of that USB device
+    serial+usb://VID:PID?location=1-4.2:1.0      the port at that USB location
+
+``/dev/ttyUSB0`` changes with plug order; VID, PID and serial number do not.
+The port is looked up with ``serial.tools.list_ports`` when the link opens, so
+a spec written before the device was plugged in works once it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from serial.tools import list_ports
+from serial.tools.list_ports_common import ListPortInfo
+
+from .errors import DeviceNotFound, DeviceSpecError
+from .serial_transport import SerialTransport
+from .specs import DeviceSpec
+from .transport import LinkEvents
+from .usb_transport import parse_ids
+
+SPEC_PARAMS = {"serial", "location", "baud"}
+
+
+class UsbSerialTransport(SerialTransport):
+    """A ``SerialTransport`` whose port is chosen by USB ids when it opens."""
+
+    def __init__(self, vendor_id: int | None, product_id: int | None, *,
+                 serial: str | None = None, location: str | None = None,
+                 baudrate: int = 115200, device: str) -> None:
+        super().__init__("", baudrate=baudrate, device=device)
+        self.vendor_id, self.product_id = vendor_id, product_id
+        self.serial, self.location = serial, location
+
+    @classmethod
+    def from_spec(cls, spec: DeviceSpec) -> UsbSerialTransport:
+        """Build the transport a ``serial+usb://`` spec names.
+
+        Raises:
+            DeviceSpecError: malformed ids, nothing to select by, or an unknown parameter.
+        """
+        unknown = set(spec.params) - SPEC_PARAMS
+        if unknown:
+            raise DeviceSpecError(f"{spec.text}: unknown parameter(s) {', '.join(sorted(unknown))};"
+                                  f" serial+usb:// takes {', '.join(sorted(SPEC_PARAMS))}")
+        vendor_id, product_id = parse_ids(spec)
+        if vendor_id is None and "location" not in spec.params:
+            raise DeviceSpecError(f"{spec.text}: name the port, e.g. serial+usb://0403:6001?"
+                                  "serial=A50285BI")
+        return cls(vendor_id, product_id, serial=spec.params.get("serial"),
+                   location=spec.params.get("location"),
+                   baudrate=spec.int_param("baud", 115200), device=spec.text)
+
+    def open(self, events: LinkEvents) -> None:
+        self.url = self.find(list_ports.comports()).device
+        super().open(events)
+
+    def find(self, ports: Iterable[ListPortInfo]) -> ListPortInfo:
+        """The one port among ``ports`` this transport names.
+
+        Raises:
+            DeviceNotFound: no port matches.
+            DeviceSpecError: several match; the spec must add a serial number.
+        """
+        ports = list(ports)
+        found = [port for port in ports if self._matches(port)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            serials = ", ".join(f"{p.device} serial {p.serial_number}" for p in found)
+            raise DeviceSpecError(f"{self.device}: {len(found)} serial ports match ({serials}); "
+                                  "add ?serial=... to pick one")
+        seen = "; ".join(_summary(p) for p in ports if p.vid is not None) or "no USB serial ports"
+        raise DeviceNotFound(self.device, f"no USB serial port matches (present: {seen}); check "
+                             "the cable and ids (python -m serial.tools.list_ports -v)")
+
+    def _matches(self, port: ListPortInfo) -> bool:
+        wanted = (("vid", self.vendor_id), ("pid", self.product_id),
+                  ("serial_number", self.serial), ("location", self.location))
+        return all(value is None or getattr(port, key) == value for key, value in wanted)
+
+
+def _summary(port: ListPortInfo) -> str:
+    return f"{port.device} {port.vid:04x}:{port.pid or 0:04x} serial {port.serial_number}"

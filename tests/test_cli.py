@@ -1,0 +1,53 @@
+"""The brewbench command as a lab engineer types it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import serial
+
+from brewbench.drivers.framing import FrameSplitter
+from brewbench.drivers.messages import Kind, Message, MsgType, decode_message
+
+BREWBENCH = [sys.executable, "-m", "brewbench.bench"]
+
+
+def test_run_prints_each_action_and_saves_the_capture(tmp_path: Path) -> None:
+    done = subprocess.run([*BREWBENCH, "run", "--device", "emu://?firmware=2.0",
+                           "--results", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for action in ("identify", "status", "provision", "brew", "pay", "sync", "read_logs", "reset"):
+        assert f"   {action} " in out
+    assert "RECORDx2" in out and "payment_method" in out and "owner" not in out
+    [saved] = tmp_path.glob("*/captures/*.jsonl")
+    assert json.loads(saved.read_text().splitlines()[0])["meta"]["firmware"] == "2.0"
+
+
+def test_run_against_a_missing_port_fails_cleanly(tmp_path: Path) -> None:
+    done = subprocess.run([*BREWBENCH, "run", "--device", "serial:///dev/ttyNOPE3",
+                           "--results", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("brewbench: serial:///dev/ttyNOPE3: cannot open serial port")
+    assert "Traceback" not in done.stderr
+
+
+def test_emulate_serves_a_port_any_pyserial_tool_can_use() -> None:
+    proc = subprocess.Popen([*BREWBENCH, "emulate", "--firmware", "1.0", "--serial", "BB0042"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        port = next(line.split(": ", 1)[1].strip() for line in lines if line.startswith("port:"))
+        with serial.Serial(port, 115200, timeout=2) as tty:  # an independent client
+            tty.write(Message(Kind.REQUEST, MsgType.IDENTIFY, 77, {}).encode())
+            reply = tty.read_until(b"\x00")
+        [span] = list(FrameSplitter().feed(reply))
+        assert span.frame is not None
+        message = decode_message(span.frame)
+        assert (message.kind, message.seq) == (Kind.RESPONSE, 77)
+        assert message.body["serial"] == "BB0042" and message.body["firmware"] == "1.0"
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0

@@ -1,0 +1,147 @@
+"""brewbench nightly as a lab runs it: emulated firmware versions, diffs, reports."""
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from brewbench.bench.nightly.browser import check_report, find_chromium
+from brewbench.emulator.firmware import PERSONAL, SERVICE
+
+BREWBENCH = [sys.executable, "-m", "brewbench.bench"]
+TRANSPORTS = ("serial", "usb", "ble")
+
+
+def nightly(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*BREWBENCH, "nightly", *args], capture_output=True, text=True,
+                          timeout=600, cwd=cwd)
+
+
+def appeared(stdout: str, comparison: str) -> set[str]:
+    return {line.rsplit(" ", 1)[1] for line in stdout.splitlines()
+            if f"{comparison}: appeared" in line}
+
+
+@pytest.fixture(scope="module")
+def three_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("nightly")
+    done = nightly("--firmware", "1.0,2.0,2.1", "--transport", ",".join(TRANSPORTS), "--results",
+                   str(folder), "--run-id", "20260101T000000-aaaa", cwd=folder)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder / "20260101T000000-aaaa", done.stdout
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_diff_names_exactly_what_each_version_added(three_versions: tuple[Path, str],
+                                                    transport: str) -> None:
+    _, stdout = three_versions
+    device = f"emu-{transport}"
+    added_in_2_0 = appeared(stdout, f"1.0 {device} → 2.0 {device}")
+    assert {f for f in added_in_2_0 if f.startswith("RECORD.")} == {f"RECORD.{f}" for f in SERVICE}
+    added_in_2_1 = appeared(stdout, f"2.0 {device} → 2.1 {device}")
+    assert {f for f in added_in_2_1 if f.startswith("RECORD.")} == {f"RECORD.{f}" for f in PERSONAL}
+    assert "disappeared" not in stdout
+
+
+def test_progress_names_targets_and_tests(three_versions: tuple[Path, str]) -> None:
+    _, stdout = three_versions
+    assert "[1/9] firmware 1.0 on emu-serial: starting" in stdout
+    assert "[9/9] firmware 2.1 on emu-ble:   1 PASSED" in stdout and "eta" in stdout
+
+
+def test_junit_and_summary_parse(three_versions: tuple[Path, str]) -> None:
+    run, _ = three_versions
+    root = ET.parse(run / "junit.xml").getroot()
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == [f"{v}-{t}-emu-{t}" for v in ("1.0", "2.0", "2.1")
+                                               for t in TRANSPORTS]
+    assert int(root.get("tests", "0")) == sum(len(s.findall("testcase")) for s in suites) > 0
+    assert root.get("failures") == "0" and root.get("errors") == "0"
+    summary = json.loads((run / "summary.json").read_text())
+    assert [t["exit_code"] for t in summary["targets"]] == [0] * 9
+
+
+def test_report_is_self_contained_html(three_versions: tuple[Path, str]) -> None:
+    run, _ = three_versions
+    page = (run / "report.html").read_text()
+    parser = HTMLParser()
+    parser.feed(page)
+    assert "id='matrix'" in page and "id='verdict'" in page
+    assert "http://" not in page and "https://" not in page  # nothing to fetch
+    assert page.count("data:image/png;base64,") == 2
+    for link in (run / "captures").glob("*.jsonl"):
+        assert f"captures/{link.name}" in page
+
+
+def test_report_renders_in_a_real_browser(three_versions: tuple[Path, str]) -> None:
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium must be installed in CI (.ci/run installs it)")
+        pytest.skip("no chromium on PATH; apt-get install chromium")
+    run, _ = three_versions
+    check = check_report(run / "report.html", run / "report-test.png")
+    assert check.images_ok and check.title.startswith("brewbench nightly")
+    assert check.screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_second_night_compares_with_the_first(three_versions: tuple[Path, str]) -> None:
+    run, _ = three_versions
+    done = nightly("--firmware", "2.1", "--results", str(run.parent), "--run-id",
+                   "20260102T000000-bbbb", cwd=run.parent)
+    assert done.returncode == 0, done.stderr
+    page = (run.parent / "20260102T000000-bbbb" / "report.html").read_text()
+    assert "run 20260101T000000-aaaa → tonight" in page
+    assert "no change in what is collected" in page
+
+
+def test_failing_test_fails_the_night(tmp_path: Path) -> None:
+    (tmp_path / "test_bad.py").write_text(
+        "def test_bad(brewbench_machine):\n    assert brewbench_machine.status()['state'] == 'off'\n")
+    done = nightly("--firmware", "1.0", "--tests", str(tmp_path / "test_bad.py"),
+                   "--results", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 1
+    assert "verdict: 1 test(s) failed" in done.stdout
+
+
+def test_failed_and_hung_flash_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "flash.sh").write_text(
+        'case "$1" in *bad*) echo "no such image" >&2; exit 3;; *hang*) sleep 60;; esac\n')
+    (tmp_path / "bench.toml").write_text(f"""
+flash = "sh {tmp_path}/flash.sh {{image}} {{device}}"
+flash_timeout = 2
+[[device]]
+spec = "emu://?firmware=2.0"
+name = "lab-machine"
+[[firmware]]
+version = "1.9"
+image = "bad.bin"
+[[firmware]]
+version = "2.0"
+image = "good.bin"
+[[firmware]]
+version = "2.0-rc"
+image = "hang.bin"
+""")
+    done = nightly("--config", str(tmp_path / "bench.toml"), "--results", str(tmp_path / "out"),
+                   "--run-id", "flashy", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "flash command failed with exit code 3" in done.stdout
+    assert "flash command hung: killed after 2s" in done.stdout
+    assert "[2/3] firmware 2.0 on lab-machine:   1 PASSED" in done.stdout
+    root = ET.parse(tmp_path / "out" / "flashy" / "junit.xml").getroot()
+    errors = [s.find("testcase/error") for s in root.findall("testsuite")]
+    assert errors[0] is not None and "no such image" in (errors[0].text or "")
+    assert errors[1] is None and errors[2] is not None
+
+
+def test_broken_bench_config_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "bench.toml").write_text("[[device]]\nspec = 'serial:///dev/ttyUSB0'\n")
+    done = nightly("--config", str(tmp_path / "bench.toml"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "needs at least one [[device]] and one [[firmware]]" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,82 @@
+"""The pytest plugin as a user runs it: a test repo, pytest in a subprocess."""
+
+import json
+
+import pytest
+
+USER_TEST = """
+def test_brews(brewbench_machine, brewbench_capture, brewbench_spec):
+    assert brewbench_machine.brew("latte")["order_id"] == 1
+    assert brewbench_capture.meta["firmware"] == brewbench_spec.rsplit("=", 1)[1]
+"""
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+
+def test_no_device_means_an_emulated_machine(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user="""
+def test_default(brewbench_machine):
+    assert brewbench_machine.identify().firmware == "2.1"
+""")
+    run(pytester).assert_outcomes(passed=1)
+
+
+def test_repeated_device_parametrizes_and_saves_a_capture_per_test(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TEST)
+    results = pytester.path / "out"
+    result = run(pytester, "--device", "emu://?firmware=1.0", "--device", "emu://?firmware=2.0",
+                 "--brewbench-results", str(results), "--brewbench-run-id", "nightly-1", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_brews?firmware=1.0* PASSED*",
+                                 "*test_brews?firmware=2.0* PASSED*"])
+    captures = sorted((results / "nightly-1" / "captures").glob("*.jsonl"))
+    assert len(captures) == 2
+    header = json.loads(captures[0].read_text().splitlines()[0])
+    assert header["meta"]["outcome"] == "passed" and header["meta"]["run_id"] == "nightly-1"
+
+
+def test_pyproject_table_then_ini_then_command_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TEST)
+    pytester.makepyprojecttoml("""
+[tool.brewbench]
+devices = ["emu://?firmware=1.0"]
+""")
+    run(pytester, "-v").stdout.fnmatch_lines(["*firmware=1.0* PASSED*"])
+    pytester.makeini("[pytest]\nbrewbench_devices = emu://?firmware=2.0\n")
+    run(pytester, "-v").stdout.fnmatch_lines(["*firmware=2.0* PASSED*"])
+    run(pytester, "-v", "--device", "emu://?firmware=2.1").stdout.fnmatch_lines(
+        ["*firmware=2.1* PASSED*"])
+
+
+def test_marker_pins_a_test_to_its_own_devices(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user="""
+import pytest
+
+@pytest.mark.brewbench_devices("emu://?firmware=1.0", "emu://?transport=socket")
+def test_pinned(brewbench_machine):
+    brewbench_machine.status()
+""")
+    run(pytester, "--device", "emu://?firmware=2.1").assert_outcomes(passed=2)
+
+
+def test_unreachable_device_fails_with_its_name(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=USER_TEST)
+    result = run(pytester, "--device", "serial:///dev/ttyGONE7")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*could not connect: serial:///dev/ttyGONE7: cannot open*"])
+
+
+@pytest.mark.parametrize("table, complaint", [
+    ("[tool]\nbrewbench = 3", "*[[]tool.brewbench] must be a table*"),
+    ("[tool.brewbench]\ntimeout = 'soon'", "*brewbench timeout 'soon' is not a number*"),
+])
+def test_broken_settings_are_a_usage_error(pytester: pytest.Pytester, table: str,
+                                           complaint: str) -> None:
+    pytester.makepyfile(test_user=USER_TEST)
+    pytester.makepyprojecttoml(table)
+    result = run(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([complaint])
