@@ -16,6 +16,7 @@ from ..drivers.specs import slug
 from ..emulator.firmware import PROFILES
 from ..emulator.serve import IN_PROCESS, LINKS, Emulator
 from .devices import DEFAULT_SPEC, open_device
+from .inventory_cli import add_inventory_parser
 from .nightly.cli import add_nightly_parser
 from .printout import print_capture
 from .scenario import standard_steps
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     add_nightly_parser(commands)
+    add_inventory_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,3 +49,12 @@ def test_unreadable_capture_is_named(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert _run(str(bad), str(tmp_path / "missing.jsonl")) == 2
     err = capsys.readouterr().err
     assert f"{bad}: cannot read it as a capture" in err and "missing.jsonl" in err
+
+
+def test_brewbench_inventory_command(session_of: Callable, tmp_path: Path) -> None:
+    path = save_capture(session_of("2.0").capture, tmp_path / "c.jsonl")
+    done = subprocess.run([sys.executable, "-m", "brewbench.bench", "inventory", str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "time      RECORD.served_at" in done.stdout
+    assert session_of("2.0").canaries["machine_name"] not in done.stdout
