@@ -95,6 +95,10 @@ class Hunter:
                 known.append((canary, encoding, len(pattern)))
                 self._automaton.add_word(key, known)
         self.pattern_count = len(self._automaton)
+        # Layers only shrink what they wrap (compressed output is judged after
+        # inflating), so a peeled buffer shorter than every pattern holds no canary.
+        self.shortest = min((length for entries in self._automaton.values()
+                             for _c, _e, length in entries), default=0)
         if self.pattern_count:
             self._automaton.make_automaton()
 
@@ -121,6 +125,8 @@ class Hunter:
             for peeled in finder(data, starts):
                 if budget[0] <= 0:
                     return found
+                if len(peeled.data) < self.shortest:
+                    continue
                 for inner in self._scan(peeled.data, (0,), depth + 1, budget):
                     found.append(Match(inner.canary, (peeled.layer, *inner.chain),
                                        *peeled.outer(inner.start, inner.end)))
