@@ -6,8 +6,8 @@ on the reports in the project's seeds: 1.0 keeps product data, 2.0 adds the time
 of service, payment method and machine name, 2.1 adds the owner, organisation,
 floor-level location and payment details. 2.2 looks tidier but hides the owner,
 card, floor and more in disguised forms (emulator/disguises.py); 1.0 is the clean
-profile: product and device data only. docs/firmware-profiles.md lists them, and
-docs/data-verification.md what the bench finds in each.
+profile: product and device data only. docs/data-verification.md lists what the
+bench finds in each.
 
 Over Bluetooth LE a profile also decides what the machine broadcasts to anyone in
 radio range (``AdvertisingPolicy``): 1.0 only its model, 2.0 its machine name once
