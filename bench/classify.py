@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from .detectors import detect
 from .emissions import Emission, is_redacted
-from .schema import LOCATION, SENSITIVE, UNKNOWN, categories_of
+from .schema import LOCATION, SENSITIVE, UNKNOWN, categories_of, own_identifier
 
 SCHEMA = "schema"
 CONTENT = "content"
@@ -90,7 +90,9 @@ def _labels(emission: Emission, names: list[str]) -> list[Label]:
     if is_redacted(emission.value):
         return _recorded_labels(emission.value["$redacted"])
     labels = [Label(c, SCHEMA) for c in categories_of(emission.path)]
-    labels += [Label(hit.category, CONTENT, hit.detector) for hit in detect(emission.value, names)]
+    if not own_identifier(emission.path):
+        labels += [Label(hit.category, CONTENT, hit.detector)
+                   for hit in detect(emission.value, names)]
     if not labels:
         labels.append(Label(UNKNOWN, SCHEMA, "not in the field catalogue"))
     return labels

@@ -200,7 +200,7 @@ def _contract(path: Path, number: int, table: dict[str, Any]) -> Contract:
         allow[category] = Allowance(tuple(rules.get("fields", ("*",))),
                                     tuple(channels) if channels is not None else None)
     contract = Contract(str(path), str(table["model"]), str(table["firmware"]),
-                        tuple(table.get("channels", ("serial", "usb", "ble"))), allow,
+                        tuple(table.get("channels", ("serial", "usb", "ble", "ble-adv"))), allow,
                         tuple(table.get("forbidden", ())), str(table.get("description", "")))
     version_matches("0", contract.firmware)  # reject a malformed range now, not mid-run
     return contract

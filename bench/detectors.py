@@ -43,7 +43,8 @@ class Hit:
 
 # -- payment ---------------------------------------------------------------------
 
-_CARD = re.compile(r"(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d.])")
+# Not inside a longer word: hex, base64 or identifiers hold digit runs that pass Luhn.
+_CARD = re.compile(r"(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])")
 # (prefixes, lengths) per network, from the networks' published IIN ranges.
 _NETWORKS: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = (
     (("4",), (13, 16, 19)),                                             # Visa

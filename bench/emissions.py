@@ -10,9 +10,10 @@ list shares one field):
     ERROR.message             the text of an error reply (any request type)
 
 Nothing is dropped. A frame that did not decode becomes one opaque emission at
-``unknown.frame`` holding its raw bytes; a link-level record (a USB control
-transfer, a BLE advertisement) becomes ``unknown.link.<kind>`` holding its raw
-bytes, plus ``unknown.link.<kind>.<key>`` for each of its details.
+``unknown.frame`` holding its raw bytes. A link-level record (a BLE
+advertisement or GATT read, a USB control transfer) becomes an opaque emission
+at ``link.<channel>`` holding its raw bytes (``link.ble-adv``, ``link.usb``),
+plus ``link.<channel>.<key>`` for each of its details (``link.ble-adv.local_name``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..drivers.records import RX, Record, Stamp
 from .capture import Capture
 
 UNKNOWN = "unknown"
+LINK = "link"
 RAW_TOKEN = "$raw"  # meta key where a redacted capture keeps the token of dropped raw bytes
 
 
@@ -76,18 +78,18 @@ def record_emissions(record: Record, action: str, entry: int) -> Iterator[Emissi
         return
     raw = record.meta.get(RAW_TOKEN, record.raw)
     details = link_details(record.meta)
-    if record.error is not None or (not details and "kind" not in record.meta):
+    if record.error is not None or not details:
         yield make(f"{UNKNOWN}.frame", raw, UNKNOWN, True)
         return
-    root = f"{UNKNOWN}.link.{record.meta.get('kind', 'record')}"
-    yield make(root, raw, UNKNOWN, True)
+    root = f"{LINK}.{record.channel}"
+    yield make(root, raw, LINK, True)
     for path, value in leaves(details, root):
-        yield make(path, value, UNKNOWN, True)
+        yield make(path, value, LINK, False)
 
 
 def link_details(meta: Mapping[str, Any]) -> dict[str, Any]:
     """The details of a link-level record, without bookkeeping keys."""
-    return {k: v for k, v in meta.items() if k not in ("kind", RAW_TOKEN, "raw_len")}
+    return {k: v for k, v in meta.items() if k not in (RAW_TOKEN, "raw_len")}
 
 
 def root_name(message: Message) -> str:

@@ -8,6 +8,7 @@ that the bench can redact what it sent itself.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable
 
 PRODUCT = "product"
@@ -65,11 +66,41 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Details of link-level records (``link.<channel>.<key>``), as globs. What a
+#: vendor packs into manufacturer or service data is not listed: it stays
+#: ``unknown`` unless a detector or canary explains it.
+LINK_CATALOGUE: dict[str, tuple[str, ...]] = {
+    # BLE advertisements (drivers/ble_adverts.py) and GATT reads (drivers/ble_transport.py)
+    **{f"link.*.{key}": (DEVICE,) for key in (
+        "address", "local_name", "tx_power", "rssi", "service_uuids[]", "service_uuids",
+        "service_data", "manufacturer_data", "gatt", "uuid", "field", "value")},
+    # USB transfers the link reported (drivers/usb_transport.py)
+    **{f"link.*.{key}": (DEVICE,) for key in (
+        "endpoint", "transfer", "request_type", "request", "value", "index", "length",
+        "status", "detail", "recovery")},
+}
+
+
+#: Fields that hold the device's own link identifiers (its Bluetooth address is how
+#: the host reaches it): content detectors do not read them; canaries still do.
+OWN_IDENTIFIERS = ("link.*.address", "link.*.uuid", "link.*.service_uuids[]")
+
+
+def own_identifier(path: str) -> bool:
+    return any(fnmatch.fnmatchcase(path, glob) for glob in OWN_IDENTIFIERS)
+
+
 def categories_of(path: str) -> tuple[str, ...]:
     """Catalogued categories of an emission path; ``()`` when the field is uncatalogued.
 
-    Opaque paths (``unknown.*``) are ``unknown`` by definition.
+    Opaque paths (``unknown.*``, and the raw bytes of a link record at
+    ``link.<channel>``) are ``unknown`` by definition.
     """
     if path == UNKNOWN or path.startswith(UNKNOWN + "."):
         return (UNKNOWN,)
+    if path.startswith("link."):
+        if path.count(".") == 1:
+            return (UNKNOWN,)
+        return next((c for glob, c in LINK_CATALOGUE.items()
+                     if fnmatch.fnmatchcase(path, glob)), ())
     return CATALOGUE.get(path, ())

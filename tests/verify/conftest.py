@@ -33,23 +33,23 @@ def drive(machine: CoffeeMachine, canaries: CanarySet) -> None:
     machine.reset("soft")
 
 
-def run_session(firmware: str) -> Session:
-    """Drive an emulated machine of ``firmware`` over the real serial link (a pty)."""
+def run_session(firmware: str, transport: str = "serial") -> Session:
+    """Drive an emulated machine of ``firmware`` over a real link (serial: a pty)."""
     canaries = plant()
-    with open_device(f"emu://?firmware={firmware}&transport=serial") as device:
+    with open_device(f"emu://?firmware={firmware}&transport={transport}") as device:
         drive(device.machine, canaries)
         return Session(firmware, device.capture, canaries)
 
 
 @pytest.fixture(scope="session")
-def session_of() -> Callable[[str], Session]:
-    """``session_of("2.2")``: one full session per firmware, shared by the tests."""
-    sessions: dict[str, Session] = {}
+def session_of() -> Callable[..., Session]:
+    """``session_of("2.2")``: one full session per firmware and link, shared by the tests."""
+    sessions: dict[tuple[str, str], Session] = {}
 
-    def get(firmware: str) -> Session:
-        if firmware not in sessions:
-            sessions[firmware] = run_session(firmware)
-        return sessions[firmware]
+    def get(firmware: str, transport: str = "serial") -> Session:
+        if (firmware, transport) not in sessions:
+            sessions[firmware, transport] = run_session(firmware, transport)
+        return sessions[firmware, transport]
     return get
 
 

@@ -136,3 +136,13 @@ def test_contract_fixture_passes_and_fails_with_the_table(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["*collected data beyond its contract*",
                                  "*category*field*example*action*channel*count*why*",
                                  "*payment*RECORD.card_number*<payment *>*sync*serial*forbidden*"])
+
+
+@pytest.mark.parametrize("transport", ["usb", "ble"])
+def test_contracts_hold_over_usb_and_ble_links(session_of: Callable, transport: str) -> None:
+    """Link-level records (BLE adverts and GATT reads, USB control transfers) fit the contract."""
+    clean, leaky = session_of("1.0", transport), session_of("2.1", transport)
+    verdict = check(clean.capture, CM500, clean.canaries)
+    assert verdict.ok, verdict.report()
+    assert ("payment", "RECORD.card_number") in {
+        (v.category, v.field) for v in check(leaky.capture, CM500, leaky.canaries).violations}

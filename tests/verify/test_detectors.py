@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import pytest
@@ -68,6 +69,15 @@ def test_planted_names_are_found_case_insensitively() -> None:
 @given(st.binary(max_size=512))
 def test_random_bytes_light_nothing(data: bytes) -> None:
     assert detect(data) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=10, max_size=256))
+def test_hex_and_base64_text_light_nothing(data: bytes) -> None:
+    """Digests, keys and blobs as text hold digit runs that pass Luhn by chance."""
+    for text in (data.hex(), data.hex().upper(), base64.b64encode(data).decode(),
+                 base64.urlsafe_b64encode(data).decode()):
+        assert detect(text) == [], text
 
 
 def test_ordinary_telemetry_lights_nothing(session_of: Callable) -> None:

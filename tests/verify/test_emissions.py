@@ -40,17 +40,19 @@ def test_undecodable_and_link_records_become_opaque_emissions() -> None:
     capture = Capture("test")
     capture.entries.append(Entry("brew", Record("serial", RX, Stamp(1, 1), b"\x07garbage",
                                                 error="CRC mismatch")))
-    capture.entries.append(Entry("idle", Record("ble", RX, Stamp(2, 2), b"\x02\x01\x06",
-                                                meta={"kind": "advertisement",
-                                                      "name": "CM-Lobby", "rssi": -60})))
+    capture.entries.append(Entry("idle", Record("ble-adv", RX, Stamp(2, 2), b"\x02\x01\x06",
+                                                meta={"local_name": "CM-Lobby", "rssi": -60,
+                                                      "manufacturer_data": {"65535": "00ff"}})))
     found = emissions(capture)
     assert [(e.path, e.value, e.opaque) for e in found] == [
         ("unknown.frame", b"\x07garbage", True),
-        ("unknown.link.advertisement", b"\x02\x01\x06", True),
-        ("unknown.link.advertisement.name", "CM-Lobby", True),
-        ("unknown.link.advertisement.rssi", -60, True),
+        ("link.ble-adv", b"\x02\x01\x06", True),
+        ("link.ble-adv.local_name", "CM-Lobby", False),
+        ("link.ble-adv.rssi", -60, False),
+        ("link.ble-adv.manufacturer_data.65535", "00ff", False),
     ]
-    assert all(item.categories == ("unknown",) for item in classify(found))
+    assert [item.categories for item in classify(found)] == [
+        ("unknown",), ("unknown",), ("device",), ("device",), ("unknown",)]
 
 
 def test_a_corrupted_frame_on_the_serial_link_is_kept_as_unknown() -> None:
