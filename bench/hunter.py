@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick
 
 from .canaries import Canary
-from .emissions import Emission, is_redacted
+from .emissions import Emission
 from .encodings import ENCODINGS, Transform, patterns
 from .layers import LAYERS, Finder
 
@@ -135,26 +135,51 @@ class Hunter:
     def hunt(self, emissions: Sequence[Emission]) -> list[Finding]:
         """Every canary in ``emissions``, per channel and field path, in stream order."""
         findings: list[Finding] = []
-        for members in _streams(emissions).values():
-            values = [(index, value_bytes(emissions[index].value)) for index in members]
-            values = [(index, data) for index, data in values if data is not None]
-            offsets, chunks, blobs, position = [], [], [], 0
-            for index, data in values:
-                assert data is not None
-                offsets.append(position)
-                if isinstance(emissions[index].value, bytes | bytearray):
-                    blobs.append(position)
-                chunks.append(data)
-                position += len(data)
-            for match in self.scan(b"".join(chunks), blobs):
-                first = bisect.bisect_right(offsets, match.start) - 1
-                last = bisect.bisect_right(offsets, max(match.start, match.end - 1)) - 1
-                spanned = tuple(values[i][0] for i in range(first, last + 1))
+        for stream in _streams(emissions):
+            for match in self.scan(stream.data, stream.blobs):
+                first = bisect.bisect_right(stream.offsets, match.start) - 1
+                last = bisect.bisect_right(stream.offsets, max(match.start, match.end - 1)) - 1
+                spanned = tuple(stream.members[first : last + 1])
                 head = emissions[spanned[0]]
                 findings.append(Finding(match.canary.name, match.canary.category, match.encoding,
                                         head.channel, head.path, head.action, head.entry,
-                                        match.start - offsets[first], spanned))
+                                        match.start - stream.offsets[first], spanned))
         return sorted(findings, key=lambda f: (f.entry, f.offset, f.canary))
+
+
+@dataclass
+class _Stream:
+    """The values of one field on one channel, joined; ``offsets[i]`` is where
+    emission ``members[i]`` starts, ``blobs`` where the bytes values start."""
+
+    members: list[int] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    blobs: list[int] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+    def add(self, index: int, value: Any) -> None:
+        data = value_bytes(value)
+        if data is None:
+            return
+        self.members.append(index)
+        self.offsets.append(self.size)
+        if isinstance(value, bytes | bytearray):
+            self.blobs.append(self.size)
+        self.chunks.append(data)
+        self.size += len(data)
+
+
+def _streams(emissions: Sequence[Emission]) -> list[_Stream]:
+    streams: dict[tuple[str, str, str], _Stream] = {}
+    for index, emission in enumerate(emissions):
+        key = (emission.channel, emission.direction, emission.path)
+        streams.setdefault(key, _Stream()).add(index, emission.value)
+    return list(streams.values())
 
 
 def _merge(found: list[Match]) -> list[Match]:
@@ -169,14 +194,6 @@ def _merge(found: list[Match]) -> list[Match]:
     return sorted(kept, key=lambda m: (m.start, m.canary.name))
 
 
-def _streams(emissions: Sequence[Emission]) -> dict[tuple[str, str, str], list[int]]:
-    streams: dict[tuple[str, str, str], list[int]] = {}
-    for index, emission in enumerate(emissions):
-        key = (emission.channel, emission.direction, emission.path)
-        streams.setdefault(key, []).append(index)
-    return streams
-
-
 def value_bytes(value: Any) -> bytes | None:
     """The bytes of a leaf value as the hunter reads them; None for nothing to read."""
     if isinstance(value, bytes | bytearray):
@@ -185,6 +202,4 @@ def value_bytes(value: Any) -> bytes | None:
         return value.encode("utf-8", "surrogatepass")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value).encode()
-    if value is None or is_redacted(value):
-        return None
-    return None
+    return None  # None, booleans, empty containers, redaction tokens
