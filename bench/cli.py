@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,9 +17,11 @@ from ..drivers.specs import slug
 from ..emulator.firmware import PROFILES
 from ..emulator.serve import IN_PROCESS, LINKS, Emulator
 from .devices import DEFAULT_SPEC, open_device
+from .influx_cli import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .inventory_cli import add_inventory_parser
 from .nightly.cli import add_nightly_parser
 from .printout import print_capture
+from .run_log import RunLog
 from .scenario import standard_steps
 
 log = logging.getLogger("brewbench")
@@ -50,9 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results", type=Path, default=Path("brewbench-results"),
                      help="folder for captures (default: %(default)s)")
     run.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
+    add_influx_options(run, prefix="influx-")
     run.set_defaults(func=cmd_run)
 
     add_nightly_parser(commands)
+    add_push_parser(commands)
+    add_query_parser(commands)
     add_inventory_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
@@ -68,19 +74,36 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     run_id = new_run_id()
     failures = 0
-    for spec in args.device or [DEFAULT_SPEC]:
-        print(f"== {spec}  (run {run_id})")
-        with open_device(spec, timeout=args.timeout) as device:
-            for step in standard_steps():
-                try:
-                    step.run(device.machine)
-                except BrewbenchError as exc:
-                    failures += 1
-                    print(f"   {step.action}: FAILED {exc}")
-            print_capture(device.capture, sys.stdout)
-            path = device.capture.save(args.results / run_id / "captures" / f"{slug(spec)}.jsonl")
-            print(f"   capture saved to {path}")
+    run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
+                          run_id, kind="run")
+    try:
+        for spec in args.device or [DEFAULT_SPEC]:
+            print(f"== {spec}  (run {run_id})")
+            failures += _run_device(spec, args, run_id, run_log)
+    finally:
+        run_log.close()
+    print(f"results: {run_log.sink.settings.target}")
     return 1 if failures else 0
+
+
+def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog) -> int:
+    failures, error_type = 0, ""
+    started_ns, start = time.time_ns(), time.monotonic()
+    with open_device(spec, timeout=args.timeout) as device:
+        for step in standard_steps():
+            try:
+                step.run(device.machine)
+            except BrewbenchError as exc:
+                failures += 1
+                error_type = error_type or type(exc).__name__
+                print(f"   {step.action}: FAILED {exc}")
+        print_capture(device.capture, sys.stdout)
+        path = device.capture.save(args.results / run_id / "captures" / f"{slug(spec)}.jsonl")
+        print(f"   capture saved to {path}")
+    run_log.test(device.capture, test="brewbench run", outcome="failed" if failures else "passed",
+                 duration_s=time.monotonic() - start, started_ns=started_ns,
+                 error_type=error_type)
+    return failures
 
 
 def cmd_emulate(args: argparse.Namespace) -> int:

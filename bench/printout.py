@@ -34,8 +34,23 @@ def print_capture(capture: Capture, out: TextIO) -> None:
             for label, count in emitted.items())
         print(f"   {span.name:<10} {span.outcome:<5} {span.duration_s * 1000:7.1f} ms  "
               f"{what or '(nothing)'}", file=out)
+    _print_link_events(capture, out)
     if capture.frame_errors:
         print(f"   bad frames: {capture.frame_errors}", file=out)
+
+
+def _print_link_events(capture: Capture, out: TextIO) -> None:
+    """Per channel: how many link-level records (advertisements, GATT reads...) and their keys."""
+    counts = Counter[str]()
+    keys: dict[str, set[str]] = {}
+    for entry in capture.link_events():
+        channel = entry.record.channel
+        counts[channel] += 1
+        keys.setdefault(channel, set()).update(
+            key for key, value in entry.record.meta.items() if value not in (None, "", {}, []))
+    for channel, count in sorted(counts.items()):
+        print(f"   {channel:<10} {count} link record(s) {{{', '.join(sorted(keys[channel]))}}}",
+              file=out)
 
 
 def _within(mono_ns: int, index: int, capture: Capture) -> bool:

@@ -15,7 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
+from pathlib import Path
+
+# The sibling scripts serial.py and usb.py would shadow pyserial and pyusb: drop this folder.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 from bleak import BleakClient
 

@@ -7,6 +7,8 @@
       &connect=20     seconds to connect and discover its services (default 20)
       &write=response|command   write with response (default) or without
       &adapter=hci1   Linux: the BlueZ adapter to use (default: BlueZ's own choice)
+      &linger=3       after disconnecting, listen up to 3 s for what the machine
+                      advertises once the bench has left (default 0: don't)
       &backend=NAME   a bleak backend from ``BLE_BACKENDS`` (default: the platform's)
 
 bleak is asyncio; the driver above is blocking. Each transport runs its own event
@@ -63,7 +65,7 @@ from .transport import LinkEvents, Transport
 
 log = logging.getLogger(__name__)
 SELECTORS = ("name", "address", "service")
-PARAMS = {"scan", "connect", "write", "backend", "adapter"}
+PARAMS = {"scan", "connect", "write", "backend", "adapter", "linger"}
 MAX_ADVERTS = 64  # distinct advertisements kept per device while scanning
 SLACK = 5.0  # seconds added to bleak's own bounds before the caller gives up
 
@@ -94,7 +96,7 @@ class BleTransport(Transport):
     def __init__(self, selector: Selector, device: str | None = None,
                  backend: BleBackend = PLATFORM, scan_timeout: float = 10.0,
                  connect_timeout: float = 20.0, with_response: bool = True,
-                 adapter: str | None = None) -> None:
+                 adapter: str | None = None, linger: float = 0.0) -> None:
         super().__init__(device or f"ble://{selector}")
         self.selector = selector
         self.backend = backend
@@ -102,6 +104,7 @@ class BleTransport(Transport):
         self.connect_timeout = connect_timeout
         self.with_response = with_response
         self.adapter = adapter
+        self.linger = linger
         self.address = ""
         self.name = ""
         self.mtu = 0
@@ -114,11 +117,12 @@ class BleTransport(Transport):
         self._lost: DeviceError | None = None
         self._closing = False
         self._stage = "closed"  # scanning, connecting, open: says what a failure means
+        self._events: LinkEvents | None = None
 
     # -- Transport ------------------------------------------------------------
 
     def open(self, events: LinkEvents) -> None:
-        self._closing, self._lost = False, None
+        self._closing, self._lost, self._events = False, None, events
         self._thread = LoopThread(f"ble {self.device}")
         self._thread.start()
         self._consumer = threading.Thread(target=self._consume, args=(events,),
@@ -151,6 +155,11 @@ class BleTransport(Transport):
                     thread.run(self._client.disconnect(), self.connect_timeout)
                 except Exception as exc:  # gone already: nothing left to release
                     log.debug("%s: disconnect: %r", self.device, exc)
+            if self.linger > 0 and self.address and self._events is not None:
+                try:
+                    thread.run(self._listen_after(self._events), self.linger + SLACK)
+                except Exception as exc:  # closing must not fail over a last look around
+                    log.debug("%s: listening after disconnect: %r", self.device, exc)
             thread.stop()
         self._client = None
         consumer, self._consumer = self._consumer, None
@@ -172,7 +181,7 @@ class BleTransport(Transport):
 
     async def _open(self, events: LinkEvents) -> None:
         self._stage = "scanning"
-        device, adverts = await self._find()
+        device, adverts = await self._find(self.selector, self.scan_timeout)
         self._stage = "connecting"
         self.address, self.name = device.address, device.name or ""
         for stamp, advert, rssi in adverts:
@@ -200,7 +209,17 @@ class BleTransport(Transport):
         await client.start_notify(notify_char, self._on_notify)
         self._stage = "open"
 
-    async def _find(self) -> tuple[BLEDevice, list[tuple[Stamp, Advert, int]]]:
+    async def _listen_after(self, events: LinkEvents) -> None:
+        """Record what the machine advertises once the bench has disconnected."""
+        try:
+            _, adverts = await self._find(Selector("address", self.address), self.linger)
+        except DeviceNotFound:
+            return  # it stayed quiet: nothing to record
+        for stamp, advert, rssi in adverts:
+            events.note(advert_record(self.address, advert, rssi, stamp))
+
+    async def _find(self, selector: Selector,
+                    timeout: float) -> tuple[BLEDevice, list[tuple[Stamp, Advert, int]]]:
         found: asyncio.Future[BLEDevice] = asyncio.get_running_loop().create_future()
         heard: dict[str, list[tuple[Stamp, Advert, int]]] = {}
         names: dict[str, str] = {}
@@ -212,18 +231,18 @@ class BleTransport(Transport):
             if len(seen) < MAX_ADVERTS and all(a != advert for _, a, _ in seen):
                 seen.append((Stamp.now(), advert, adv.rssi))
             names[device.address] = adv.local_name or device.name or device.address
-            if not found.done() and self.selector.matches(device, adv):
+            if not found.done() and selector.matches(device, adv):
                 found.set_result(device)
 
-        uuids = [self.selector.value.lower()] if self.selector.kind == "service" else None
+        uuids = [selector.value.lower()] if selector.kind == "service" else None
         bluez = BlueZScannerArgs(adapter=self.adapter) if self.adapter else {}
         async with BleakScanner(on_advert, uuids, bluez=bluez, **self.backend.scanner_args()):
             try:
-                device = await asyncio.wait_for(found, self.scan_timeout)
+                device = await asyncio.wait_for(found, timeout)
             except TimeoutError:
                 heard_of = ", ".join(sorted(set(names.values()))) or "nothing"
-                raise DeviceNotFound(self.device, f"no BLE device with {self.selector} within "
-                                     f"{self.scan_timeout:g}s (heard: {heard_of}); check it is "
+                raise DeviceNotFound(self.device, f"no BLE device with {selector} within "
+                                     f"{timeout:g}s (heard: {heard_of}); check it is "
                                      "powered, in range and not connected to a phone, or raise "
                                      "?scan=") from None
         return device, heard.get(device.address, [])
@@ -329,10 +348,12 @@ def transport_from_spec(text: str, target: str, params: dict[str, str]) -> BleTr
     return BleTransport(Selector(kind, value), text, backend,
                         scan_timeout=_seconds(text, params, "scan", 10.0),
                         connect_timeout=_seconds(text, params, "connect", 20.0),
-                        with_response=write == "response", adapter=params.get("adapter"))
+                        with_response=write == "response", adapter=params.get("adapter"),
+                        linger=_seconds(text, params, "linger", 0.0, allow_zero=True))
 
 
-def _seconds(text: str, params: dict[str, str], name: str, default: float) -> float:
+def _seconds(text: str, params: dict[str, str], name: str, default: float,
+             allow_zero: bool = False) -> float:
     raw = params.get(name)
     if raw is None:
         return default
@@ -340,6 +361,6 @@ def _seconds(text: str, params: dict[str, str], name: str, default: float) -> fl
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value <= 0:
+    if not (value > 0 or (allow_zero and value == 0)):  # also refuses nan
         raise DeviceSpecError(f"{text}: {name}={raw!r} must be a positive number of seconds")
     return value

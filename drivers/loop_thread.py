@@ -23,22 +23,33 @@ class LoopThread:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None  # made by start: none to leak before
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._started = False
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The loop (``start`` first).
+
+        Raises:
+            RuntimeError: not started.
+        """
+        if self._loop is None:
+            raise RuntimeError(f"{self.name}: the loop is not started")
+        return self._loop
 
     def start(self) -> None:
-        if not self._started:
-            self._started = True
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
             self._thread.start()
 
     def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
+        loop = self.loop
+        asyncio.set_event_loop(loop)
         try:
-            self.loop.run_forever()
+            loop.run_forever()
         finally:
-            _cancel_all(self.loop)
-            self.loop.close()
+            _cancel_all(loop)
+            loop.close()
 
     @property
     def on_loop(self) -> bool:
@@ -67,8 +78,15 @@ class LoopThread:
             raise TimeoutError(f"{self.name}: no result within {timeout:g}s") from None
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Start ``coro`` on the loop without waiting for it."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        """Start ``coro`` on the loop without waiting for it.
+
+        Raises:
+            RuntimeError: the loop is not running.
+        """
+        if self._loop is None or self._loop.is_closed():
+            coro.close()
+            raise RuntimeError(f"{self.name}: the loop is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def call_soon(self, callback: Callable[..., object], *args: object) -> None:
         """Call ``callback(*args)`` on the loop, from any thread; ignored once stopped."""
@@ -79,7 +97,7 @@ class LoopThread:
 
     def stop(self) -> None:
         """Stop the loop (cancelling what still runs on it) and join the thread."""
-        if not self._started or not self._thread.is_alive():
+        if self._loop is None or not self._thread.is_alive():
             return
         self.call_soon(self.loop.stop)
         if not self.on_loop:

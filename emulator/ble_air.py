@@ -17,13 +17,15 @@ import itertools
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.hci import Address
 from bumble.host import Host
 from bumble.link import LocalLink
+from bumble.snoop import BtSnooper
 from bumble.transport.common import AsyncPipeSink
 
 from ..drivers.ble_profile import BLE_BACKENDS, BleBackend
@@ -56,8 +58,11 @@ class Air:
             # ble://name=...?backend=<air.name> now finds either machine
     """
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, snoop_dir: Path | None = None) -> None:
         self.name = name or f"emu-{secrets.token_hex(3)}"
+        #: when set, each device's HCI traffic goes to ``<role>-<n>.btsnoop`` here (Wireshark)
+        self.snoop_dir = snoop_dir
+        self._snoop_files: dict[int, BinaryIO] = {}
         self.link = LocalLink()  # type: ignore[no-untyped-call]
         self.thread = LoopThread(f"ble air {self.name}")
         # Random static addresses (top bits 11), unique within this air.
@@ -85,6 +90,9 @@ class Air:
     def stop(self) -> None:
         BLE_BACKENDS.pop(self.name, None)
         self.thread.stop()
+        for file in self._snoop_files.values():
+            file.close()
+        self._snoop_files.clear()
 
     @property
     def running(self) -> bool:
@@ -116,6 +124,10 @@ class Air:
         device = Device(name=f"{role}-{number}", address=Address(address),
                         host=Host(controller, AsyncPipeSink(controller)))
         self._controllers[id(device)] = controller
+        if self.snoop_dir is not None:
+            file = (self.snoop_dir / f"{role}-{number}.btsnoop").open("wb")
+            self._snoop_files[id(device)] = file
+            device.host.snooper = BtSnooper(file)
         if prepare is not None:
             prepare(device)
         await device.power_on()
@@ -130,3 +142,7 @@ class Air:
             log.debug("power off %s: %r", device.name, exc)
         if controller is not None and controller in self.link.controllers:
             self.link.remove_controller(controller)
+        file = self._snoop_files.pop(id(device), None)
+        if file is not None:
+            device.host.snooper = None
+            file.close()

@@ -1,61 +1,67 @@
-"""Every action on every firmware profile over Bluetooth LE: bleak on the emulator's air."""
+"""What is particular to Bluetooth LE (tests/test_actions.py runs every action over it): the
+channels, Device Information and advertisements in the capture, and a link the machine drops
+mid-action as the plugin saves it."""
+
+import json
 
 import pytest
 
 from brewbench.bench.capture import Capture
+from brewbench.bench.devices import BenchDevice
 from brewbench.drivers.ble_adverts import ADV_CHANNEL
-from brewbench.drivers.errors import DeviceRejected
-from brewbench.drivers.machine import CoffeeMachine
-from brewbench.drivers.messages import MsgType
-from brewbench.emulator.firmware import PERSONAL, get_profile
+from brewbench.drivers.specs import parse_spec
+from brewbench.emulator.firmware import get_profile
 
-EVERY_PROFILE_OVER_BLE = pytest.mark.brewbench_devices(
-    "emu://?firmware=1.0&transport=ble", "emu://?firmware=2.0&transport=ble",
-    "emu://?firmware=2.1&transport=ble")
-CARD = {"number": "4111111111111111", "expiry": "12/30"}
+pytestmark = pytest.mark.brewbench_devices(
+    *(f"emu://?firmware={version}&transport=ble" for version in ("1.0", "2.0", "2.1")))
 
 
-def firmware_of(spec: str) -> str:
-    return spec.split("firmware=")[1].split("&")[0]
+def test_link_is_ble_and_the_capture_holds_what_it_exposes(brewbench_device: BenchDevice) -> None:
+    identity = brewbench_device.machine.identify()
+    capture = brewbench_device.capture
+    assert capture.meta["transport"] == "ble" and int(capture.meta["mtu"]) > 23
+    assert {e.record.channel for e in capture.frames()} == {"ble"}
+    links = [e.record for e in capture.link_events()]
+    assert {r.channel for r in links} == {"ble", ADV_CHANNEL}
+    information = {r.meta["field"]: r.meta["value"] for r in links if r.meta.get("gatt")}
+    assert information == {"manufacturer": identity.manufacturer, "model": identity.model,
+                           "serial": identity.serial, "firmware": identity.firmware}
 
 
-@EVERY_PROFILE_OVER_BLE
-def test_whole_action_suite(brewbench_machine: CoffeeMachine, brewbench_capture: Capture,
-                            brewbench_spec: str) -> None:
-    version = firmware_of(brewbench_spec)
-    machine = brewbench_machine
-    identity = machine.identify()
-    assert identity.firmware == version and identity.model == "CM-500"
-    assert machine.status()["state"] == "ready"
-    assert machine.provision("Lobby", "Ada Owner", "Org Ltd", "HQ", "Floor 7") == {"ok": True}
-    assert machine.brew("latte", strength=4, milk="oat", ingredients=["vanilla"])["order_id"] == 1
-    assert machine.pay("card", 350, card=CARD, routing="DE89370400440532013000")["approved"]
-    [record] = machine.sync()
-    assert set(record) == set(get_profile(version).record_fields) | {"record_id"}
-    assert (set(PERSONAL) <= set(record)) is (version == "2.1")
-    assert any("latte" in line for line in machine.read_logs())
-    assert machine.reset("factory") == {"ok": True}
-    assert machine.sync() == []
-
-    brew_rx = [m.type for m in brewbench_capture.messages(action="brew", direction="rx")]
-    assert brew_rx == [MsgType.EVENT, MsgType.TELEMETRY, MsgType.EVENT, MsgType.BREW]
-    channels = {e.record.channel for e in brewbench_capture.entries}
-    assert channels == {"ble", ADV_CHANNEL}
+def test_advertised_name_follows_the_profile(brewbench_device: BenchDevice) -> None:
+    version = parse_spec(brewbench_device.spec).params["firmware"]
+    identity = brewbench_device.machine.identify()
+    policy = get_profile(version).advertising
+    expected = policy.local_name({"model": identity.model, "serial": identity.serial})
+    adverts = [e.record.meta for e in brewbench_device.capture.link_events()
+               if e.record.channel == ADV_CHANNEL]
+    assert adverts and {m["local_name"] for m in adverts} == {expected}
+    assert expected == (identity.model if version == "1.0" else identity.serial)
 
 
-@EVERY_PROFILE_OVER_BLE
-def test_records_page_through_many_notifications(brewbench_machine: CoffeeMachine) -> None:
-    for n in range(30):
-        brewbench_machine.brew("espresso", strength=1 + n % 5)
-    records = brewbench_machine.sync(page=8)
-    assert [r["record_id"] for r in records] == list(range(1, 31))
+DROPPED = """
+import pytest
+from brewbench.drivers.errors import DeviceDisconnected
+
+@pytest.mark.brewbench_devices("emu://?firmware=2.1&transport=ble")
+def test_link_dropped_while_syncing(brewbench_machine, brewbench_emulator):
+    brewbench_machine.brew("latte")
+    brewbench_emulator.machine.faults.hang_up_on = "SYNC"
+    with pytest.raises(DeviceDisconnected):
+        brewbench_machine.sync()
+"""
 
 
-@pytest.mark.brewbench_devices("emu://?transport=ble")
-def test_refusal_over_ble_keeps_the_link(brewbench_machine: CoffeeMachine,
-                                         brewbench_spec: str) -> None:
-    with pytest.raises(DeviceRejected, match="PAYMENT_DECLINED") as refused:
-        brewbench_machine.pay("card", 200, card={"number": ""})
-    assert brewbench_spec in str(refused.value)
-    assert brewbench_machine.status()["state"] == "ready"
-
+def test_dropped_link_mid_action_keeps_the_saved_capture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=DROPPED)
+    results = pytester.path / "out"
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--brewbench-results", str(results),
+                                  "--brewbench-run-id", "r1").assert_outcomes(passed=1)
+    [path] = (results / "r1" / "captures").glob("*.jsonl")
+    capture = Capture.load(path)
+    assert json.loads(path.read_text().splitlines()[0])["meta"]["transport"] == "ble"
+    [sync] = [span for span in capture.actions if span.name == "sync"]
+    assert sync.outcome == "error" and "DeviceDisconnected" in sync.detail
+    assert [e.record.direction for e in capture.frames(action="sync")] == ["tx"]
+    assert len(capture.messages(action="brew", direction="rx")) == 4
+    assert any(e.record.channel == ADV_CHANNEL for e in capture.link_events())

@@ -116,6 +116,8 @@ def test_quiet_machine_is_not_found_and_the_error_says_what_was_heard(
     ("ble://name=X?scan=soon", "scan='soon' must be a positive number"),
     ("ble://name=X?write=maybe", "use write=response or write=command"),
     ("ble://name=X?pin=1234", "unknown parameter"),
+    ("ble://name=X?linger=nan", "linger='nan' must be a positive number"),
+    ("ble://name=X?scan=0", "scan='0' must be a positive number"),
 ])
 def test_bad_ble_specs_say_what_is_wrong(spec: str, words: str) -> None:
     with pytest.raises(DeviceSpecError, match=words), open_device(spec):

@@ -1,4 +1,5 @@
-"""What a BLE bench must survive and record: a dropped link, and what a machine broadcasts."""
+"""What a BLE bench must survive and record: a dropped link, and what a machine broadcasts
+(a drop mid-action with the plugin's saved capture: tests/test_ble_actions.py)."""
 
 import json
 from pathlib import Path
@@ -12,26 +13,6 @@ from brewbench.drivers.errors import DeviceDisconnected
 from brewbench.emulator.serve import Emulator
 
 ORGANISATION = "Initech Ltd"
-
-
-def test_machine_drops_the_link_mid_action(tmp_path: Path) -> None:
-    with open_device("emu://?firmware=2.1&transport=ble") as device:
-        assert device.emulator is not None
-        device.machine.brew("latte")
-        device.emulator.machine.faults.hang_up_on = "SYNC"
-        with pytest.raises(DeviceDisconnected) as lost:
-            device.machine.sync()
-        assert "emu://" in str(lost.value) and "reconnect" in str(lost.value)
-        saved = device.capture.save(tmp_path / "cap.jsonl")
-    lines = [json.loads(line) for line in saved.read_text().splitlines()]
-    ends = {line["action"]: line for line in lines
-            if line["type"] == "action" and line["phase"] == "end"}
-    assert ends["brew"]["outcome"] == "ok"
-    assert ends["sync"]["outcome"] == "error" and "DeviceDisconnected" in ends["sync"]["detail"]
-    frames = [line for line in lines if line["type"] == "frame"]
-    assert {line["channel"] for line in frames} == {"ble", ADV_CHANNEL}
-    assert [f["dir"] for f in frames if f["action"] == "sync"] == ["tx"]
-    assert len([f for f in frames if f["action"] == "brew" and f["dir"] == "rx"]) == 4
 
 
 def test_machine_drops_an_idle_link() -> None:
@@ -58,3 +39,14 @@ def test_advertised_organisation_name_is_captured(tmp_path: Path, firmware: str,
     assert (ORGANISATION.encode() in b"".join(a.raw for a in adverts)) is leaks
     lines = [json.loads(line) for line in saved.read_text().splitlines()]
     assert any(line.get("channel") == ADV_CHANNEL for line in lines)
+
+
+def test_lingering_bench_hears_the_new_name_in_the_same_capture() -> None:
+    machine_name = f"{ORGANISATION} - Kitchen"
+    with Emulator("2.0", transport="ble") as emulator, \
+            open_device(f"{emulator.spec}&linger=5") as device:
+        device.machine.provision(machine_name, "Ada Owner", ORGANISATION, "HQ", "Floor 3")
+    adverts = [e for e in device.capture.entries if e.record.channel == ADV_CHANNEL]
+    assert adverts[0].record.meta["local_name"] == emulator.machine.serial
+    assert adverts[-1].record.meta["local_name"] == machine_name
+    assert adverts[-1].action == "idle"  # heard after the last action, as the bench left

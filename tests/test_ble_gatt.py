@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from bleak import BleakClient
@@ -11,7 +12,10 @@ from brewbench.bench.devices import open_device
 from brewbench.drivers.ble_profile import DIS_FIELDS, NOTIFY_UUID, WRITE_UUID
 from brewbench.drivers.framing import FrameSplitter
 from brewbench.drivers.messages import Kind, Message, MsgType, decode_message
+from brewbench.emulator.ble_air import Air
 from brewbench.emulator.ble_client import EmulatedClient
+from brewbench.emulator.ble_link import BleLink
+from brewbench.emulator.machine import EmulatedMachine
 from brewbench.emulator.serve import Emulator
 
 SERIAL_NUMBER = "BB4242"
@@ -121,3 +125,16 @@ def test_bench_loses_no_notification_under_load(emulator: Emulator) -> None:
         assert device.machine.status()["state"] == "ready"
     assert numbers == list(range(count))
     assert device.capture.frame_errors == 0
+
+
+def test_emulated_air_writes_btsnoop_files(tmp_path: Path) -> None:
+    with Air(snoop_dir=tmp_path) as air:
+        link = BleLink(EmulatedMachine("1.0", serial=SERIAL_NUMBER), air)
+        link.start()
+        with open_device(f"ble://address={link.address}?backend={air.name}") as device:
+            device.machine.status()
+        link.stop()
+    logs = {path.name: path.read_bytes() for path in tmp_path.glob("*.btsnoop")}
+    assert {"machine-1.btsnoop", "central-3.btsnoop"} <= set(logs)
+    assert all(data.startswith(b"btsnoop\0") for data in logs.values())
+    assert SERIAL_NUMBER.encode() in logs["central-3.btsnoop"]  # the DIS read, as received
