@@ -229,21 +229,38 @@ def check(capture: Capture, contract: Contract | Path, canaries: CanarySet | Non
     Raises:
         ContractError: the file is invalid or no contract in it covers the device.
     """
-    if isinstance(contract, Path):
-        model, firmware = capture.meta.get("model"), capture.meta.get("firmware")
-        if model is None or firmware is None:
-            raise ContractError(f"{capture.device}: the capture does not say which model and "
-                                "firmware it is (identify the device before checking)")
-        contract = select(load_contracts(contract), str(model), str(firmware))
+    contract = contract_for(capture, contract)
     found = emissions(capture)
     findings = Hunter(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
+    return judge(classified, contract, capture.device, redactor)
+
+
+def contract_for(capture: Capture, contract: Contract | Path) -> Contract:
+    """``contract`` itself, or the one in that file covering the capture's device.
+
+    Raises:
+        ContractError: the file is invalid, no contract covers the device, or the
+            capture does not say which model and firmware it is.
+    """
+    if isinstance(contract, Contract):
+        return contract
+    model, firmware = capture.meta.get("model"), capture.meta.get("firmware")
+    if model is None or firmware is None:
+        raise ContractError(f"{capture.device}: the capture does not say which model and "
+                            "firmware it is (identify the device before checking)")
+    return select(load_contracts(contract), str(model), str(firmware))
+
+
+def judge(classified: Sequence[Classified], contract: Contract, device: str,
+          redactor: Redactor | None = None) -> Verdict:
+    """The verdict on already classified emissions."""
     grouped: dict[tuple[str, str, str, str, str], list[Classified]] = {}
     for item in classified:
         for category, why in contract.breaches(item):
             key = (category, item.emission.path, item.emission.action, item.emission.channel, why)
             grouped.setdefault(key, []).append(item)
-    verdict = Verdict(contract, capture.device)
+    verdict = Verdict(contract, device)
     for (category, path, action, channel, why), items in grouped.items():
         example = (redactor.example(items[0].emission.value, items[0].categories) if redactor
                    else f"<{category}>")
