@@ -146,3 +146,29 @@ def test_contracts_hold_over_usb_and_ble_links(session_of: Callable, transport: 
     assert verdict.ok, verdict.report()
     assert ("payment", "RECORD.card_number") in {
         (v.category, v.field) for v in check(leaky.capture, CM500, leaky.canaries).violations}
+
+
+MARKED = f'''
+import pytest
+
+@pytest.mark.brewbench_devices("emu://?firmware=1.0", "emu://?firmware=2.1")
+@pytest.mark.brewbench_contract({str(CM500)!r})
+def test_order(brewbench_machine, brewbench_capture, brewbench_canaries):
+    brewbench_machine.provision(**brewbench_canaries.provisioning())
+    brewbench_machine.brew("latte")
+    brewbench_machine.pay("card", 300, card=brewbench_canaries.card())
+    brewbench_machine.sync()
+'''
+
+
+def test_contract_marker_with_the_brewbench_plugin(pytester: pytest.Pytester,
+                                                   lab_key_file: Path) -> None:
+    pytester.makeconftest('pytest_plugins = ["brewbench.fixtures.contracts"]\n')
+    pytester.makepyfile(test_marked=MARKED)
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-v",
+                                           "--brewbench-results", str(pytester.path / "out"))
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_order?firmware=1.0* PASSED*",
+                                 "*test_order?firmware=2.1* FAILED*",
+                                 "*collected data beyond its contract*",
+                                 "*identity*RECORD.owner*<identity *>*sync*serial*forbidden*"])
