@@ -225,8 +225,7 @@ def as_text(value: Any) -> str | None:
             text = bytes(value).decode("utf-8")
         except UnicodeDecodeError:
             return None
-        return text if text.isprintable() or all(c.isprintable() or c in "\r\n\t" for c in text) \
-            else None
+        return text if all(c.isprintable() or c in "\r\n\t" for c in text) else None
     return None
 
 
