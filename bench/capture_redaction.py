@@ -43,7 +43,11 @@ def classify_capture(capture: Capture, canaries: CanarySet | None = None
 
 def redact_capture(capture: Capture, redactor: Redactor,
                    classified: Sequence[Classified] | None = None) -> Capture:
-    """A copy of ``capture`` with sensitive values tokenised and their frames' raw bytes dropped."""
+    """A copy of ``capture`` with sensitive values tokenised and their frames' raw bytes dropped.
+
+    ``classified`` must cover both directions (``classify_capture`` does): a
+    record without classified emissions is kept as it is.
+    """
     if classified is None:
         classified = classify_capture(capture)[0]
     per_entry: dict[int, list[Classified]] = defaultdict(list)
