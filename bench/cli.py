@@ -18,6 +18,7 @@ from ..emulator.firmware import PROFILES
 from ..emulator.serve import IN_PROCESS, LINKS, Emulator
 from .devices import DEFAULT_SPEC, open_device
 from .influx_cli import add_influx_options, add_push_parser, add_query_parser, settings_from_args
+from .inventory_cli import add_inventory_parser
 from .nightly.cli import add_nightly_parser
 from .printout import print_capture
 from .run_log import RunLog
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_nightly_parser(commands)
     add_push_parser(commands)
     add_query_parser(commands)
+    add_inventory_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))
