@@ -5,41 +5,31 @@
     sink.write([point_for_test(tags, "passed", duration_s=1.2, started_ns=t0)])
 
 Values a device emitted never go into a point: an emission is summarised as
-category, field path, channel and counts, plus a keyed hash (HMAC-SHA256 with the
-lab key) of its first value, so two runs can tell "same value" from "new value"
-without storing it. Without a key the hash is left empty.
+category, field path, channel and counts, plus a keyed hash of its first value
+(``bench.redact``: HMAC-SHA256 under the lab key), so two runs can tell "same
+value" from "new value" without storing it. Without a redactor the hash is empty.
+
+The summaries made here classify fields by the protocol's field names only, which
+is cheap enough for every test. ``bench.verification`` classifies by content and
+canaries too and checks the data contract; pass its ``emission_summaries(...)``
+as ``emissions=`` for that.
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
-import hmac
 import json
-import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from .capture import IDLE, ActionSpan, Capture, Entry
+from .emissions import UNKNOWN, emissions
 from .influx_schema import RunTags, make_point
 from .lineproto import Point
+from .redact import Redactor
+from .schema import categories_of
 
 Classifier = Callable[[str, object], Sequence[str]]
-KEY_ENV = "BREWBENCH_HASH_KEY"
-
-# A stand-in for the data-verification classifier: field names of the protocol's
-# catalogue. Pass ``classify=`` to use a real one.
-CATALOGUE = {
-    "product": {"drink", "strength", "size_ml", "milk", "ingredients", "order_id"},
-    "payment": {"payment_method", "card_number", "card_expiry", "routing", "card", "method",
-                "amount_cents", "currency", "txn_id"},
-    "time": {"served_at", "time", "timestamp"},
-    "location": {"site", "floor", "location", "lat", "lon", "network", "ssid"},
-    "identity": {"owner", "organisation", "machine_name", "email", "holder"},
-    "device": {"model", "serial", "firmware", "manufacturer", "features", "version"},
-}
-
-
 @dataclass(frozen=True)
 class EmissionSummary:
     """What a device emitted under one field path, in one action, on one channel."""
@@ -57,30 +47,15 @@ class EmissionSummary:
     contract: str = ""
 
 
-def lab_key() -> bytes | None:
-    """The lab's hashing key from ``BREWBENCH_HASH_KEY``, or None."""
-    value = os.environ.get(KEY_ENV, "")
-    return value.encode() if value else None
-
-
-def keyed_hash(value: object, key: bytes | None) -> str:
-    """HMAC-SHA256 of a value's canonical JSON, 16 hex digits; "" without a key."""
-    if key is None:
-        return ""
-    data = json.dumps(value, sort_keys=True, default=_jsonable).encode()
-    return hmac.new(key, data, hashlib.sha256).hexdigest()[:16]
-
-
 def catalogue_categories(path: str, _value: object) -> Sequence[str]:
-    """Categories of a field path by the protocol's field names ("unclassified" if none)."""
-    leaf = path.rsplit(".", 1)[-1].removesuffix("[]")
-    found = [category for category, names in CATALOGUE.items() if leaf in names]
-    return found or ["unclassified"]
+    """Categories of a field by the protocol's field catalogue (``bench.schema``);
+    a field it does not list is ``unknown``, as in ``bench.classify``."""
+    return categories_of(path) or (UNKNOWN,)
 
 
 def points_for_capture(capture: Capture, tags: RunTags, *,
                        emissions: Iterable[EmissionSummary] | None = None,
-                       key: bytes | None = None,
+                       redactor: Redactor | None = None,
                        classify: Classifier = catalogue_categories) -> list[Point]:
     """``actions`` and ``emissions`` points for one capture.
 
@@ -96,8 +71,7 @@ def points_for_capture(capture: Capture, tags: RunTags, *,
     points = [_action_point(base, order, span, entries)
               for order, (span, entries) in enumerate(spans.group(capture.entries))]
     if emissions is None:
-        emissions = summarize_emissions(capture, key=key if key is not None else lab_key(),
-                                        classify=classify)
+        emissions = summarize_emissions(capture, redactor=redactor, classify=classify)
     points.extend(_emission_point(base, e) for e in emissions)
     return points
 
@@ -111,10 +85,11 @@ def complete_tags(tags: RunTags, capture: Capture) -> RunTags:
                    transport=tags.transport or str(meta.get("transport", "")))
 
 
-def summarize_emissions(capture: Capture, *, key: bytes | None,
+def summarize_emissions(capture: Capture, *, redactor: Redactor | None,
                         classify: Classifier = catalogue_categories) -> list[EmissionSummary]:
     """One summary per action name, channel, field path and category the device sent.
 
+    Fields and paths are ``bench.emissions``' (the same as the data verification's).
     Repeats of an action (brew, brew, brew) share one summary, timed at the first:
     the number of points stays the size of the protocol, not of the session.
     """
@@ -123,32 +98,20 @@ def summarize_emissions(capture: Capture, *, key: bytes | None,
         first_start.setdefault(span.name, span.started.wall_ns)
     groups: dict[tuple[str, str, str, str], _Group] = {}
     by_path: dict[str, Sequence[str]] = {}  # the catalogue looks at the path only
-    for entry in capture.entries:
-        record = entry.record
-        if record.direction != "rx":
-            continue
-        if record.message is None:
-            type_name = "BAD_FRAME"
-            leaves: Iterable[tuple[str, object]] = [(type_name, record.raw.hex())]
+    for e in emissions(capture):
+        if classify is catalogue_categories:
+            categories = by_path.get(e.path) or by_path.setdefault(e.path, classify(e.path, None))
         else:
-            type_name = record.message.type_name
-            leaves = _flatten(type_name, record.message.body)
-        for path, value in leaves:
-            if record.message is None:
-                categories: Sequence[str] = ["unknown"]
-            elif classify is catalogue_categories:
-                categories = by_path.get(path) or by_path.setdefault(path, classify(path, value))
-            else:
-                categories = classify(path, value)
-            for category in categories:
-                group = groups.get((entry.action, record.channel, path, category))
-                if group is None:
-                    when = first_start.get(entry.action, record.stamp.wall_ns)
-                    group = groups[(entry.action, record.channel, path, category)] = \
-                        _Group(type_name, when, value)
-                group.add(value)
+            categories = classify(e.path, e.value)
+        for category in categories:
+            group = groups.get((e.action, e.channel, e.path, category))
+            if group is None:
+                when = first_start.get(e.action, e.stamp.wall_ns)
+                group = groups[(e.action, e.channel, e.path, category)] = \
+                    _Group(e.message_type, when, e.value)
+            group.add(e.value)
     return [EmissionSummary(action, channel, path, category, g.count, len(g.values),
-                            g.type_name, keyed_hash(g.first, key), g.time_ns)
+                            g.type_name, redactor.digest(g.first) if redactor else "", g.time_ns)
             for (action, channel, path, category), g in groups.items()]
 
 
@@ -265,22 +228,10 @@ def _emission_point(base: dict[str, str], e: EmissionSummary) -> Point:
         "contract": str(e.contract)}, e.time_ns)
 
 
-def _flatten(prefix: str, value: object) -> Iterator[tuple[str, object]]:
-    """Leaves of a message body as (path, value); list items share one ``[]`` path."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _flatten(f"{prefix}.{key}", item)
-    elif isinstance(value, list) and value and all(isinstance(v, dict | list) for v in value):
-        for item in value:
-            yield from _flatten(f"{prefix}[]", item)
-    else:
-        yield prefix, value
-
-
 def _jsonable(value: object) -> object:
     return bytes(value).hex() if isinstance(value, bytes | bytearray) else str(value)
 
 
-__all__ = ["CATALOGUE", "EmissionSummary", "catalogue_categories", "complete_tags",
-           "keyed_hash", "lab_key", "point_for_finding", "point_for_run", "point_for_test",
+__all__ = ["EmissionSummary", "catalogue_categories", "complete_tags",
+           "point_for_finding", "point_for_run", "point_for_test",
            "point_for_violation", "points_for_capture", "summarize_emissions"]

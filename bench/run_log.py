@@ -12,6 +12,7 @@ spools and retries; only a spool that cannot be written (full disk) raises.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -27,7 +28,10 @@ from .influx_record import (
 )
 from .influx_schema import RunTags
 from .influx_settings import InfluxSettings
+from .redact import LabKeyError, Redactor
 from .sink import InfluxSink, open_sink
+
+log = logging.getLogger(__name__)
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 
@@ -41,17 +45,35 @@ class RunLog:
         kind: ``pytest``, ``run`` or ``nightly``.
     """
 
-    def __init__(self, sink: InfluxSink, run: str, kind: str) -> None:
+    def __init__(self, sink: InfluxSink, run: str, kind: str,
+                 redactor: Redactor | None = None) -> None:
         self.sink, self.run, self.kind = sink, run, kind
+        self._redactor = redactor
+        self._no_key = False
         self.outcomes: Counter[str] = Counter()
         self.devices: set[str] = set()
         self.started_ns = time.time_ns()
         self._start = time.monotonic()
 
     @classmethod
-    def open(cls, settings: InfluxSettings, run: str, kind: str) -> RunLog:
-        """A run log writing to a new sink for ``settings``."""
-        return cls(open_sink(settings), run, kind)
+    def open(cls, settings: InfluxSettings, run: str, kind: str,
+             redactor: Redactor | None = None) -> RunLog:
+        """A run log writing to a new sink for ``settings``.
+
+        ``redactor`` hashes emitted values; by default the lab key's (``bench.redact``).
+        """
+        return cls(open_sink(settings), run, kind, redactor)
+
+    @property
+    def redactor(self) -> Redactor | None:
+        """The lab key's redactor, loaded on first use; None (no hashes) if it cannot be."""
+        if self._redactor is None and not self._no_key:
+            try:
+                self._redactor = Redactor.from_lab_key()
+            except (LabKeyError, ValueError) as exc:
+                log.warning("no lab key (%s): emission points carry no value hashes", exc)
+                self._no_key = True
+        return self._redactor
 
     def test(self, capture: Capture | None, *, test: str, outcome: str, duration_s: float,
              started_ns: int, error_type: str = "",
@@ -71,7 +93,8 @@ class RunLog:
         if capture is not None:
             tags = complete_tags(tags, capture)
             self.devices.add(tags.device)
-            points = points_for_capture(capture, tags, emissions=emissions)
+            points = points_for_capture(capture, tags, emissions=emissions,
+                                        redactor=None if emissions is not None else self.redactor)
         points.append(point_for_test(tags, outcome, duration_s=duration_s, started_ns=started_ns,
                                      error_type=error_type))
         self.outcomes[outcome] += 1

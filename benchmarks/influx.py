@@ -20,6 +20,7 @@ temporary folder:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -37,6 +38,7 @@ from brewbench.bench.devices import open_device  # noqa: E402
 from brewbench.bench.influx_query import InfluxReader, quote_ident  # noqa: E402
 from brewbench.bench.influx_settings import InfluxSettings  # noqa: E402
 from brewbench.bench.lineproto import LineEncoder, Point  # noqa: E402
+from brewbench.bench.redact import Redactor  # noqa: E402
 from brewbench.bench.run_log import RunLog  # noqa: E402
 from brewbench.bench.servers import LocalServer  # noqa: E402
 from brewbench.bench.sink import open_sink  # noqa: E402
@@ -112,7 +114,8 @@ def bench_runs(actions: int, runs: int, settings: InfluxSettings | None) -> floa
     per run; with ``settings``, each run is logged through one shared ``RunLog`` that
     is closed (final flush included) inside the timing."""
     start = time.perf_counter()
-    run_log = RunLog.open(settings, f"bench-{time.time_ns()}", "run") if settings else None
+    run_log = RunLog.open(settings, f"bench-{time.time_ns()}", "run",
+                          Redactor(os.urandom(32))) if settings else None
     for _ in range(runs):
         started_ns, begun = time.time_ns(), time.perf_counter()
         with open_device("emu://?firmware=2.1&transport=serial") as device:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from brewbench.bench.influx_query import InfluxReader
 from brewbench.bench.influx_settings import InfluxSettings
 from brewbench.bench.servers import free_port
@@ -23,6 +25,12 @@ def brewbench(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
                           env={**ENV, **(env or {})})
 
 
+@pytest.fixture(autouse=True)
+def lab_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lab key of the test's own: the runs below must not create one in the home folder."""
+    monkeypatch.setitem(ENV, "BREWBENCH_LAB_KEY_FILE", str(tmp_path / "lab.key"))
+
+
 def test_run_logs_to_the_server_and_query_reads_it_back(brewbench_influx: InfluxSettings,
                                                          tmp_path: Path) -> None:
     url, db = brewbench_influx.url or "", brewbench_influx.db
@@ -35,6 +43,8 @@ def test_run_logs_to_the_server_and_query_reads_it_back(brewbench_influx: Influx
     assert [row["outcome"] for row in reader.points("tests", run)] == ["passed"]
     assert reader.count("actions", run, "duration_s") == 11  # connect, identify + 9 steps
     assert reader.points("runs", run)[0]["tests"] == 1
+    hashes = {row["value_hash"] for row in reader.points("emissions", run)}
+    assert hashes and all(len(h) == 24 for h in hashes)  # keyed with the test's lab key
     reader.close()
     query = brewbench("query", "--url", url, "--db", db, "--categories", "CM-500")
     assert query.returncode == 0, query.stderr

@@ -73,7 +73,8 @@ def test_the_session_run_log_writes_a_users_tests_to_the_server(
         "from brewbench.fixtures.influx import brewbench_run_log\n" + RUN_LOG_TEST)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")},
            "INFLUX_URL": brewbench_influx.url or "", "INFLUX_DB": brewbench_influx.db,
-           "BREWBENCH_SPOOL": str(tmp_path / "spool")}
+           "BREWBENCH_SPOOL": str(tmp_path / "spool"),
+           "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key")}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
                            "--rootdir", str(tmp_path), "--brewbench-run-id", "run-user-42",
                            "--brewbench-results", str(tmp_path / "results"),
@@ -157,7 +158,8 @@ def test_test_reports_become_outcomes_and_error_types_without_messages(
     (tmp_path / "test_outcomes.py").write_text(OUTCOME_TESTS)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")},
            "INFLUX_URL": brewbench_influx.url or "", "INFLUX_DB": brewbench_influx.db,
-           "BREWBENCH_SPOOL": str(tmp_path / "spool")}
+           "BREWBENCH_SPOOL": str(tmp_path / "spool"),
+           "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key")}
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--rootdir",
                     str(tmp_path), str(tmp_path / "test_outcomes.py")],
                    capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)

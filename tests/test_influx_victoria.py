@@ -12,6 +12,7 @@ import urllib3
 
 from brewbench.bench.influx_record import RunTags, complete_tags, points_for_capture
 from brewbench.bench.influx_settings import InfluxSettings
+from brewbench.bench.redact import Redactor
 from brewbench.bench.servers import LocalServer
 from brewbench.bench.sink import open_sink
 from brewbench.fixtures.influx import brewbench_victoria_metrics
@@ -52,7 +53,7 @@ def test_numeric_fields_and_tags_of_a_run_arrive_through_influxdb_client(
         brewbench_victoria_metrics: LocalServer, tmp_path: Path) -> None:
     capture = bench_session("2.1")
     tags = complete_tags(RunTags(run="run-vm", test="tests/test_vm.py::test_x"), capture)
-    points = points_for_capture(capture, tags, key=b"lab key")
+    points = points_for_capture(capture, tags, redactor=Redactor(b"the lab key of the tests"))
     settings = InfluxSettings(url=brewbench_victoria_metrics.url, api="v2", org="lab",
                               bucket="bench", token="not-checked", spool=tmp_path / "spool")
     with open_sink(settings) as sink:
