@@ -94,18 +94,17 @@ import time
 
 import pytest
 
-from brewbench.fixtures.influx import log_test_report, open_run_log
+from brewbench.fixtures.influx import RUN_LOG, finish_run_log, log_test_report, start_run_log
 
-RUN_LOG = pytest.StashKey()
 REPORTS = pytest.StashKey()
 
 
 def pytest_configure(config):
-    config.stash[RUN_LOG] = open_run_log(config, "run-hooks-7")
+    start_run_log(config, "run-hooks-7")
 
 
 def pytest_unconfigure(config):
-    config.stash[RUN_LOG].close()
+    finish_run_log(config)
 
 
 def pytest_runtest_setup(item):
