@@ -22,8 +22,9 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from ..drivers.records import RX, Record
 from .capture import IDLE, ActionSpan, Capture, Entry
-from .emissions import UNKNOWN, emissions
+from .emissions import UNKNOWN, leaves, record_emissions, root_name
 from .influx_schema import RunTags, make_point
 from .lineproto import Point
 from .redact import Redactor
@@ -98,21 +99,35 @@ def summarize_emissions(capture: Capture, *, redactor: Redactor | None,
         first_start.setdefault(span.name, span.started.wall_ns)
     groups: dict[tuple[str, str, str, str], _Group] = {}
     by_path: dict[str, Sequence[str]] = {}  # the catalogue looks at the path only
-    for e in emissions(capture):
-        if classify is catalogue_categories:
-            categories = by_path.get(e.path) or by_path.setdefault(e.path, classify(e.path, None))
-        else:
-            categories = classify(e.path, e.value)
-        for category in categories:
-            group = groups.get((e.action, e.channel, e.path, category))
-            if group is None:
-                when = first_start.get(e.action, e.stamp.wall_ns)
-                group = groups[(e.action, e.channel, e.path, category)] = \
-                    _Group(e.message_type, when, e.value)
-            group.add(e.value)
+    for entry in capture.entries:
+        record = entry.record
+        if record.direction != RX:
+            continue
+        for path, value, type_name in _leaves(record, entry.action):
+            if classify is catalogue_categories:
+                categories = by_path.get(path) or by_path.setdefault(path, classify(path, None))
+            else:
+                categories = classify(path, value)
+            for category in categories:
+                key = (entry.action, record.channel, path, category)
+                group = groups.get(key)
+                if group is None:
+                    when = first_start.get(entry.action, record.stamp.wall_ns)
+                    group = groups[key] = _Group(type_name, when, value)
+                group.add(value)
     return [EmissionSummary(action, channel, path, category, g.count, len(g.values),
                             g.type_name, redactor.digest(g.first) if redactor else "", g.time_ns)
             for (action, channel, path, category), g in groups.items()]
+
+
+def _leaves(record: Record, action: str) -> Iterable[tuple[str, object, str]]:
+    """(path, value, message type) of what a record carried, as ``bench.emissions``
+    names them; the message type is looked up once per record, not per leaf."""
+    message = record.message
+    if message is None:  # a bad frame or a link-level record
+        return [(e.path, e.value, e.message_type) for e in record_emissions(record, action, 0)]
+    type_name = message.type_name
+    return [(path, value, type_name) for path, value in leaves(message.body, root_name(message))]
 
 
 class _Group:
