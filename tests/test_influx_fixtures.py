@@ -57,20 +57,14 @@ def test_without_influxd_the_test_is_skipped_naming_the_package(tmp_path: Path) 
 
 
 RUN_LOG_TEST = '''
-import time
-
-
-def test_logged(brewbench_run_log, brewbench_capture, brewbench_machine):
+def test_logged(brewbench_machine):
     brewbench_machine.brew("latte")
-    brewbench_run_log.test(brewbench_capture, test="test_logged", outcome="passed",
-                           duration_s=0.1, started_ns=time.time_ns())
 '''
 
 
 def test_the_session_run_log_writes_a_users_tests_to_the_server(
         brewbench_influx: InfluxSettings, tmp_path: Path) -> None:
-    (tmp_path / "test_logged.py").write_text(
-        "from brewbench.fixtures.influx import brewbench_run_log\n" + RUN_LOG_TEST)
+    (tmp_path / "test_logged.py").write_text(RUN_LOG_TEST)  # the plugin logs it by itself
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")},
            "INFLUX_URL": brewbench_influx.url or "", "INFLUX_DB": brewbench_influx.db,
            "BREWBENCH_SPOOL": str(tmp_path / "spool"),
@@ -94,17 +88,19 @@ import time
 
 import pytest
 
-from brewbench.fixtures.influx import RUN_LOG, finish_run_log, log_test_report, start_run_log
+from brewbench.fixtures.influx import open_run_log
+from brewbench.fixtures.results import log_test_report
 
+RUN_LOG = pytest.StashKey()
 REPORTS = pytest.StashKey()
 
 
 def pytest_configure(config):
-    start_run_log(config, "run-hooks-7")
+    config.stash[RUN_LOG] = open_run_log(config, "run-hooks-7")
 
 
 def pytest_unconfigure(config):
-    finish_run_log(config)
+    config.stash[RUN_LOG].close()
 
 
 def pytest_runtest_setup(item):

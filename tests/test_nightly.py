@@ -32,8 +32,25 @@ def three_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]
     folder = tmp_path_factory.mktemp("nightly")
     done = nightly("--firmware", "1.0,2.0,2.1", "--transport", ",".join(TRANSPORTS), "--results",
                    str(folder), "--run-id", "20260101T000000-aaaa", cwd=folder)
-    assert done.returncode == 0, done.stdout + done.stderr
+    # The shipped CM-500 contract forbids the owner and card details that 2.1 collects.
+    assert done.returncode == 1, done.stdout + done.stderr
     return folder / "20260101T000000-aaaa", done.stdout
+
+
+def test_contract_violations_fail_the_night_where_they_happen(
+        three_versions: tuple[Path, str]) -> None:
+    run, stdout = three_versions
+    assert ("verdict: data contract violated by " + ", ".join(f"2.1 emu-{t}" for t in TRANSPORTS)
+            in stdout)
+    summary = json.loads((run / "summary.json").read_text())
+    failing = {t["slug"]: sorted(k for k, v in t["outcomes"].items() if v == "FAILED")
+               for t in summary["targets"]}
+    for slug, failed in failing.items():
+        if slug.startswith("2.1-"):
+            assert len(failed) == 1 and "test_data_contract" in failed[0], slug
+        else:
+            assert failed == [], slug
+    assert "!! 2.0 emu-serial → 2.1 emu-serial: appeared payment RECORD.card_number" in stdout
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -61,9 +78,9 @@ def test_junit_and_summary_parse(three_versions: tuple[Path, str]) -> None:
     assert [s.get("name") for s in suites] == [f"{v}-{t}-emu-{t}" for v in ("1.0", "2.0", "2.1")
                                                for t in TRANSPORTS]
     assert int(root.get("tests", "0")) == sum(len(s.findall("testcase")) for s in suites) > 0
-    assert root.get("failures") == "0" and root.get("errors") == "0"
+    assert root.get("failures") == "3" and root.get("errors") == "0"
     summary = json.loads((run / "summary.json").read_text())
-    assert [t["exit_code"] for t in summary["targets"]] == [0] * 9
+    assert [t["exit_code"] for t in summary["targets"]] == [0] * 6 + [1] * 3
 
 
 def test_report_is_self_contained_html(three_versions: tuple[Path, str]) -> None:
@@ -91,9 +108,9 @@ def test_report_renders_in_a_real_browser(three_versions: tuple[Path, str]) -> N
 
 def test_second_night_compares_with_the_first(three_versions: tuple[Path, str]) -> None:
     run, _ = three_versions
-    done = nightly("--firmware", "2.1", "--results", str(run.parent), "--run-id",
+    done = nightly("--firmware", "2.0", "--results", str(run.parent), "--run-id",
                    "20260102T000000-bbbb", cwd=run.parent)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     page = (run.parent / "20260102T000000-bbbb" / "report.html").read_text()
     assert "run 20260101T000000-aaaa → tonight" in page
     assert "no change in what is collected" in page

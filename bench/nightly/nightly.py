@@ -21,6 +21,8 @@ from .summary import (
     test_key,
 )
 
+CONTRACT_TEST = "test_data_contract"  # the standard suite's contract check
+
 
 @dataclass(frozen=True)
 class NightlyOutcome:
@@ -76,11 +78,14 @@ def _compare(title: str, after: str, old: Inventory, new: Inventory) -> Comparis
 
 
 def _verdict(results: list[TargetResult], comparisons: list[Comparison]) -> tuple[bool, str]:
-    failed = sum(len(r.run.failed) for r in results)
+    breaches = [label(r) for r in results if any(CONTRACT_TEST in t for t in r.run.failed)]
+    failed = sum(len(r.run.failed) for r in results) - len(breaches)
     unflashed = sum(1 for r in results if not r.run.flashed)
     crashed = sum(1 for r in results if r.run.flashed and r.run.exit_code not in (0, 1))
     loud = sorted({f"{c.category} {c.field}" for comp in comparisons for c in comp.changes if c.loud})
     problems = []
+    if breaches:
+        problems.append(f"data contract violated by {', '.join(breaches)}")
     if failed:
         problems.append(f"{failed} test(s) failed")
     if unflashed:
