@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from brewbench.bench.influx_query import InfluxReader
+from brewbench.bench.influx_settings import InfluxSettings
 from brewbench.bench.nightly.browser import check_report, find_chromium
 from brewbench.emulator.firmware import PERSONAL, SERVICE
 
@@ -162,3 +164,25 @@ def test_broken_bench_config_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "needs at least one [[device]] and one [[firmware]]" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_nightly_logs_every_version_to_a_real_influxdb(brewbench_influx: InfluxSettings,
+                                                       tmp_path: Path) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")},
+           "INFLUX_URL": brewbench_influx.url or "", "INFLUX_DB": brewbench_influx.db}
+    done = subprocess.run([*BREWBENCH, "nightly", "--firmware", "1.0,2.1", "--results",
+                           str(tmp_path), "--run-id", "night-influx"], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr  # 2.1 breaks its contract
+    reader = InfluxReader(brewbench_influx)
+    tests = reader.points("tests", "night-influx")
+    fields = reader.emission_fields("CM-500")
+    reader.close()
+    summary = json.loads((tmp_path / "night-influx" / "summary.json").read_text())
+    ran = sum(len(t["outcomes"]) for t in summary["targets"])
+    assert len(tests) == ran > 0
+    assert {t["firmware"] for t in tests} == {"1.0", "2.1"}
+    failed = [t["test"] for t in tests if t["outcome"] == "failed"]
+    assert len(failed) == 1 and "test_data_contract[firmware=2.1" in failed[0]
+    owner = ("identity", "RECORD.owner", "serial", "sync")
+    assert owner in fields["2.1"] and owner not in fields["1.0"]
