@@ -19,6 +19,7 @@ from .summary import (
     previous_inventories,
     save_summary,
     test_key,
+    timeline_of,
 )
 
 CONTRACT_TEST = "test_data_contract"  # the standard suite's contract check
@@ -43,6 +44,7 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
         captures = by_spec.get(run.target.spec, [])
         results.append(TargetResult(
             run, merge(inventory_of(c) for _, c in captures), latencies_of([c for _, c in captures]),
+            timeline_of(captures),
             {test_key(str(c.meta.get("test"))): path for path, c in captures}))
     comparisons = _between_versions(results) + _against_last_night(results, settings)
     ok, verdict = _verdict(results, comparisons)
