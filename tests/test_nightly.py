@@ -186,3 +186,11 @@ def test_nightly_logs_every_version_to_a_real_influxdb(brewbench_influx: InfluxS
     assert len(failed) == 1 and "test_data_contract[firmware=2.1" in failed[0]
     owner = ("identity", "RECORD.owner", "serial", "sync")
     assert owner in fields["2.1"] and owner not in fields["1.0"]
+
+    # A bench host that lost its results folder reads the previous night back from InfluxDB.
+    again = subprocess.run([*BREWBENCH, "nightly", "--firmware", "1.0", "--results",
+                            str(tmp_path / "fresh"), "--run-id", "night-influx-2"],
+                           capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    page = (tmp_path / "fresh" / "night-influx-2" / "report.html").read_text()
+    assert "run night-influx → tonight" in page

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..influx_settings import InfluxConfigError, InfluxSettings
+from ..influx_settings import resolve as resolve_influx
 from .browser import check_report, find_chromium
 from .nightly import run_nightly
 from .plan import Plan, PlanError, config_plan, emulated_plan
@@ -49,7 +51,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         raise PlanError(f"data contract {contract} does not exist")
     extra = (f"--brewbench-contract={contract.resolve()}",) if contract else ()
     settings = RunSettings(run_id, args.results.resolve() / run_id,
-                           tuple(args.tests or [str(SUITE)]), (*extra, *args.pytest_arg))
+                           tuple(args.tests or [str(SUITE)]), (*extra, *args.pytest_arg),
+                           _influx_settings())
     print(f"nightly run {run_id}: {len(plan.targets)} target(s), results in {settings.results}",
           flush=True)
     outcome = run_nightly(plan, settings, lambda line: print(line, flush=True))
@@ -91,3 +94,12 @@ def shipped_contract() -> Path | None:
 
     path = Path(package_init).resolve().parent.parent / "contracts" / "cm-500.toml"
     return path if path.is_file() else None
+
+
+def _influx_settings() -> InfluxSettings | None:
+    """The InfluxDB the suite logs to (``INFLUX_*``, ``[tool.brewbench.influx]``), if any."""
+    try:
+        return resolve_influx()
+    except InfluxConfigError as exc:
+        print(f"InfluxDB settings ignored for reading back history: {exc}", file=sys.stderr)
+        return None

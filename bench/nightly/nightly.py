@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .collect import inventory_of
 from .diff import Inventory, categories, diff, merge
+from .history import previous_night
 from .junit import merge_junit
 from .plan import Plan
 from .report import Comparison, label, write_report
@@ -16,7 +17,6 @@ from .summary import (
     TargetResult,
     captures_by_spec,
     latencies_of,
-    previous_inventories,
     save_summary,
     test_key,
     timeline_of,
@@ -69,7 +69,8 @@ def _between_versions(results: list[TargetResult]) -> list[Comparison]:
 
 
 def _against_last_night(results: list[TargetResult], settings: RunSettings) -> list[Comparison]:
-    previous_run, inventories = previous_inventories(settings.results.parent, settings.run_id)
+    previous_run, inventories = previous_night(settings.results.parent, settings.run_id,
+                                               [r.target for r in results], settings.influx)
     return [_compare(f"{label(r)}: run {previous_run} → tonight", label(r),
                      inventories[r.target.slug], r.inventory)
             for r in results if r.target.slug in inventories]
