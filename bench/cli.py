@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,9 +16,14 @@ from ..drivers.errors import BrewbenchError
 from ..drivers.specs import slug
 from ..emulator.firmware import PROFILES
 from ..emulator.serve import IN_PROCESS, LINKS, Emulator
+from .canaries import plant
 from .devices import DEFAULT_SPEC, open_device
+from .influx_cli import add_influx_options, add_push_parser, add_query_parser, settings_from_args
+from .inventory_cli import add_inventory_parser
 from .nightly.cli import add_nightly_parser
 from .printout import print_capture
+from .results import TestOutcome, keep
+from .run_log import RunLog
 from .scenario import standard_steps
 
 log = logging.getLogger("brewbench")
@@ -49,9 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results", type=Path, default=Path("brewbench-results"),
                      help="folder for captures (default: %(default)s)")
     run.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
+    run.add_argument("--raw-captures", action="store_true",
+                     help="save captures with the raw personal and payment values the machine "
+                     "sent (default: keyed hashes)")
+    add_influx_options(run, prefix="influx-")
     run.set_defaults(func=cmd_run)
 
     add_nightly_parser(commands)
+    add_push_parser(commands)
+    add_query_parser(commands)
+    add_inventory_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))
@@ -66,19 +79,37 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     run_id = new_run_id()
     failures = 0
-    for spec in args.device or [DEFAULT_SPEC]:
-        print(f"== {spec}  (run {run_id})")
-        with open_device(spec, timeout=args.timeout) as device:
-            for step in standard_steps():
-                try:
-                    step.run(device.machine)
-                except BrewbenchError as exc:
-                    failures += 1
-                    print(f"   {step.action}: FAILED {exc}")
-            print_capture(device.capture, sys.stdout)
-            path = device.capture.save(args.results / run_id / "captures" / f"{slug(spec)}.jsonl")
-            print(f"   capture saved to {path}")
+    run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
+                          run_id, kind="run")
+    try:
+        for spec in args.device or [DEFAULT_SPEC]:
+            print(f"== {spec}  (run {run_id})")
+            failures += _run_device(spec, args, run_id, run_log)
+    finally:
+        run_log.close()
+    print(f"results: {run_log.sink.settings.target}")
     return 1 if failures else 0
+
+
+def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog) -> int:
+    failures, error_type = 0, ""
+    started_ns, start = time.time_ns(), time.monotonic()
+    canaries = plant()
+    with open_device(spec, timeout=args.timeout) as device:
+        for step in standard_steps(canaries.provisioning(), card=canaries.card()):
+            try:
+                step.run(device.machine)
+            except BrewbenchError as exc:
+                failures += 1
+                error_type = error_type or type(exc).__name__
+                print(f"   {step.action}: FAILED {exc}")
+    path = args.results / run_id / "captures" / f"{slug(spec)}.jsonl"
+    outcome = TestOutcome("brewbench run", "failed" if failures else "passed",
+                          time.monotonic() - start, started_ns, error_type)
+    result = keep(device.capture, path, run_log, outcome, canaries=canaries, raw=args.raw_captures)
+    print_capture(device.capture, sys.stdout, result)
+    print(f"   capture saved to {path}{' (RAW values)' if args.raw_captures else ''}")
+    return failures
 
 
 def cmd_emulate(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..drivers.connection import Connection
 from ..drivers.errors import DeviceSpecError
 from ..drivers.machine import CoffeeMachine
-from ..drivers.specs import DeviceSpec, parse_spec, transport_for
+from ..drivers.specs import DeviceSpec, check_params, parse_spec, transport_for
 from ..emulator.serve import Emulator
 from .capture import Capture
 
@@ -64,10 +64,7 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
 
 def start_emulator(spec: DeviceSpec) -> Emulator:
     """Start the emulator an ``emu://`` spec describes."""
-    unknown = set(spec.params) - EMU_PARAMS
-    if unknown:
-        raise DeviceSpecError(f"{spec.text}: unknown parameter(s) {', '.join(sorted(unknown))}; "
-                              f"emu:// takes {', '.join(sorted(EMU_PARAMS))}")
+    check_params(spec.text, "emu", spec.params, EMU_PARAMS)
     try:
         emulator = Emulator(firmware=spec.param("firmware", "2.1"),
                             transport=spec.param("transport", "serial"),

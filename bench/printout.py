@@ -6,10 +6,12 @@ from collections import Counter
 from typing import TextIO
 
 from .capture import Capture
+from .verification import Verification
 
 
-def print_capture(capture: Capture, out: TextIO) -> None:
-    """Per action: outcome, duration, and the message types and fields the device emitted.
+def print_capture(capture: Capture, out: TextIO, result: Verification | None = None) -> None:
+    """Per action: outcome, duration, and the message types and fields the device emitted;
+    with a verification, the data categories collected and the planted values found.
 
     Field values are not printed: they may be personal or payment data.
     """
@@ -37,6 +39,21 @@ def print_capture(capture: Capture, out: TextIO) -> None:
     _print_link_events(capture, out)
     if capture.frame_errors:
         print(f"   bad frames: {capture.frame_errors}", file=out)
+    if result is not None:
+        _print_verification(result, out)
+
+
+def _print_verification(result: Verification, out: TextIO) -> None:
+    """Which categories each action's emissions fell in, then every canary found."""
+    per_action: dict[str, set[str]] = {}
+    for item in result.classified:
+        per_action.setdefault(item.emission.action, set()).update(item.categories)
+    print("   collected:", file=out)
+    for action, found in per_action.items():
+        print(f"     {action:<10} {', '.join(sorted(found))}", file=out)
+    print(f"   planted values found: {len(result.findings)}", file=out)
+    for finding in result.findings:
+        print(f"     {finding.describe()}", file=out)
 
 
 def _print_link_events(capture: Capture, out: TextIO) -> None:

@@ -21,8 +21,11 @@ class Step:
     run: Callable[[CoffeeMachine], Any]
 
 
-def standard_steps(provisioning: dict[str, Any] | None = None) -> list[Step]:
-    """The steps of a standard session; ``provisioning`` overrides the installer's values."""
+def standard_steps(provisioning: dict[str, Any] | None = None,
+                   card: dict[str, str] | None = None) -> list[Step]:
+    """The steps of a standard session; ``provisioning`` and ``card`` override the
+    installer's values and the test card (pass a canary set's to hunt for them)."""
+    paid_with = card or TEST_CARD
     values: dict[str, Any] = {
         "machine_name": "Lobby Espresso", "owner": "Bench Owner", "organisation": "Bench Lab",
         "site": "Bench Site", "floor": "Floor 3",
@@ -33,7 +36,7 @@ def standard_steps(provisioning: dict[str, Any] | None = None) -> list[Step]:
         Step("status", lambda m: m.status()),
         Step("provision", lambda m: m.provision(**values)),
         Step("brew", lambda m: m.brew("latte", strength=4, size_ml=250, milk="oat")),
-        Step("pay", lambda m: m.pay("card", 350, card=TEST_CARD, routing=TEST_ROUTING)),
+        Step("pay", lambda m: m.pay("card", 350, card=paid_with, routing=TEST_ROUTING)),
         Step("brew", lambda m: m.brew("espresso", strength=5, size_ml=40)),
         Step("pay", lambda m: m.pay("cash", 220)),
         Step("sync", lambda m: m.sync()),

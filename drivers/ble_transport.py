@@ -61,6 +61,7 @@ from .errors import (
 )
 from .loop_thread import LoopThread
 from .records import RX, Chunk, Record, Stamp
+from .specs import check_params
 from .transport import LinkEvents, Transport
 
 log = logging.getLogger(__name__)
@@ -333,10 +334,7 @@ def transport_from_spec(text: str, target: str, params: dict[str, str]) -> BleTr
     if not sep or kind not in SELECTORS or not value:
         raise DeviceSpecError(f"{text}: expected ble://name=..., ble://address=... or "
                               "ble://service=UUID")
-    unknown = set(params) - PARAMS
-    if unknown:
-        raise DeviceSpecError(f"{text}: unknown parameter(s) {', '.join(sorted(unknown))}; "
-                              f"ble:// takes {', '.join(sorted(PARAMS))}")
+    check_params(text, "ble", params, PARAMS)
     backend = BLE_BACKENDS.get(params.get("backend", PLATFORM.name))
     if backend is None:
         raise DeviceSpecError(f"{text}: no BLE backend {params['backend']!r}; known: "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .errors import DeviceSpecError
@@ -44,6 +44,19 @@ class DeviceSpec:
             return int(value, 0)
         except ValueError:
             raise DeviceSpecError(f"{self.text}: {name}={value!r} is not a whole number") from None
+
+
+def check_params(text: str, scheme: str, params: Iterable[str], allowed: Iterable[str]) -> None:
+    """Refuse parameters a scheme does not know, so a typo is not silently ignored.
+
+    Raises:
+        DeviceSpecError: naming the unknown parameters and the ones the scheme takes.
+    """
+    known = set(allowed)
+    unknown = set(params) - known
+    if unknown:
+        raise DeviceSpecError(f"{text}: unknown parameter(s) {', '.join(sorted(unknown))}; "
+                              f"{scheme}:// takes {', '.join(sorted(known)) or 'none'}")
 
 
 def parse_spec(text: str) -> DeviceSpec:
@@ -76,6 +89,7 @@ def slug(text: str) -> str:
 def _serial(spec: DeviceSpec) -> Transport:
     from .serial_transport import SerialTransport
 
+    check_params(spec.text, spec.scheme, spec.params, ("baud",))
     kind = spec.scheme.partition("+")[2]  # TRANSPORTS only routes known flavours here
     url = f"{kind}://{spec.target}" if kind else spec.target
     if not url:

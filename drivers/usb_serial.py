@@ -17,7 +17,7 @@ from serial.tools.list_ports_common import ListPortInfo
 
 from .errors import DeviceNotFound, DeviceSpecError
 from .serial_transport import SerialTransport
-from .specs import DeviceSpec
+from .specs import DeviceSpec, check_params
 from .transport import LinkEvents
 from .usb_transport import parse_ids
 
@@ -41,10 +41,7 @@ class UsbSerialTransport(SerialTransport):
         Raises:
             DeviceSpecError: malformed ids, nothing to select by, or an unknown parameter.
         """
-        unknown = set(spec.params) - SPEC_PARAMS
-        if unknown:
-            raise DeviceSpecError(f"{spec.text}: unknown parameter(s) {', '.join(sorted(unknown))};"
-                                  f" serial+usb:// takes {', '.join(sorted(SPEC_PARAMS))}")
+        check_params(spec.text, "serial+usb", spec.params, SPEC_PARAMS)
         vendor_id, product_id = parse_ids(spec)
         if vendor_id is None and "location" not in spec.params:
             raise DeviceSpecError(f"{spec.text}: name the port, e.g. serial+usb://0403:6001?"

@@ -33,7 +33,7 @@ from .errors import (
     TransferError,
 )
 from .records import RX, TX, Record, Stamp
-from .specs import DeviceSpec
+from .specs import DeviceSpec, check_params
 from .transport import LinkEvents, ReaderThread, Transport
 from .usb_backends import LIBUSB, find_backend
 from .usb_errors import map_usb_error, status_of
@@ -98,10 +98,7 @@ class UsbTransport(Transport):
         Raises:
             DeviceSpecError: malformed ids or an unknown parameter.
         """
-        unknown = set(spec.params) - SPEC_PARAMS
-        if unknown:
-            raise DeviceSpecError(f"{spec.text}: unknown parameter(s) {', '.join(sorted(unknown))};"
-                                  f" usb:// takes {', '.join(sorted(SPEC_PARAMS))}")
+        check_params(spec.text, "usb", spec.params, SPEC_PARAMS)
         vendor_id, product_id = parse_ids(spec)
         if vendor_id is None and "port" not in spec.params:
             raise DeviceSpecError(f"{spec.text}: name the device, e.g. usb://1209:c0fe?serial=SN "

@@ -4,7 +4,10 @@ A profile decides which fields go into the order records a machine queues for
 its cloud (uploaded on SYNC), and what its logs say. The versions are modelled
 on the reports in the project's seeds: 1.0 keeps product data, 2.0 adds the time
 of service, payment method and machine name, 2.1 adds the owner, organisation,
-floor-level location and payment details. docs/firmware-profiles.md lists them.
+floor-level location and payment details. 2.2 looks tidier but hides the owner,
+card, floor and more in disguised forms (emulator/disguises.py); 1.0 is the clean
+profile: product and device data only. docs/data-verification.md lists what the
+bench finds in each.
 
 Over Bluetooth LE a profile also decides what the machine broadcasts to anyone in
 radio range (``AdvertisingPolicy``): 1.0 only its model, 2.0 its machine name once
@@ -17,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from .disguises import DISGUISES_2_2, Disguise, ssid_chunks
 
 PRODUCT = ("drink", "strength", "size_ml", "milk", "ingredients")
 DEVICE = ("model", "serial", "firmware")
@@ -61,10 +66,23 @@ class FirmwareProfile:
     model: str = "CM-500"
     manufacturer: str = "Acme Kaffeetechnik"
     advertising: AdvertisingPolicy = AdvertisingPolicy()
+    disguises: tuple[Disguise, ...] = ()
+    split_ssid: bool = False
 
     def make_record(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The record this firmware queues, given every fact it could know."""
-        return {name: facts[name] for name in self.record_fields if facts.get(name) is not None}
+        record = {name: facts[name] for name in self.record_fields if facts.get(name) is not None}
+        for disguise in self.disguises:
+            if facts.get(disguise.source) is not None:
+                record[disguise.field] = disguise.transform(str(facts[disguise.source]))
+        return record
+
+    def extra_events(self, facts: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """EVENT bodies sent after an order, beyond the brew events every firmware sends."""
+        if not self.split_ssid or not facts.get("ssid"):
+            return []
+        return [{"event": "diag.chunk", "part": n, "data": chunk}
+                for n, chunk in enumerate(ssid_chunks(str(facts["ssid"])), 1)]
 
     def log_line(self, facts: Mapping[str, Any]) -> str:
         """The log line written after an order."""
@@ -86,6 +104,10 @@ PROFILES: dict[str, FirmwareProfile] = {
                         PRODUCT + DEVICE + SERVICE + PERSONAL,
                         advertising=AdvertisingPolicy(("machine_name", "serial"),
                                                       ("model", "serial", "firmware", "floor"))),
+        FirmwareProfile("2.2", "keeps the owner, card, floor, organisation, machine name, "
+                        "email, site and Wi-Fi name in disguised forms",
+                        (*PRODUCT, *DEVICE, "served_at", "payment_method"),
+                        disguises=DISGUISES_2_2, split_ssid=True),
     )
 }
 

@@ -145,11 +145,13 @@ class EmulatedMachine:
         order_id = next(self._orders)
         self.emit_event({"event": "brew.started", "order_id": order_id})
         self.emit_event({"temp_c": 93.5, "pressure_bar": 9.1}, MsgType.TELEMETRY)
-        self.emit_event({"event": "brew.done", "order_id": order_id})
         facts = {**self._device_facts(), **self.settings, "order_id": order_id, "drink": drink,
                  "strength": strength, "size_ml": body.get("size_ml", 200),
                  "milk": body.get("milk"), "ingredients": list(body.get("ingredients", [])),
                  "served_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        self.emit_event({"event": "brew.done", "order_id": order_id})
+        for extra in self.profile.extra_events(facts):
+            self.emit_event(extra)
         record = self.profile.make_record(facts)
         record["record_id"] = next(self._record_ids)
         self.queued.append(record)
@@ -174,6 +176,9 @@ class EmulatedMachine:
         if not isinstance(body.get("machine_name"), str):
             raise _Refusal(ErrorCode.BAD_REQUEST, "machine_name is required")
         self.settings.update({k: v for k, v in body.items() if k != "network"})
+        network = body.get("network")
+        if isinstance(network, dict) and network.get("ssid"):
+            self.settings["ssid"] = network["ssid"]  # the Wi-Fi name; never the password
         return {"ok": True}
 
     def _sync(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -51,3 +51,17 @@ def test_emulate_serves_a_port_any_pyserial_tool_can_use() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_run_writes_no_raw_planted_value(tmp_path: Path) -> None:
+    done = subprocess.run([*BREWBENCH, "run", "--device", "emu://?firmware=2.1",
+                           "--results", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "planted values found: " in done.stdout and "owner as plain in RECORD.owner" in done.stdout
+    [capture] = tmp_path.glob("*/captures/*.jsonl")
+    text = capture.read_text()
+    assert '"$redacted"' in text or "hmac" in text.lower()
+    assert "4111111111111111" not in text
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"Canary" not in path.read_bytes(), path

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from brewbench.bench.influx_query import InfluxReader
+from brewbench.bench.influx_settings import InfluxSettings
 from brewbench.bench.nightly.browser import check_report, find_chromium
 from brewbench.emulator.firmware import PERSONAL, SERVICE
 
@@ -32,8 +34,25 @@ def three_versions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]
     folder = tmp_path_factory.mktemp("nightly")
     done = nightly("--firmware", "1.0,2.0,2.1", "--transport", ",".join(TRANSPORTS), "--results",
                    str(folder), "--run-id", "20260101T000000-aaaa", cwd=folder)
-    assert done.returncode == 0, done.stdout + done.stderr
+    # The shipped CM-500 contract forbids the owner and card details that 2.1 collects.
+    assert done.returncode == 1, done.stdout + done.stderr
     return folder / "20260101T000000-aaaa", done.stdout
+
+
+def test_contract_violations_fail_the_night_where_they_happen(
+        three_versions: tuple[Path, str]) -> None:
+    run, stdout = three_versions
+    assert ("verdict: data contract violated by " + ", ".join(f"2.1 emu-{t}" for t in TRANSPORTS)
+            in stdout)
+    summary = json.loads((run / "summary.json").read_text())
+    failing = {t["slug"]: sorted(k for k, v in t["outcomes"].items() if v == "FAILED")
+               for t in summary["targets"]}
+    for slug, failed in failing.items():
+        if slug.startswith("2.1-"):
+            assert len(failed) == 1 and "test_data_contract" in failed[0], slug
+        else:
+            assert failed == [], slug
+    assert "!! 2.0 emu-serial → 2.1 emu-serial: appeared payment RECORD.card_number" in stdout
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -61,9 +80,9 @@ def test_junit_and_summary_parse(three_versions: tuple[Path, str]) -> None:
     assert [s.get("name") for s in suites] == [f"{v}-{t}-emu-{t}" for v in ("1.0", "2.0", "2.1")
                                                for t in TRANSPORTS]
     assert int(root.get("tests", "0")) == sum(len(s.findall("testcase")) for s in suites) > 0
-    assert root.get("failures") == "0" and root.get("errors") == "0"
+    assert root.get("failures") == "3" and root.get("errors") == "0"
     summary = json.loads((run / "summary.json").read_text())
-    assert [t["exit_code"] for t in summary["targets"]] == [0] * 9
+    assert [t["exit_code"] for t in summary["targets"]] == [0] * 6 + [1] * 3
 
 
 def test_report_is_self_contained_html(three_versions: tuple[Path, str]) -> None:
@@ -91,9 +110,9 @@ def test_report_renders_in_a_real_browser(three_versions: tuple[Path, str]) -> N
 
 def test_second_night_compares_with_the_first(three_versions: tuple[Path, str]) -> None:
     run, _ = three_versions
-    done = nightly("--firmware", "2.1", "--results", str(run.parent), "--run-id",
+    done = nightly("--firmware", "2.0", "--results", str(run.parent), "--run-id",
                    "20260102T000000-bbbb", cwd=run.parent)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr
     page = (run.parent / "20260102T000000-bbbb" / "report.html").read_text()
     assert "run 20260101T000000-aaaa → tonight" in page
     assert "no change in what is collected" in page
@@ -145,3 +164,33 @@ def test_broken_bench_config_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "needs at least one [[device]] and one [[firmware]]" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_nightly_logs_every_version_to_a_real_influxdb(brewbench_influx: InfluxSettings,
+                                                       tmp_path: Path) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")},
+           "INFLUX_URL": brewbench_influx.url or "", "INFLUX_DB": brewbench_influx.db}
+    done = subprocess.run([*BREWBENCH, "nightly", "--firmware", "1.0,2.1", "--results",
+                           str(tmp_path), "--run-id", "night-influx"], capture_output=True,
+                          text=True, timeout=600, cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr  # 2.1 breaks its contract
+    reader = InfluxReader(brewbench_influx)
+    tests = reader.points("tests", "night-influx")
+    fields = reader.emission_fields("CM-500")
+    reader.close()
+    summary = json.loads((tmp_path / "night-influx" / "summary.json").read_text())
+    ran = sum(len(t["outcomes"]) for t in summary["targets"])
+    assert len(tests) == ran > 0
+    assert {t["firmware"] for t in tests} == {"1.0", "2.1"}
+    failed = [t["test"] for t in tests if t["outcome"] == "failed"]
+    assert len(failed) == 1 and "test_data_contract[firmware=2.1" in failed[0]
+    owner = ("identity", "RECORD.owner", "serial", "sync")
+    assert owner in fields["2.1"] and owner not in fields["1.0"]
+
+    # A bench host that lost its results folder reads the previous night back from InfluxDB.
+    again = subprocess.run([*BREWBENCH, "nightly", "--firmware", "1.0", "--results",
+                            str(tmp_path / "fresh"), "--run-id", "night-influx-2"],
+                           capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    page = (tmp_path / "fresh" / "night-influx-2" / "report.html").read_text()
+    assert "run night-influx → tonight" in page

@@ -80,3 +80,41 @@ def test_broken_settings_are_a_usage_error(pytester: pytest.Pytester, table: str
     result = run(pytester)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([complaint])
+
+
+LEAKY_TEST = """
+import json, pathlib
+
+def test_leaks(brewbench_machine, brewbench_canaries):
+    brewbench_machine.provision(**brewbench_canaries.provisioning())
+    brewbench_machine.brew("latte")
+    brewbench_machine.pay("card", 350, card=brewbench_canaries.card())
+    assert brewbench_machine.sync()
+    pathlib.Path("planted.json").write_text(json.dumps(
+        [brewbench_canaries[n] for n in ("owner", "card_number", "email")]))
+"""
+
+
+def test_results_folder_holds_no_raw_planted_values(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_leaky=LEAKY_TEST)
+    results = pytester.path / "out"
+    run(pytester, "--device", "emu://?firmware=2.1", "--device", "emu://?firmware=2.2",
+        "--brewbench-results", str(results)).assert_outcomes(passed=2)
+    planted = json.loads((pytester.path / "planted.json").read_text())
+    files = [p for p in results.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".jsonl" for p in files) and any(p.suffix == ".lp" for p in files)
+    for path in files:
+        text = path.read_bytes()
+        for value in planted:
+            assert value.encode() not in text, f"{value!r} leaked into {path}"
+            assert value.encode().hex().encode() not in text, f"{value!r} as hex in {path}"
+
+
+def test_raw_captures_only_on_request(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_leaky=LEAKY_TEST)
+    results = pytester.path / "out"
+    run(pytester, "--brewbench-raw-captures", "--brewbench-results",
+        str(results)).assert_outcomes(passed=1)
+    planted = json.loads((pytester.path / "planted.json").read_text())
+    [capture] = results.rglob("*.jsonl")
+    assert planted[1] in capture.read_text()

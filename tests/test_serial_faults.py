@@ -1,12 +1,15 @@
 """What a bench must survive on a real link (a pty, a socket, USB): interleaving, split and
 corrupt frames, a machine that goes silent or away, a wrong port."""
 
+import re
+
 import pytest
 
 from brewbench.bench.capture import Capture
 from brewbench.bench.devices import BenchDevice, open_device
 from brewbench.drivers.errors import DeviceDisconnected, DeviceNotFound, DeviceSpecError, Timeout
 from brewbench.drivers.messages import MsgType
+from brewbench.drivers.specs import parse_spec, transport_for
 from brewbench.emulator.serve import Emulator
 
 EVERY_LINK = pytest.mark.brewbench_devices(
@@ -100,3 +103,14 @@ def test_nothing_listening_on_a_socket_is_not_found() -> None:
 def test_bad_specs_say_what_is_wrong(spec: str, words: str) -> None:
     with pytest.raises(DeviceSpecError, match=words), open_device(spec):
         pass
+
+
+@pytest.mark.parametrize("spec, scheme", [
+    ("serial:///dev/ttyUSB0?bud=9600", "serial"),
+    ("usb://1209:c0fe?serail=BB42", "usb"),
+    ("serial+usb://0403:6001?sreial=A5", "serial+usb"),
+    ("ble://name=CM-Lobby?scna=5", "ble"),
+])
+def test_a_mistyped_parameter_is_refused_not_ignored(spec: str, scheme: str) -> None:
+    with pytest.raises(DeviceSpecError, match=rf"unknown parameter\(s\) .*; {re.escape(scheme)}:// takes"):
+        transport_for(parse_spec(spec))

@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..influx_settings import InfluxConfigError, InfluxSettings
+from ..influx_settings import resolve as resolve_influx
 from .browser import check_report, find_chromium
 from .nightly import run_nightly
-from .plan import Plan, config_plan, emulated_plan
+from .plan import Plan, PlanError, config_plan, emulated_plan
 from .runner import RunSettings
 
 
@@ -28,6 +30,9 @@ def add_nightly_parser(commands: Any) -> None:
                          "command; replaces the emulated machines")
     nightly.add_argument("--tests", action="append", default=None, metavar="PATH",
                          help="test path(s) to run (default: the standard bench suite)")
+    nightly.add_argument("--contract", type=Path, default=None, metavar="TOML",
+                         help="data contract the suite checks each machine against (default "
+                         "for emulated machines: the CM-500 contract shipped with brewbench)")
     nightly.add_argument("--results", type=Path, default=Path("brewbench-results"))
     nightly.add_argument("--run-id", default=None)
     nightly.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
@@ -41,8 +46,13 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
     run_id = args.run_id or new_run_id()
     plan = _plan(args)
+    contract = args.contract or (None if args.config else shipped_contract())
+    if contract is not None and not contract.is_file():
+        raise PlanError(f"data contract {contract} does not exist")
+    extra = (f"--brewbench-contract={contract.resolve()}",) if contract else ()
     settings = RunSettings(run_id, args.results.resolve() / run_id,
-                           tuple(args.tests or [str(SUITE)]), tuple(args.pytest_arg))
+                           tuple(args.tests or [str(SUITE)]), (*extra, *args.pytest_arg),
+                           _influx_settings())
     print(f"nightly run {run_id}: {len(plan.targets)} target(s), results in {settings.results}",
           flush=True)
     outcome = run_nightly(plan, settings, lambda line: print(line, flush=True))
@@ -76,3 +86,20 @@ def _plan(args: argparse.Namespace) -> Plan:
         only = versions if args.firmware != "1.0,2.0,2.1" else None
         return config_plan(args.config, only)
     return emulated_plan(versions, [t.strip() for t in args.transport.split(",") if t.strip()])
+
+
+def shipped_contract() -> Path | None:
+    """The emulated CM-500's contract, where brewbench runs from a checkout."""
+    from ... import __file__ as package_init
+
+    path = Path(package_init).resolve().parent.parent / "contracts" / "cm-500.toml"
+    return path if path.is_file() else None
+
+
+def _influx_settings() -> InfluxSettings | None:
+    """The InfluxDB the suite logs to (``INFLUX_*``, ``[tool.brewbench.influx]``), if any."""
+    try:
+        return resolve_influx()
+    except InfluxConfigError as exc:
+        print(f"InfluxDB settings ignored for reading back history: {exc}", file=sys.stderr)
+        return None

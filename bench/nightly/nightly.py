@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .collect import inventory_of
 from .diff import Inventory, categories, diff, merge
+from .history import previous_night
 from .junit import merge_junit
 from .plan import Plan
 from .report import Comparison, label, write_report
@@ -16,10 +17,12 @@ from .summary import (
     TargetResult,
     captures_by_spec,
     latencies_of,
-    previous_inventories,
     save_summary,
     test_key,
+    timeline_of,
 )
+
+CONTRACT_TEST = "test_data_contract"  # the standard suite's contract check
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
         captures = by_spec.get(run.target.spec, [])
         results.append(TargetResult(
             run, merge(inventory_of(c) for _, c in captures), latencies_of([c for _, c in captures]),
+            timeline_of(captures),
             {test_key(str(c.meta.get("test"))): path for path, c in captures}))
     comparisons = _between_versions(results) + _against_last_night(results, settings)
     ok, verdict = _verdict(results, comparisons)
@@ -65,7 +69,8 @@ def _between_versions(results: list[TargetResult]) -> list[Comparison]:
 
 
 def _against_last_night(results: list[TargetResult], settings: RunSettings) -> list[Comparison]:
-    previous_run, inventories = previous_inventories(settings.results.parent, settings.run_id)
+    previous_run, inventories = previous_night(settings.results.parent, settings.run_id,
+                                               [r.target for r in results], settings.influx)
     return [_compare(f"{label(r)}: run {previous_run} → tonight", label(r),
                      inventories[r.target.slug], r.inventory)
             for r in results if r.target.slug in inventories]
@@ -76,11 +81,14 @@ def _compare(title: str, after: str, old: Inventory, new: Inventory) -> Comparis
 
 
 def _verdict(results: list[TargetResult], comparisons: list[Comparison]) -> tuple[bool, str]:
-    failed = sum(len(r.run.failed) for r in results)
+    breaches = [label(r) for r in results if any(CONTRACT_TEST in t for t in r.run.failed)]
+    failed = sum(len(r.run.failed) for r in results) - len(breaches)
     unflashed = sum(1 for r in results if not r.run.flashed)
     crashed = sum(1 for r in results if r.run.flashed and r.run.exit_code not in (0, 1))
     loud = sorted({f"{c.category} {c.field}" for comp in comparisons for c in comp.changes if c.loud})
     problems = []
+    if breaches:
+        problems.append(f"data contract violated by {', '.join(breaches)}")
     if failed:
         problems.append(f"{failed} test(s) failed")
     if unflashed:

@@ -129,7 +129,7 @@ def _outcomes(results: Sequence[TargetResult], folder: Path) -> str:
 
 
 def _timelines(results: Sequence[TargetResult]) -> str:
-    out = ["<h2>Action timings</h2>"]
+    out = ["<h2>Action timings and timelines</h2>"]
     for result in results:
         if not result.latencies:
             continue
@@ -139,8 +139,23 @@ def _timelines(results: Sequence[TargetResult]) -> str:
             f"<td><span class='bar' style='width:{int(300 * max(v) / longest) + 1}px'></span>"
             f" {1000 * max(v):.2f}</td></tr>" for action, v in sorted(result.latencies.items()))
         out.append(f"<h3>{_e(label(result))}</h3><table><tr><th>action</th><th>runs</th>"
-                   f"<th>mean ms</th><th>max ms</th></tr>{rows}</table>")
+                   f"<th>mean ms</th><th>max ms</th></tr>{rows}</table>{_timeline(result)}")
     return "".join(out)
+
+
+def _timeline(result: TargetResult) -> str:
+    """One session's actions as bars placed at their start, scaled to 600 px."""
+    spans = result.timeline
+    if not spans:
+        return ""
+    end = max(s.start_s + s.duration_s for s in spans) or 1.0
+    rows = "".join(
+        f"<tr class='{'' if s.outcome == 'ok' else 'loud'}'><td>{_e(s.action)}</td>"
+        f"<td>{1000 * s.start_s:.1f}</td><td><span class='bar' style='margin-left:"
+        f"{int(600 * s.start_s / end)}px;width:{int(600 * s.duration_s / end) + 1}px'></span>"
+        f" {1000 * s.duration_s:.2f} ms</td></tr>" for s in spans)
+    return (f"<p>Timeline of one session:</p><table class='timeline'><tr><th>action</th>"
+            f"<th>start ms</th><th>when, how long</th></tr>{rows}</table>")
 
 
 def label(result: TargetResult) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..influx_settings import InfluxSettings
 from .flash import FlashResult, flash
 from .plan import Plan, Target
 
@@ -44,6 +45,7 @@ class RunSettings:
     results: Path  # the run's own folder
     tests: tuple[str, ...]
     pytest_args: tuple[str, ...] = ()
+    influx: InfluxSettings | None = None  # where the previous night can be read back
 
 
 def run_plan(plan: Plan, settings: RunSettings, say: Say) -> list[TargetRun]:

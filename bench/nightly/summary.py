@@ -17,6 +17,16 @@ from .runner import TargetRun
 SUMMARY = "summary.json"
 
 
+@dataclass(frozen=True)
+class Span:
+    """One action on a session's timeline, in seconds from the session's first action."""
+
+    action: str
+    start_s: float
+    duration_s: float
+    outcome: str
+
+
 @dataclass
 class TargetResult:
     """One target: how its run went and what its machine collected."""
@@ -24,6 +34,7 @@ class TargetResult:
     run: TargetRun
     inventory: Inventory = field(default_factory=Counter)
     latencies: dict[str, list[float]] = field(default_factory=dict)  # action -> seconds
+    timeline: list[Span] = field(default_factory=list)  # one session's actions, in order
     captures: dict[str, Path] = field(default_factory=dict)  # test id -> capture file
 
     @property
@@ -38,6 +49,18 @@ def captures_by_spec(folder: Path) -> dict[str, list[tuple[Path, Capture]]]:
         capture = Capture.load(path)
         grouped[str(capture.meta.get("spec", capture.device))].append((path, capture))
     return grouped
+
+
+def timeline_of(captures: list[tuple[Path, Capture]]) -> list[Span]:
+    """The actions of the session with the most of them (the standard session, usually)."""
+    if not captures:
+        return []
+    capture = max((c for _, c in captures), key=lambda c: len(c.actions))
+    if not capture.actions:
+        return []
+    origin = capture.actions[0].started.mono_ns
+    return [Span(a.name, (a.started.mono_ns - origin) / 1e9, a.duration_s, a.outcome)
+            for a in capture.actions]
 
 
 def latencies_of(captures: list[Capture]) -> dict[str, list[float]]:

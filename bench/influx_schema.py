@@ -1,0 +1,111 @@
+"""The InfluxDB schema of bench results: measurements, their tags and typed fields.
+
+``docs/influxdb.md`` explains every tag and field and why each tag keeps the
+number of series bounded. ``SCHEMA`` is the single source of truth: the point
+builders below only make points that match it, and ``check_point`` lets tests
+prove a point never changes a field's type (InfluxDB refuses a field whose type
+differs from what the shard already holds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .lineproto import FieldValue, Point
+
+RUN_TAGS = ("run", "device", "model", "firmware", "transport", "test")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A measurement: its tag keys and the Python type of each field."""
+
+    tags: tuple[str, ...]
+    fields: Mapping[str, type]
+
+
+SCHEMA: dict[str, Measurement] = {
+    "runs": Measurement(("run", "kind"), {
+        "tests": int, "passed": int, "failed": int, "skipped": int, "errors": int,
+        "devices": int, "duration_s": float, "version": str}),
+    "tests": Measurement(RUN_TAGS, {
+        "outcome": str, "passed": bool, "duration_s": float, "error_type": str}),
+    "actions": Measurement((*RUN_TAGS, "action"), {
+        "outcome": str, "ok": bool, "duration_s": float, "bytes_in": int, "bytes_out": int,
+        "frames_in": int, "frames_out": int, "bad_frames": int, "order": int,
+        "error_type": str}),
+    "emissions": Measurement((*RUN_TAGS, "action", "category", "field", "channel"), {
+        "count": int, "distinct": int, "message_type": str, "value_hash": str,
+        "beyond_contract": bool, "contract": str}),
+    "findings": Measurement((*RUN_TAGS, "action", "canary", "encoding", "channel"), {
+        "count": int, "offset": int, "value_hash": str}),
+    "contract_violations": Measurement((*RUN_TAGS, "action", "category", "field", "channel"), {
+        "count": int, "contract": str, "value_hash": str}),
+}
+
+
+@dataclass(frozen=True)
+class RunTags:
+    """The tags every point of one device in one test carries.
+
+    Attributes:
+        run: the run id (one pytest session or one ``brewbench run``).
+        device: the device spec as given (``serial:///dev/ttyUSB0``, ``emu://?...``).
+        model: the model the machine reported.
+        firmware: the firmware version the machine reported.
+        transport: the link (serial, usb, ble, socket).
+        test: the pytest node id, or the step list name outside pytest.
+    """
+
+    run: str
+    device: str = ""
+    model: str = ""
+    firmware: str = ""
+    transport: str = ""
+    test: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"run": self.run, "device": self.device, "model": self.model,
+                "firmware": self.firmware, "transport": self.transport, "test": self.test}
+
+
+def make_point(measurement: str, tags: Mapping[str, str], fields: Mapping[str, FieldValue],
+               time_ns: int, *, check: bool = False) -> Point:
+    """A point of a schema measurement.
+
+    The bench's builders convert every field to its schema type themselves, so the
+    check (about as costly as encoding the point) is off unless asked for.
+
+    Raises:
+        ValueError: with ``check``: unknown measurement, tag or field, or a field of
+            the wrong type.
+    """
+    point = Point.of(measurement, tags, fields, time_ns)
+    if check:
+        check_point(point)
+    return point
+
+
+def check_point(point: Point) -> None:
+    """Check ``point`` against ``SCHEMA``.
+
+    Raises:
+        ValueError: unknown measurement, tag or field, or a field of the wrong type.
+    """
+    spec = SCHEMA.get(point.measurement)
+    if spec is None:
+        raise ValueError(f"unknown measurement {point.measurement!r}; known: {sorted(SCHEMA)}")
+    extra = {k for k, _ in point.tags} - set(spec.tags)
+    if extra:
+        raise ValueError(f"{point.measurement}: unknown tag(s) {sorted(extra)}")
+    for key, value in point.fields:
+        kind = spec.fields.get(key)
+        if kind is None:
+            raise ValueError(f"{point.measurement}: unknown field {key!r}")
+        if type(value) is not kind:
+            raise ValueError(f"{point.measurement}.{key} must be {kind.__name__}, "
+                             f"got {type(value).__name__} ({value!r})")
+
+
+__all__ = ["RUN_TAGS", "SCHEMA", "Measurement", "RunTags", "check_point", "make_point"]

@@ -1,0 +1,51 @@
+"""What the bench keeps of one device's test: its capture file and its points.
+
+Both the pytest plugin and ``brewbench run`` keep results through here, so a
+capture is always saved redacted unless raw values were asked for, and the same
+points reach InfluxDB or the spool either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .canaries import CanarySet
+from .capture import Capture
+from .capture_redaction import save_capture
+from .influx_record import complete_tags
+from .influx_schema import RunTags
+from .redact import Redactor
+from .run_log import RunLog
+from .verification import Verification, emission_summaries, finding_points, verify
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """How a test went, as the run log records it."""
+
+    test: str
+    outcome: str  # passed | failed | skipped | error
+    duration_s: float
+    started_ns: int
+    error_type: str = ""
+
+
+def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
+         canaries: CanarySet | None = None, raw: bool = False) -> Verification:
+    """Save ``capture`` to ``path`` (redacted unless ``raw``) and log the test with what
+    the device emitted and which canaries it gave away.
+
+    Raises:
+        LabKeyError: the lab key for keyed hashes cannot be read or created.
+    """
+    redactor = Redactor.from_lab_key()
+    save_capture(capture, path, redactor=redactor, canaries=canaries, raw=raw)
+    result = verify(capture, canaries)
+    run_log.test(capture, test=outcome.test, outcome=outcome.outcome,
+                 duration_s=outcome.duration_s, started_ns=outcome.started_ns,
+                 error_type=outcome.error_type, emissions=emission_summaries(result, redactor))
+    if result.findings:
+        tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
+        run_log.sink.write(finding_points(result, tags, redactor))
+    return result

@@ -1,0 +1,106 @@
+"""The protocol's field catalogue: which data category each known field carries.
+
+Keys are emission paths (bench.emissions). A field not listed here is
+uncatalogued: the classifier reports it as ``unknown`` unless a content
+detector or a canary says more. Requests (host -> device) are listed too, so
+that the bench can redact what it sent itself.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+
+PRODUCT = "product"
+PAYMENT = "payment"
+TIME = "time"
+LOCATION = "location"
+IDENTITY = "identity"
+DEVICE = "device"
+VOICE = "voice"
+UNKNOWN = "unknown"
+CATEGORIES = (PRODUCT, PAYMENT, TIME, LOCATION, IDENTITY, DEVICE, VOICE, UNKNOWN)
+
+#: Categories whose values are personal or business data: redacted by default.
+SENSITIVE = frozenset({PAYMENT, LOCATION, IDENTITY, VOICE, UNKNOWN})
+
+
+def _fields(message_type: str, category: str, names: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    return {f"{message_type}.{name}": (category,) for name in names}
+
+
+_PRODUCT_FIELDS = ("drink", "strength", "size_ml", "milk", "ingredients[]")
+_DEVICE_FIELDS = ("manufacturer", "model", "serial", "firmware")
+
+#: Emission path -> categories. Extend it when the protocol gains a field.
+CATALOGUE: dict[str, tuple[str, ...]] = {
+    **_fields("HELLO", DEVICE, ("version", "versions[]", "max_frame", "features[]", "client")),
+    **_fields("IDENTIFY", DEVICE, _DEVICE_FIELDS),
+    **_fields("STATUS", DEVICE, ("state", "water_ml", "beans_g", "temp_c", "queued_records",
+                                 "errors[]", "errors")),
+    **_fields("BREW", PRODUCT, (*_PRODUCT_FIELDS, "ingredients", "order_id", "duration_ms")),
+    **_fields("PAY", PAYMENT, ("method", "amount_cents", "currency", "card.number",
+                               "card.expiry", "routing")),
+    # The machine's own bookkeeping of a payment: an outcome and a running counter.
+    **_fields("PAY", DEVICE, ("approved", "txn_id")),
+    "PAY.card.holder": (PAYMENT, IDENTITY),
+    **_fields("PROVISION", IDENTITY, ("machine_name", "owner", "organisation", "email")),
+    **_fields("PROVISION", LOCATION, ("site", "floor", "location.lat", "location.lon",
+                                      "network.ssid")),
+    "PROVISION.network.psk": (IDENTITY,),  # a secret: always redacted
+    "PROVISION.ok": (DEVICE,),
+    **_fields("SYNC", DEVICE, ("max_records", "sent", "remaining")),
+    **_fields("READ_LOGS", DEVICE, ("lines[]", "lines")),
+    **_fields("RESET", DEVICE, ("mode", "ok")),
+    **_fields("EVENT", DEVICE, ("event", "n")),
+    "EVENT.order_id": (PRODUCT,),
+    **_fields("TELEMETRY", DEVICE, ("n", "temp_c", "pressure_bar")),
+    **_fields("ERROR", DEVICE, ("code", "message")),
+    # Order records a machine queues for its cloud (uploaded on SYNC).
+    **_fields("RECORD", PRODUCT, (*_PRODUCT_FIELDS, "ingredients")),
+    **_fields("RECORD", DEVICE, ("model", "serial", "firmware", "record_id")),
+    "RECORD.served_at": (TIME,),
+    **_fields("RECORD", PAYMENT, ("payment_method", "card_number", "card_expiry", "routing")),
+    **_fields("RECORD", IDENTITY, ("machine_name", "owner", "organisation", "email")),
+    **_fields("RECORD", LOCATION, ("site", "floor", "ssid", "location.lat", "location.lon")),
+}
+
+
+#: Details of link-level records (``link.<channel>.<key>``), as globs. What a
+#: vendor packs into manufacturer or service data is not listed: it stays
+#: ``unknown`` unless a detector or canary explains it.
+LINK_CATALOGUE: dict[str, tuple[str, ...]] = {
+    # BLE advertisements (drivers/ble_adverts.py) and GATT reads (drivers/ble_transport.py)
+    **{f"link.*.{key}": (DEVICE,) for key in (
+        "address", "local_name", "tx_power", "rssi", "service_uuids[]", "service_uuids",
+        "service_data", "manufacturer_data", "gatt", "uuid", "field", "value")},
+    # USB transfers the link reported (drivers/usb_transport.py)
+    **{f"link.*.{key}": (DEVICE,) for key in (
+        "endpoint", "transfer", "request_type", "request", "value", "index", "length",
+        "status", "detail", "recovery")},
+}
+
+
+#: Fields that hold the device's own link identifiers (its Bluetooth address is how
+#: the host reaches it): content detectors do not read them; canaries still do.
+OWN_IDENTIFIERS = ("link.*.address", "link.*.uuid", "link.*.service_uuids[]")
+
+
+def own_identifier(path: str) -> bool:
+    return any(fnmatch.fnmatchcase(path, glob) for glob in OWN_IDENTIFIERS)
+
+
+def categories_of(path: str) -> tuple[str, ...]:
+    """Catalogued categories of an emission path; ``()`` when the field is uncatalogued.
+
+    Opaque paths (``unknown.*``, and the raw bytes of a link record at
+    ``link.<channel>``) are ``unknown`` by definition.
+    """
+    if path == UNKNOWN or path.startswith(UNKNOWN + "."):
+        return (UNKNOWN,)
+    if path.startswith("link."):
+        if path.count(".") == 1:
+            return (UNKNOWN,)
+        return next((c for glob, c in LINK_CATALOGUE.items()
+                     if fnmatch.fnmatchcase(path, glob)), ())
+    return CATALOGUE.get(path, ())
