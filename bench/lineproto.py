@@ -230,7 +230,7 @@ def _split(text: str, sep: str, limit: int = -1, quotes: bool = False) -> list[s
                 i += 1
             elif char == '"':
                 quoted = False
-        elif quotes and char == '"' and i > 0 and text[i - 1] == "=":
+        elif quotes and char == '"' and _after_unescaped(text, i, "="):
             quoted = True  # a string value; a quote inside a key is just a character
         elif char == sep and not escaped and (limit < 0 or len(parts) < limit):
             parts.append(text[start:i])
@@ -238,6 +238,11 @@ def _split(text: str, sep: str, limit: int = -1, quotes: bool = False) -> list[s
         i += 1
     parts.append(text[start:])
     return parts
+
+
+def _after_unescaped(text: str, i: int, char: str) -> bool:
+    """Whether ``text[i]`` follows ``char`` that is not itself escaped (``\\=`` in a key)."""
+    return i > 0 and text[i - 1] == char and not (i > 1 and text[i - 2] == "\\")
 
 
 def _unescape(text: str, escapable: str = ", =") -> str:
