@@ -22,7 +22,7 @@ from .influx_cli import add_influx_options, add_push_parser, add_query_parser, s
 from .inventory_cli import add_inventory_parser
 from .nightly.cli import add_nightly_parser
 from .printout import print_capture
-from .results import TestOutcome, keep
+from .results import TestOutcome, keep, new_run_id
 from .run_log import RunLog
 from .scenario import standard_steps
 
@@ -75,8 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ..fixtures.settings import new_run_id  # the run id format is shared with pytest runs
-
     run_id = new_run_id()
     failures = 0
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),

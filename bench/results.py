@@ -7,6 +7,8 @@ points reach InfluxDB or the spool either way.
 
 from __future__ import annotations
 
+import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,11 @@ from .influx_schema import RunTags
 from .redact import Redactor
 from .run_log import RunLog
 from .verification import Verification, emission_summaries, finding_points, verify
+
+
+def new_run_id() -> str:
+    """Sortable and unique: the start time plus a random suffix."""
+    return time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
 
 
 @dataclass(frozen=True)

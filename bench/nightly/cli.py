@@ -9,6 +9,7 @@ from typing import Any
 
 from ..influx_settings import InfluxConfigError, InfluxSettings
 from ..influx_settings import resolve as resolve_influx
+from ..results import new_run_id
 from .browser import check_report, find_chromium
 from .nightly import run_nightly
 from .plan import Plan, PlanError, config_plan, emulated_plan
@@ -41,7 +42,6 @@ def add_nightly_parser(commands: Any) -> None:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
-    from ...fixtures.settings import new_run_id
     from ...fixtures.suite import SUITE
 
     run_id = args.run_id or new_run_id()
