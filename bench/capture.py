@@ -196,7 +196,7 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
             try:
                 yield json.loads(text)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
 
 
 def _is_frame(record: Record) -> bool:

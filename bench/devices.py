@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from ..drivers.connection import Connection
 from ..drivers.errors import DeviceSpecError
 from ..drivers.machine import CoffeeMachine
-from ..drivers.specs import DeviceSpec, check_params, parse_spec, transport_for
+from ..drivers.specs import DeviceSpec, check_params, parse_spec
+from ..drivers.transport_table import transport_for
 from ..emulator.serve import Emulator
 from .capture import Capture
 
@@ -70,6 +71,6 @@ def start_emulator(spec: DeviceSpec) -> Emulator:
                             transport=spec.param("transport", "serial"),
                             serial=spec.params.get("serial"))
     except ValueError as exc:
-        raise DeviceSpecError(f"{spec.text}: {exc}") from None
+        raise DeviceSpecError(f"{spec.text}: {exc}") from exc
     emulator.start()
     return emulator

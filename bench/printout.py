@@ -6,7 +6,7 @@ from collections import Counter
 from typing import TextIO
 
 from .capture import Capture
-from .verification import Verification
+from .verify.verification import Verification
 
 
 def print_capture(capture: Capture, out: TextIO, result: Verification | None = None) -> None:

@@ -12,14 +12,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .canaries import CanarySet
 from .capture import Capture
-from .capture_redaction import save_capture
-from .influx_record import complete_tags
-from .influx_schema import RunTags
-from .redact import Redactor
-from .run_log import RunLog
-from .verification import Verification, emission_summaries, finding_points, verify
+from .influx.points import complete_tags
+from .influx.run_log import RunLog
+from .influx.schema import RunTags
+from .influx.verification_points import emission_summaries, finding_points
+from .verify.canaries import CanarySet
+from .verify.capture_redaction import save_capture
+from .verify.redact import Redactor
+from .verify.verification import Verification, verify
 
 
 def new_run_id() -> str:

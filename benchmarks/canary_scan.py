@@ -23,10 +23,10 @@ from pathlib import Path
 # Sibling scripts are called serial.py and usb.py: keep this folder from shadowing them.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from brewbench.bench.canaries import plant
 from brewbench.bench.devices import open_device
-from brewbench.bench.encodings import patterns
-from brewbench.bench.hunter import Hunter
+from brewbench.bench.verify.canaries import plant
+from brewbench.bench.verify.encodings import patterns
+from brewbench.bench.verify.hunter import Hunter
 
 
 def capture_bytes(canaries_tag: str) -> tuple[bytes, bytes]:

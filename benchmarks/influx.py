@@ -35,13 +35,13 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import urllib3  # noqa: E402
 
 from brewbench.bench.devices import open_device  # noqa: E402
-from brewbench.bench.influx_query import InfluxReader, quote_ident  # noqa: E402
-from brewbench.bench.influx_settings import InfluxSettings  # noqa: E402
-from brewbench.bench.lineproto import LineEncoder, Point  # noqa: E402
-from brewbench.bench.redact import Redactor  # noqa: E402
-from brewbench.bench.run_log import RunLog  # noqa: E402
-from brewbench.bench.servers import LocalServer  # noqa: E402
-from brewbench.bench.sink import open_sink  # noqa: E402
+from brewbench.bench.influx.lineproto import LineEncoder, Point  # noqa: E402
+from brewbench.bench.influx.query import InfluxReader, quote_ident  # noqa: E402
+from brewbench.bench.influx.run_log import RunLog  # noqa: E402
+from brewbench.bench.influx.servers import LocalServer  # noqa: E402
+from brewbench.bench.influx.settings import InfluxSettings  # noqa: E402
+from brewbench.bench.influx.sink import open_sink  # noqa: E402
+from brewbench.bench.verify.redact import Redactor  # noqa: E402
 
 BATCH = 5000
 TAGS = {"run": "20261128T021500-ab12", "device": "emu://?firmware=2.1&transport=serial",

@@ -138,7 +138,7 @@ def bench_round_trips(path: str, rounds: int) -> list[float]:
 
 def latency(rounds: int, runs: int) -> None:
     """Raw and bench take turns in ``runs`` blocks so both meet the same load."""
-    proc = subprocess.Popen([sys.executable, "-m", "brewbench.bench", "emulate"],
+    proc = subprocess.Popen([sys.executable, "-m", "brewbench", "emulate"],
                             stdout=subprocess.PIPE, text=True)
     raw_times: list[float] = []
     bench_times: list[float] = []

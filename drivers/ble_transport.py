@@ -240,12 +240,12 @@ class BleTransport(Transport):
         async with BleakScanner(on_advert, uuids, bluez=bluez, **self.backend.scanner_args()):
             try:
                 device = await asyncio.wait_for(found, timeout)
-            except TimeoutError:
+            except TimeoutError as exc:
                 heard_of = ", ".join(sorted(set(names.values()))) or "nothing"
                 raise DeviceNotFound(self.device, f"no BLE device with {selector} within "
                                      f"{timeout:g}s (heard: {heard_of}); check it is "
                                      "powered, in range and not connected to a phone, or raise "
-                                     "?scan=") from None
+                                     "?scan=") from exc
         return device, heard.get(device.address, [])
 
     async def _read_device_information(self, client: BleakClient, events: LinkEvents) -> None:
@@ -299,29 +299,29 @@ class BleTransport(Transport):
             raise
         except BleakBluetoothNotAvailableError as exc:
             raise DeviceNotFound(self.device, f"Bluetooth is not available ({exc}); see "
-                                 "docs/hardware.md for adapter and permission setup") from None
+                                 "docs/hardware.md for adapter and permission setup") from exc
         except BleakDeviceNotFoundError as exc:
             raise DeviceNotFound(self.device, f"{doing}: the stack does not know {exc.identifier}; "
-                                 "scan again with the machine advertising") from None
+                                 "scan again with the machine advertising") from exc
         except BleakGATTProtocolError as exc:
             raise DeviceRejected(self.device, int(exc.code), exc.code.name,
-                                 f"GATT error while {doing}") from None
-        except TimeoutError:
+                                 f"GATT error while {doing}") from exc
+        except TimeoutError as exc:
             raise Timeout(self.device, f"{doing} took too long; check the machine is in range "
-                          "or raise ?connect=") from None
+                          "or raise ?connect=") from exc
         except (BleakError, OSError, EOFError) as exc:
             if self._stage == "scanning":
                 raise DeviceNotFound(self.device, f"cannot scan: the Bluetooth stack refused "
                                      f"({exc!r}); check the adapter is on and this user may "
-                                     "use it (docs/hardware.md, Bluetooth LE)") from None
+                                     "use it (docs/hardware.md, Bluetooth LE)") from exc
             if self._stage == "connecting":
                 raise DeviceNotFound(self.device, f"found {self.address} but could not connect "
                                      f"({exc}); a machine takes one central at a time: close its "
-                                     "phone app, then retry") from None
+                                     "phone app, then retry") from exc
             if self._client is not None and self._client.is_connected:
-                raise DeviceError(self.device, f"{doing} failed: {exc}") from None
+                raise DeviceError(self.device, f"{doing} failed: {exc}") from exc
             raise DeviceDisconnected(self.device, f"{doing} failed, the BLE link is down ({exc}); "
-                                     "check the machine is powered and in range") from None
+                                     "check the machine is powered and in range") from exc
 
 
 def transport_from_spec(text: str, target: str, params: dict[str, str]) -> BleTransport:

@@ -10,6 +10,14 @@
     │   └── TransferError      the link refused one transfer (USB STALL, babble)
     └── ProtocolError          bytes that break the wire protocol
         └── FrameError         one frame could not be decoded (COBS, CRC, header)
+
+The bench adds its own branches, each where its concept lives:
+``bench.verify.contracts.ContractError`` (a contract file is invalid),
+``bench.verify.redact.LabKeyError`` (the lab key cannot be read or made),
+``bench.influx.settings.InfluxConfigError``, ``bench.influx.writers.WriteError``
+(``Unavailable``, ``Rejected``), ``bench.influx.query.QueryError``,
+``bench.influx.servers.ServerError`` and ``bench.nightly.plan.PlanError``.
+The ``brewbench`` command catches ``BrewbenchError`` and prints one line.
 """
 
 from __future__ import annotations

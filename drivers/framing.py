@@ -63,7 +63,7 @@ def decode_frame(encoded: bytes) -> RawFrame:
     try:
         inner = bytes(cobs.decode(encoded))
     except cobs.DecodeError as exc:
-        raise FrameError(f"bad COBS encoding: {exc}") from None
+        raise FrameError(f"bad COBS encoding: {exc}") from exc
     if len(inner) < MIN_FRAME:
         raise FrameError(f"frame of {len(inner)} bytes is shorter than the {MIN_FRAME}-byte minimum")
     payload, crc = inner[:-CRC_SIZE], int.from_bytes(inner[-CRC_SIZE:], "big")

@@ -73,9 +73,9 @@ class LoopThread:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result(timeout)
-        except concurrent.futures.TimeoutError:
+        except concurrent.futures.TimeoutError as exc:
             future.cancel()
-            raise TimeoutError(f"{self.name}: no result within {timeout:g}s") from None
+            raise TimeoutError(f"{self.name}: no result within {timeout:g}s") from exc
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Start ``coro`` on the loop without waiting for it.

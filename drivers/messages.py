@@ -103,7 +103,7 @@ def decode_wire(encoded: bytes) -> Message:
     try:
         inner = _cobs_decode(encoded)
     except _CobsError as exc:
-        raise FrameError(f"bad COBS encoding: {exc}") from None
+        raise FrameError(f"bad COBS encoding: {exc}") from exc
     end = len(inner) - CRC_SIZE
     if end < MIN_FRAME - CRC_SIZE:
         raise FrameError(f"frame of {len(inner)} bytes is shorter than the {MIN_FRAME}-byte minimum")
@@ -124,7 +124,7 @@ def _message(kind_code: int, type_code: int, seq: int, body_bytes: bytes) -> Mes
     try:
         body = cbor2.loads(body_bytes) if body_bytes else {}
     except (cbor2.CBORDecodeError, ValueError) as exc:
-        raise FrameError(f"body is not valid CBOR: {exc}") from None
+        raise FrameError(f"body is not valid CBOR: {exc}") from exc
     if not isinstance(body, dict):
         raise FrameError(f"body is a CBOR {type(body).__name__}, expected a map")
     return Message(kind, type_code, seq, body)

@@ -33,12 +33,12 @@ class SerialTransport(Transport):
             port = serial.serial_for_url(self.url, baudrate=self.baudrate,
                                          timeout=READ_TIMEOUT, write_timeout=5)
         except ValueError as exc:
-            raise DeviceSpecError(f"{self.device}: pyserial cannot use {self.url!r}: {exc}") from None
+            raise DeviceSpecError(f"{self.device}: pyserial cannot use {self.url!r}: {exc}") from exc
         except serial.SerialException as exc:
             raise DeviceNotFound(self.device, f"cannot open serial port {self.url!r} ({exc}); "
                                  "check the path (python -m serial.tools.list_ports lists "
                                  "ports), that the device is plugged in and that you may "
-                                 "open it (dialout group)") from None
+                                 "open it (dialout group)") from exc
         self._port = port
         self._fd = _fileno(port)
         if self._fd is not None:
@@ -64,7 +64,7 @@ class SerialTransport(Transport):
             port.write(data)
         except (serial.SerialException, OSError) as exc:
             raise DeviceDisconnected(self.device, f"write to {self.url!r} failed ({exc}); "
-                                     "the device may have been unplugged") from None
+                                     "the device may have been unplugged") from exc
         return stamp
 
     def close(self) -> None:

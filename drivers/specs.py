@@ -9,19 +9,18 @@
     ble://name=CM-Lobby                    a Bluetooth LE device (see the BLE transport)
     emu://?firmware=2.1&transport=serial   an emulated machine (bench.devices starts it)
 
-The scheme picks a transport factory from ``TRANSPORTS``; a new transport adds
-one entry. ``emu://`` is not here: drivers know nothing of the emulator.
+Parsing only: ``drivers/transport_table.py`` maps a scheme to its transport.
+``emu://`` is not there: drivers know nothing of the emulator.
 """
 
 from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import DeviceSpecError
-from .transport import Transport
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,8 @@ class DeviceSpec:
             return default
         try:
             return int(value, 0)
-        except ValueError:
-            raise DeviceSpecError(f"{self.text}: {name}={value!r} is not a whole number") from None
+        except ValueError as exc:
+            raise DeviceSpecError(f"{self.text}: {name}={value!r} is not a whole number") from exc
 
 
 def check_params(text: str, scheme: str, params: Iterable[str], allowed: Iterable[str]) -> None:
@@ -84,58 +83,3 @@ def slug(text: str) -> str:
     ``emu://?firmware=2.1&transport=ble`` becomes ``firmware=2.1-transport=ble``."""
     body = text.split("://", 1)[-1].strip("?/")
     return re.sub(r"[^A-Za-z0-9_.=]+", "-", body).strip("-")[:120] or "device"
-
-
-def _serial(spec: DeviceSpec) -> Transport:
-    from .serial_transport import SerialTransport
-
-    check_params(spec.text, spec.scheme, spec.params, ("baud",))
-    kind = spec.scheme.partition("+")[2]  # TRANSPORTS only routes known flavours here
-    url = f"{kind}://{spec.target}" if kind else spec.target
-    if not url:
-        raise DeviceSpecError(f"{spec.text}: no port given; e.g. serial:///dev/ttyUSB0")
-    return SerialTransport(url, baudrate=spec.int_param("baud", 115200), device=spec.text)
-
-
-def _usb(spec: DeviceSpec) -> Transport:
-    from .usb_transport import UsbTransport
-
-    return UsbTransport.from_spec(spec)
-
-
-def _usb_serial(spec: DeviceSpec) -> Transport:
-    from .usb_serial import UsbSerialTransport
-
-    return UsbSerialTransport.from_spec(spec)
-
-
-def _ble(spec: DeviceSpec) -> Transport:
-    from .ble_transport import transport_from_spec
-
-    return transport_from_spec(spec.text, urllib.parse.unquote(spec.target), spec.params)
-
-
-TransportFactory = Callable[[DeviceSpec], Transport]
-
-TRANSPORTS: dict[str, TransportFactory] = {
-    "serial": _serial,
-    "serial+socket": _serial,
-    "serial+rfc2217": _serial,
-    "serial+loop": _serial,
-    "usb": _usb,
-    "serial+usb": _usb_serial,
-    "ble": _ble,
-}
-
-
-def transport_for(spec: DeviceSpec) -> Transport:
-    """Build (but do not open) the transport a spec names.
-
-    Raises:
-        DeviceSpecError: the scheme is unknown.
-    """
-    factory = TRANSPORTS.get(spec.scheme)
-    if factory is None:
-        known = ", ".join([*sorted(TRANSPORTS), "emu"])
-        raise DeviceSpecError(f"{spec.text}: unknown scheme {spec.scheme!r}; known: {known}")
-    return factory(spec)

@@ -61,4 +61,4 @@ def map_usb_error(device: str, what: str) -> Iterator[None]:
     try:
         yield
     except usb.core.USBError as exc:
-        raise translate(exc, device, what) from None
+        raise translate(exc, device, what) from exc

@@ -299,7 +299,7 @@ class UsbTransport(Transport):
         try:
             return LinkStatus.from_bytes(answer)
         except ValueError as exc:
-            raise ProtocolError(f"{self.device}: {exc}") from None
+            raise ProtocolError(f"{self.device}: {exc}") from exc
 
     def reset_link(self) -> None:
         """Flush both bulk pipes on the device (vendor RESET)."""
@@ -321,9 +321,9 @@ def parse_ids(spec: DeviceSpec) -> tuple[int | None, int | None]:
     vid, sep, pid = spec.target.partition(":")
     try:
         return int(vid, 16), int(pid, 16) if sep else None
-    except ValueError:
+    except ValueError as exc:
         raise DeviceSpecError(f"{spec.text}: {spec.target!r} is not VID:PID in hex, "
-                              "e.g. usb://1209:c0fe") from None
+                              "e.g. usb://1209:c0fe") from exc
 
 
 def _describe_target(vid: int | None, pid: int | None, serial: str | None,

@@ -30,7 +30,7 @@ from bumble import att, gatt
 from bumble.device import Connection, Device, Peer
 from bumble.hci import Address
 
-from .ble_air import Air, hand_over
+from .ble_radio import Radio, hand_over
 from .ble_scanner import bleak_uuid
 
 log = logging.getLogger(__name__)
@@ -56,14 +56,14 @@ class EmulatedClient(BaseBleakClient):
         BleakError: no running air was given or found on the device.
     """
 
-    def __init__(self, address_or_ble_device: BLEDevice | str, *, air: Air | None = None,
+    def __init__(self, address_or_ble_device: BLEDevice | str, *, air: Radio | None = None,
                  **kwargs: Any) -> None:
         super().__init__(address_or_ble_device,
                          disconnected_callback=kwargs.get("disconnected_callback"),
                          timeout=float(kwargs.get("timeout", 10.0)))
         if air is None and isinstance(address_or_ble_device, BLEDevice):
             details = address_or_ble_device.details
-            air = details if isinstance(details, Air) else None
+            air = details if isinstance(details, Radio) else None
         if air is None or not air.running:
             raise BleakError("the emulated BLE backend needs a running air: "
                              "BleakClient(device, backend=EmulatedClient, air=air)")
@@ -208,9 +208,9 @@ class EmulatedClient(BaseBleakClient):
         self._inflight.add(task)
         try:
             return await task
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as exc:
             if self._connection is None:
-                raise BleakError(f"{self.address}: disconnected during a GATT operation") from None
+                raise BleakError(f"{self.address}: disconnected during a GATT operation") from exc
             raise
         except att.ATT_Error as exc:
             raise BleakGATTProtocolError(exc.error_code) from exc

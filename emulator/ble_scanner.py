@@ -23,7 +23,7 @@ from bumble.core import UUID
 from bumble.device import Advertisement, Device
 
 from ..drivers.ble_adverts import decode
-from .ble_air import Air, hand_over
+from .ble_radio import Radio, hand_over
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class EmulatedScanner(BaseBleakScanner):
 
     def __init__(self, detection_callback: AdvertisementDataCallback | None,
                  service_uuids: list[str] | None, scanning_mode: str = "active", *,
-                 air: Air | None = None, **kwargs: Any) -> None:
+                 air: Radio | None = None, **kwargs: Any) -> None:
         super().__init__(detection_callback, service_uuids)
         if air is None or not air.running:
             raise BleakError("the emulated BLE backend needs a running air: "

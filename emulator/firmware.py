@@ -116,6 +116,6 @@ def get_profile(version: str) -> FirmwareProfile:
     """The profile for ``version``; raise ValueError naming the known ones."""
     try:
         return PROFILES[version]
-    except KeyError:
+    except KeyError as exc:
         known = ", ".join(sorted(PROFILES))
-        raise ValueError(f"no emulated firmware {version!r}; known versions: {known}") from None
+        raise ValueError(f"no emulated firmware {version!r}; known versions: {known}") from exc

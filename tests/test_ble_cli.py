@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BREWBENCH = [sys.executable, "-m", "brewbench.bench"]
+BREWBENCH = [sys.executable, "-m", "brewbench"]
 
 
 def test_run_over_ble_lists_advertisement_fields(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import serial
 from brewbench.drivers.framing import FrameSplitter
 from brewbench.drivers.messages import Kind, Message, MsgType, decode_message
 
-BREWBENCH = [sys.executable, "-m", "brewbench.bench"]
+BREWBENCH = [sys.executable, "-m", "brewbench"]
 
 
 def test_run_prints_each_action_and_saves_the_capture(tmp_path: Path) -> None:

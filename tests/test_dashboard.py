@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from brewbench.bench.influx_query import InfluxReader
-from brewbench.bench.influx_settings import InfluxSettings
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.settings import InfluxSettings
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "dashboards" / "brewbench.json"
 
@@ -22,7 +22,7 @@ def test_every_panel_query_answers_with_data(brewbench_influx: InfluxSettings,
                                              tmp_path: Path) -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")},
            "INFLUX_URL": brewbench_influx.url or "", "INFLUX_DB": brewbench_influx.db}
-    done = subprocess.run([sys.executable, "-m", "brewbench.bench", "run", "--results",
+    done = subprocess.run([sys.executable, "-m", "brewbench", "run", "--results",
                            str(tmp_path), "--device", "emu://?firmware=2.1"],
                           capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from brewbench.bench.influx_query import InfluxReader
-from brewbench.bench.influx_settings import InfluxSettings
-from brewbench.bench.servers import free_port
-from brewbench.fixtures.influx import brewbench_influx, brewbench_influxd
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.servers import free_port
+from brewbench.bench.influx.settings import InfluxSettings
+from brewbench.fixtures.influx_servers import brewbench_influx, brewbench_influxd
 
 __all__ = ["brewbench_influx", "brewbench_influxd"]
 
-BREWBENCH = [sys.executable, "-m", "brewbench.bench"]
+BREWBENCH = [sys.executable, "-m", "brewbench"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("INFLUX_", "BREWBENCH_"))}
 
 

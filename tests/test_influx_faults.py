@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from brewbench.bench.influx_query import InfluxReader
-from brewbench.bench.influx_settings import InfluxSettings
-from brewbench.bench.lineproto import Point
-from brewbench.bench.push import push
-from brewbench.bench.servers import LocalServer
-from brewbench.bench.sink import open_sink
-from brewbench.fixtures.influx import brewbench_influx, brewbench_influxd, influx_database
+from brewbench.bench.influx.lineproto import Point
+from brewbench.bench.influx.push import push
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.servers import LocalServer
+from brewbench.bench.influx.settings import InfluxSettings
+from brewbench.bench.influx.sink import open_sink
+from brewbench.fixtures.influx_servers import brewbench_influx, brewbench_influxd, influx_database
 
 __all__ = ["brewbench_influx", "brewbench_influxd"]
 

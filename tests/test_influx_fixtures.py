@@ -8,17 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from brewbench.bench.influx_query import InfluxReader
-from brewbench.bench.influx_settings import InfluxSettings
-from brewbench.fixtures.influx import brewbench_influx, brewbench_influxd
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.settings import InfluxSettings
+from brewbench.fixtures.influx_servers import brewbench_influx, brewbench_influxd
 
 __all__ = ["brewbench_influx", "brewbench_influxd"]
 
 USER_TEST = '''
-from brewbench.bench.influx_query import InfluxReader
-from brewbench.bench.lineproto import Point
-from brewbench.bench.sink import open_sink
-from brewbench.fixtures.influx import brewbench_influx, brewbench_influxd
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.lineproto import Point
+from brewbench.bench.influx.sink import open_sink
+from brewbench.fixtures.influx_servers import brewbench_influx, brewbench_influxd
 
 
 def test_my_bench_logs(brewbench_influx):
@@ -88,8 +88,8 @@ import time
 
 import pytest
 
-from brewbench.fixtures.influx import open_run_log
-from brewbench.fixtures.results import log_test_report
+from brewbench.fixtures.influx_servers import open_run_log
+from brewbench.fixtures.outcomes import log_test_report
 
 RUN_LOG = pytest.StashKey()
 REPORTS = pytest.StashKey()

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from brewbench.bench.influx_query import InfluxReader, quote_ident
-from brewbench.bench.influx_settings import InfluxSettings
-from brewbench.bench.influx_write import V1Writer
-from brewbench.bench.lineproto import LineEncoder, Point, encode, parse
-from brewbench.bench.servers import LocalServer
-from brewbench.fixtures.influx import brewbench_influxd, influx_database
+from brewbench.bench.influx.lineproto import LineEncoder, Point, encode, parse
+from brewbench.bench.influx.query import InfluxReader, quote_ident
+from brewbench.bench.influx.servers import LocalServer
+from brewbench.bench.influx.settings import InfluxSettings
+from brewbench.bench.influx.writers import V1Writer
+from brewbench.fixtures.influx_servers import brewbench_influxd, influx_database
 
 __all__ = ["brewbench_influxd"]  # the fixture, until the plugin registers it
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from brewbench.bench.influx_settings import DEFAULT_SPOOL, InfluxConfigError, resolve
+from brewbench.bench.influx.settings import DEFAULT_SPOOL, InfluxConfigError, resolve
 
 PYPROJECT = """
 [tool.brewbench.influx]

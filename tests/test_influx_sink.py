@@ -10,16 +10,16 @@ import pytest
 
 from brewbench.bench.capture import Capture
 from brewbench.bench.devices import open_device
-from brewbench.bench.influx_query import InfluxReader
-from brewbench.bench.influx_record import complete_tags, point_for_test, points_for_capture
-from brewbench.bench.influx_schema import SCHEMA, RunTags, check_point
-from brewbench.bench.influx_settings import InfluxSettings
-from brewbench.bench.lineproto import Point
-from brewbench.bench.push import push
-from brewbench.bench.redact import Redactor
-from brewbench.bench.sink import open_sink
-from brewbench.bench.spool import QUARANTINE
-from brewbench.fixtures.influx import brewbench_influx, brewbench_influxd
+from brewbench.bench.influx.lineproto import Point
+from brewbench.bench.influx.points import complete_tags, point_for_test, points_for_capture
+from brewbench.bench.influx.push import push
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.schema import SCHEMA, RunTags, check_point
+from brewbench.bench.influx.settings import InfluxSettings
+from brewbench.bench.influx.sink import open_sink
+from brewbench.bench.influx.spool import QUARANTINE
+from brewbench.bench.verify.redact import Redactor
+from brewbench.fixtures.influx_servers import brewbench_influx, brewbench_influxd
 
 __all__ = ["brewbench_influx", "brewbench_influxd"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from brewbench.bench.spool import QUARANTINE, Spool
+from brewbench.bench.influx.spool import QUARANTINE, Spool
 
 line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"),
                min_size=1, max_size=60).map(lambda s: s + "\n")

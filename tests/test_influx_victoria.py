@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import urllib3
 
-from brewbench.bench.influx_record import RunTags, complete_tags, points_for_capture
-from brewbench.bench.influx_settings import InfluxSettings
-from brewbench.bench.redact import Redactor
-from brewbench.bench.servers import LocalServer
-from brewbench.bench.sink import open_sink
-from brewbench.fixtures.influx import brewbench_victoria_metrics
+from brewbench.bench.influx.points import RunTags, complete_tags, points_for_capture
+from brewbench.bench.influx.servers import LocalServer
+from brewbench.bench.influx.settings import InfluxSettings
+from brewbench.bench.influx.sink import open_sink
+from brewbench.bench.verify.redact import Redactor
+from brewbench.fixtures.influx_servers import brewbench_victoria_metrics
 
 from .test_influx_faults import FaultyProxy, run_points
 from .test_influx_sink import bench_session

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from brewbench.bench.influx_query import InfluxReader
-from brewbench.bench.influx_settings import InfluxSettings
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.nightly.browser import check_report, find_chromium
 from brewbench.emulator.firmware import PERSONAL, SERVICE
 
-BREWBENCH = [sys.executable, "-m", "brewbench.bench"]
+BREWBENCH = [sys.executable, "-m", "brewbench"]
 TRANSPORTS = ("serial", "usb", "ble")
 
 

@@ -9,7 +9,8 @@ from brewbench.bench.capture import Capture
 from brewbench.bench.devices import BenchDevice, open_device
 from brewbench.drivers.errors import DeviceDisconnected, DeviceNotFound, DeviceSpecError, Timeout
 from brewbench.drivers.messages import MsgType
-from brewbench.drivers.specs import parse_spec, transport_for
+from brewbench.drivers.specs import parse_spec
+from brewbench.drivers.transport_table import transport_for
 from brewbench.emulator.serve import Emulator
 
 EVERY_LINK = pytest.mark.brewbench_devices(

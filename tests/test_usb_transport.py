@@ -23,7 +23,8 @@ from brewbench.drivers.errors import (
 )
 from brewbench.drivers.machine import CoffeeMachine
 from brewbench.drivers.messages import Kind, Message, MsgType
-from brewbench.drivers.specs import parse_spec, transport_for
+from brewbench.drivers.specs import parse_spec
+from brewbench.drivers.transport_table import transport_for
 from brewbench.drivers.usb_protocol import EP_IN, EP_OUT, MAX_PACKET
 from brewbench.drivers.usb_serial import UsbSerialTransport
 from brewbench.drivers.usb_transport import UsbTransport

@@ -54,8 +54,8 @@ def _run(command: list[str]) -> str:
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=90,
                               stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise RuntimeError("chromium did not finish within 90 s") from None
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError("chromium did not finish within 90 s") from exc
     if done.returncode != 0:
         raise RuntimeError(f"chromium exited {done.returncode}: {done.stderr[-2000:]}")
     return done.stdout

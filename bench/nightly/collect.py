@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 from ..capture import Capture
-from ..classify import classify
-from ..emissions import emissions
+from ..verify.classify import classify
+from ..verify.emissions import emissions
 from .diff import Collected, Inventory
 
 

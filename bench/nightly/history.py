@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ...drivers.errors import BrewbenchError
-from ..influx_query import InfluxReader
-from ..influx_settings import InfluxSettings
+from ..influx.query import InfluxReader
+from ..influx.settings import InfluxSettings
 from .diff import Collected, Inventory
 from .plan import Target
 from .summary import previous_inventories

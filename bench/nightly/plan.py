@@ -65,10 +65,10 @@ def config_plan(path: Path, only: list[str] | None = None) -> Plan:
     """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanError(f"bench config {path} does not exist") from None
+    except FileNotFoundError as exc:
+        raise PlanError(f"bench config {path} does not exist") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"bench config {path} is not valid TOML: {exc}") from None
+        raise PlanError(f"bench config {path} is not valid TOML: {exc}") from exc
     devices, firmwares = data.get("device", []), data.get("firmware", [])
     if not devices or not firmwares:
         raise PlanError(f"bench config {path} needs at least one [[device]] and one [[firmware]]")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..influx_settings import InfluxSettings
+from ..influx.settings import InfluxSettings
 from .flash import FlashResult, flash
 from .plan import Plan, Target
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from brewbench.bench.canaries import CanarySet, plant
 from brewbench.bench.capture import Capture
 from brewbench.bench.devices import open_device
+from brewbench.bench.verify.canaries import CanarySet, plant
 from brewbench.drivers.machine import CoffeeMachine
 
 

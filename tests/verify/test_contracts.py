@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from brewbench.bench.contracts import (
+from brewbench.bench.verify.contracts import (
     ContractError,
     ContractViolation,
     assert_contract,
@@ -16,7 +16,7 @@ from brewbench.bench.contracts import (
     select,
     version_matches,
 )
-from brewbench.bench.redact import Redactor
+from brewbench.bench.verify.redact import Redactor
 
 pytest_plugins = ["pytester"]
 
@@ -93,7 +93,7 @@ CONFTEST = '''
 import pytest
 from brewbench.bench.devices import open_device
 
-pytest_plugins = ["brewbench.fixtures.contracts"]
+pytest_plugins = ["brewbench.fixtures.contract_marker"]
 
 @pytest.fixture
 def brewbench_capture(request):
@@ -163,7 +163,7 @@ def test_order(brewbench_machine, brewbench_capture, brewbench_canaries):
 
 def test_contract_marker_with_the_brewbench_plugin(pytester: pytest.Pytester,
                                                    lab_key_file: Path) -> None:
-    pytester.makeconftest('pytest_plugins = ["brewbench.fixtures.contracts"]\n')
+    pytester.makeconftest('pytest_plugins = ["brewbench.fixtures.contract_marker"]\n')
     pytester.makepyfile(test_marked=MARKED)
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-v",
                                            "--brewbench-results", str(pytester.path / "out"))

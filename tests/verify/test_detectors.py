@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from brewbench.bench.classify import CONTENT, classify
-from brewbench.bench.detectors import detect, is_card_number, is_iban, luhn_valid
-from brewbench.bench.emissions import emissions
+from brewbench.bench.verify.classify import CONTENT, classify
+from brewbench.bench.verify.detectors import detect, is_card_number, is_iban, luhn_valid
+from brewbench.bench.verify.emissions import emissions
 
 POSITIVES = [
     ("card_number", "paid with 4111 1111 1111 1111 today"),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from brewbench.bench.capture import Capture, Entry
-from brewbench.bench.classify import classify
 from brewbench.bench.devices import open_device
-from brewbench.bench.emissions import emissions
+from brewbench.bench.verify.classify import classify
+from brewbench.bench.verify.emissions import emissions
 from brewbench.drivers.messages import Kind, Message, MsgType
 from brewbench.drivers.records import RX, TX, Record, Stamp
 

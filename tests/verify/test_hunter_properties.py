@@ -13,10 +13,10 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from brewbench.bench.canaries import plant
 from brewbench.bench.capture import Capture, Entry
-from brewbench.bench.emissions import emissions
-from brewbench.bench.hunter import Hunter
+from brewbench.bench.verify.canaries import plant
+from brewbench.bench.verify.emissions import emissions
+from brewbench.bench.verify.hunter import Hunter
 from brewbench.drivers.messages import Kind, Message, MsgType
 from brewbench.drivers.records import RX, Record, Stamp
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from brewbench.bench.capture_redaction import save_capture
-from brewbench.bench.inventory_cli import add_inventory_parser
+from brewbench.bench.cli.inventory_command import add_inventory_parser
+from brewbench.bench.verify.capture_redaction import save_capture
 
 
 def _run(*argv: str) -> int:
@@ -53,7 +53,7 @@ def test_unreadable_capture_is_named(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_brewbench_inventory_command(session_of: Callable, tmp_path: Path) -> None:
     path = save_capture(session_of("2.0").capture, tmp_path / "c.jsonl")
-    done = subprocess.run([sys.executable, "-m", "brewbench.bench", "inventory", str(path)],
+    done = subprocess.run([sys.executable, "-m", "brewbench", "inventory", str(path)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "time      RECORD.served_at" in done.stdout

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from brewbench.bench.classify import CONTENT, classify
-from brewbench.bench.emissions import emissions
-from brewbench.bench.hunter import Hunter
-from brewbench.bench.inventory import inventory
+from brewbench.bench.verify.classify import CONTENT, classify
+from brewbench.bench.verify.emissions import emissions
+from brewbench.bench.verify.hunter import Hunter
+from brewbench.bench.verify.inventory import inventory
 
 DEVICE = {("device", path) for path in (
     "HELLO.version", "HELLO.max_frame", "HELLO.features[]",

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from brewbench.bench.capture import Capture
-from brewbench.bench.capture_redaction import classify_capture, redact_capture, save_capture
-from brewbench.bench.classify import classify
-from brewbench.bench.emissions import emissions
-from brewbench.bench.inventory import inventory
-from brewbench.bench.inventory_cli import add_inventory_parser
-from brewbench.bench.redact import LabKeyError, Redactor, load_lab_key
+from brewbench.bench.cli.inventory_command import add_inventory_parser
+from brewbench.bench.verify.capture_redaction import classify_capture, redact_capture, save_capture
+from brewbench.bench.verify.classify import classify
+from brewbench.bench.verify.emissions import emissions
+from brewbench.bench.verify.inventory import inventory
+from brewbench.bench.verify.redact import LabKeyError, Redactor, load_lab_key
 
 SECRET_CANARIES = ("card_number", "owner", "email", "organisation", "floor", "site",
                    "machine_name", "ssid")

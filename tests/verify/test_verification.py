@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from brewbench.bench.influx_schema import RunTags
-from brewbench.bench.lineproto import encode
-from brewbench.bench.redact import Redactor
-from brewbench.bench.verification import (
-    emission_summaries,
-    finding_points,
-    verify,
-    violation_points,
-)
+from brewbench.bench.influx.lineproto import encode
+from brewbench.bench.influx.schema import RunTags
+from brewbench.bench.influx.verification_points import emission_summaries, finding_points, violation_points
+from brewbench.bench.verify.redact import Redactor
+from brewbench.bench.verify.verification import verify
 
 CM500 = Path(__file__).resolve().parents[2] / "contracts" / "cm-500.toml"
 REDACTOR = Redactor(b"lab" * 8)

@@ -1,0 +1,85 @@
+"""A ``Verification`` (bench.verify) as InfluxDB points and emission summaries.
+
+    run_log.test(capture, ..., emissions=emission_summaries(result, redactor))
+    sink.write(finding_points(result, tags, redactor) + violation_points(result, tags, redactor))
+
+The summaries and points carry categories, field paths, counts and keyed hashes
+(bench.verify.redact), never a value the device sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..verify.classify import Classified
+from ..verify.contracts import Violation
+from ..verify.hunter import Finding
+from ..verify.redact import Redactor
+from ..verify.verification import Verification
+from .lineproto import Point
+from .points import EmissionSummary, complete_tags, point_for_finding, point_for_violation
+from .schema import RunTags
+
+
+def emission_summaries(result: Verification, redactor: Redactor) -> list[EmissionSummary]:
+    """``emissions`` points' content: per action, channel, field and category, with
+    contract flags; the hash is of the first value."""
+    breaches = {(v.category, v.field, v.action, v.channel) for v in _violations(result)}
+    contract = result.verdict.contract.source if result.verdict else ""
+    first_start: dict[str, int] = {}
+    for span in result.capture.actions:
+        first_start.setdefault(span.name, span.started.wall_ns)
+    groups: dict[tuple[str, str, str, str], list[Classified]] = {}
+    for item in result.classified:
+        e = item.emission
+        for category in item.categories:
+            groups.setdefault((e.action, e.channel, e.path, category), []).append(item)
+    out = []
+    for (action, channel, path, category), items in groups.items():
+        first = items[0].emission
+        distinct = len({redactor.digest(i.emission.value) for i in items})
+        out.append(EmissionSummary(
+            action, channel, path, category, len(items), distinct, first.message_type,
+            redactor.digest(first.value), first_start.get(action, first.stamp.wall_ns),
+            (category, path, action, channel) in breaches, contract))
+    return out
+
+
+def finding_points(result: Verification, tags: RunTags, redactor: Redactor) -> list[Point]:
+    """One ``findings`` point per canary, encoding, action and channel."""
+    tags = complete_tags(tags, result.capture)
+    groups: dict[tuple[str, str, str, str], list[Finding]] = {}
+    for finding in result.findings:
+        key = (finding.action, finding.canary, finding.chain, finding.channel)
+        groups.setdefault(key, []).append(finding)
+    points = []
+    for (action, canary, chain, channel), found in groups.items():
+        head = result.capture.entries[found[0].entry].record
+        value = result.classified[found[0].emissions[0]].emission.value
+        points.append(point_for_finding(tags, action=action, canary=canary, encoding=chain,
+                                        channel=channel, count=len(found),
+                                        offset=found[0].offset, value_hash=redactor.digest(value),
+                                        time_ns=head.stamp.wall_ns))
+    return points
+
+
+def violation_points(result: Verification, tags: RunTags, redactor: Redactor) -> list[Point]:
+    """One ``contract_violations`` point per breach of the contract."""
+    if result.verdict is None:
+        return []
+    tags = complete_tags(tags, result.capture)
+    first = {(item.emission.path, item.emission.action, item.emission.channel): item.emission
+             for item in reversed(result.classified)}
+    points = []
+    for v in result.verdict.violations:
+        emission = first[(v.field, v.action, v.channel)]
+        points.append(point_for_violation(tags, action=v.action, category=v.category,
+                                          field=v.field, channel=v.channel, count=v.count,
+                                          contract=result.verdict.contract.source,
+                                          value_hash=redactor.digest(emission.value),
+                                          time_ns=emission.stamp.wall_ns))
+    return points
+
+
+def _violations(result: Verification) -> Sequence[Violation]:
+    return result.verdict.violations if result.verdict else []

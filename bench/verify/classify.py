@@ -1,0 +1,127 @@
+"""Classification: which data categories each emission reveals, and why.
+
+Three sources, each leaving a ``Label`` with its reason:
+
+- ``schema``: the protocol's field catalogue (bench.schema) knows the field;
+- ``content``: a content detector (bench.detectors) recognised the value;
+- ``canary``: a value the bench planted was found in it (bench.hunter).
+
+An emission nothing explains is ``unknown`` (reason ``schema``: not in the
+catalogue), so an undocumented field can never pass unnoticed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .catalogue import LOCATION, SENSITIVE, UNKNOWN, categories_of, own_identifier
+from .detectors import detect
+from .emissions import Emission, is_redacted
+
+SCHEMA = "schema"
+CONTENT = "content"
+CANARY = "canary"
+
+_LAT = {"lat", "latitude"}
+_LON = {"lon", "lng", "long", "longitude"}
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """One category of one emission, with the reason and a short detail."""
+
+    category: str
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    emission: Emission
+    labels: tuple[Label, ...]
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(label.category for label in self.labels))
+
+    @property
+    def sensitive(self) -> bool:
+        return any(category in SENSITIVE for category in self.categories)
+
+
+class CanaryHit(Protocol):
+    """What classify needs from a canary finding (bench.hunter.Finding is one)."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def canary(self) -> str: ...
+    @property
+    def chain(self) -> str: ...
+    @property
+    def emissions(self) -> tuple[int, ...]: ...
+
+
+def classify(emissions: Sequence[Emission], findings: Iterable[CanaryHit] = (),
+             names: Iterable[str] = ()) -> list[Classified]:
+    """Label every emission; ``findings`` are canary findings over the same emissions.
+
+    Args:
+        emissions: as bench.emissions.emissions() returns them.
+        findings: bench.hunter findings whose ``emissions`` index into ``emissions``.
+        names: planted person/organisation names for the name detector.
+    """
+    names = list(names)
+    extra: dict[int, list[Label]] = defaultdict(list)
+    for finding in findings:
+        for index in finding.emissions:
+            extra[index].append(Label(finding.category, CANARY,
+                                      f"{finding.canary} as {finding.chain}"))
+    for index, label in _coordinate_pairs(emissions):
+        extra[index].append(label)
+    return [Classified(e, _dedupe(_labels(e, names) + extra.get(i, [])))
+            for i, e in enumerate(emissions)]
+
+
+def _labels(emission: Emission, names: list[str]) -> list[Label]:
+    if is_redacted(emission.value):
+        return _recorded_labels(emission.value["$redacted"])
+    labels = [Label(c, SCHEMA) for c in categories_of(emission.path)]
+    if not own_identifier(emission.path):
+        labels += [Label(hit.category, CONTENT, hit.detector)
+                   for hit in detect(emission.value, names)]
+    if not labels:
+        labels.append(Label(UNKNOWN, SCHEMA, "not in the field catalogue"))
+    return labels
+
+
+def _recorded_labels(token: Mapping[str, Any]) -> list[Label]:
+    """A redacted value keeps the labels it had when it was redacted."""
+    return [Label(str(c), str(r), str(d)) for c, r, d in token.get("labels", [])] or \
+        [Label(str(c), SCHEMA) for c in token.get("categories", [UNKNOWN])]
+
+
+def _coordinate_pairs(emissions: Sequence[Emission]) -> Iterable[tuple[int, Label]]:
+    """Numeric lat/lon siblings of one message reveal a position."""
+    groups: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    for index, emission in enumerate(emissions):
+        parent, _, name = emission.path.rpartition(".")
+        if isinstance(emission.value, float) and name.lower() in _LAT | _LON:
+            axis = "lat" if name.lower() in _LAT else "lon"
+            groups[(emission.entry, parent)][axis] = index
+    for pair in groups.values():
+        if len(pair) == 2:
+            lat, lon = emissions[pair["lat"]].value, emissions[pair["lon"]].value
+            if abs(lat) <= 90 and abs(lon) <= 180:
+                for index in pair.values():
+                    yield index, Label(LOCATION, CONTENT, "lat_lon")
+
+
+def _dedupe(labels: list[Label]) -> tuple[Label, ...]:
+    unknown_only = all(label.category == UNKNOWN for label in labels)
+    kept = [label for label in labels if unknown_only or label.category != UNKNOWN
+            or label.reason != SCHEMA or label.detail != "not in the field catalogue"]
+    return tuple(dict.fromkeys(kept))

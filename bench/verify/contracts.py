@@ -1,0 +1,280 @@
+"""Data contracts: what a device model and firmware range may collect, and where.
+
+A contract file is TOML (docs/data-verification.md, "Data contracts"):
+
+    format = "brewbench-contract"
+    version = 1
+
+    [[contract]]
+    model = "CM-500"
+    firmware = ">=1.0, <2.0"          # comparators on dotted numbers; "*" is any
+    channels = ["serial", "usb", "ble"]  # where anything may be emitted
+    forbidden = ["*.card_number"]     # fields never allowed (globs on emission paths)
+
+    [contract.allow]                  # category -> what of it may be emitted
+    product = {}                      # any field, on the contract's channels
+    device = {}
+    payment = { fields = ["RECORD.payment_method"], channels = ["serial"] }
+
+``check`` classifies a capture (hunting canaries when given) and reports each
+emitted field that breaks the contract, with a redacted example.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import operator
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...drivers.errors import BrewbenchError
+from ..capture import Capture
+from ..table import format_table
+from .canaries import CanarySet
+from .catalogue import CATEGORIES
+from .classify import Classified, classify
+from .emissions import emissions
+from .hunter import Hunter
+from .redact import Redactor
+
+FORMAT = "brewbench-contract"
+_COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+    "==": operator.eq, "!=": operator.ne}
+_CLAUSE = re.compile(r"^(>=|<=|==|!=|>|<)?\s*(\d+(?:\.\d+)*)(\.\*)?$")
+
+
+class ContractError(BrewbenchError, ValueError):
+    """A contract file is malformed, or none of its contracts covers the device."""
+
+
+class ContractViolation(AssertionError):
+    """A capture holds data its contract does not allow; the message is the table."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.report())
+        self.verdict = verdict
+
+
+@dataclass(frozen=True)
+class Allowance:
+    fields: tuple[str, ...] = ("*",)
+    channels: tuple[str, ...] | None = None  # None: the contract's channels
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One ``[[contract]]`` table."""
+
+    source: str
+    model: str
+    firmware: str
+    channels: tuple[str, ...]
+    allow: dict[str, Allowance]
+    forbidden: tuple[str, ...] = ()
+    description: str = ""
+
+    def covers(self, model: str, firmware: str) -> bool:
+        return fnmatch.fnmatchcase(model, self.model) and version_matches(firmware, self.firmware)
+
+    def breaches(self, item: Classified) -> list[tuple[str, str]]:
+        """(category, why) for each way ``item`` breaks this contract."""
+        e = item.emission
+        out = []
+        for category in item.categories:
+            if any(fnmatch.fnmatchcase(e.path, pattern) for pattern in self.forbidden):
+                out.append((category, "forbidden field"))
+                continue
+            allowed = self.allow.get(category)
+            if allowed is None:
+                out.append((category, "category not allowed"))
+            elif not any(fnmatch.fnmatchcase(e.path, pattern) for pattern in allowed.fields):
+                out.append((category, "field not allowed"))
+            elif e.channel not in (allowed.channels or self.channels):
+                out.append((category, f"not allowed on {e.channel}"))
+        return out
+
+
+@dataclass(frozen=True)
+class Violation:
+    category: str
+    field: str
+    example: str
+    action: str
+    channel: str
+    why: str
+    count: int = 1
+
+
+@dataclass
+class Verdict:
+    """The outcome of checking one capture against one contract."""
+
+    contract: Contract
+    device: str
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def report(self) -> str:
+        head = (f"{self.device} ({self.contract.model} firmware {self.contract.firmware}, "
+                f"contract {self.contract.source})")
+        if self.ok:
+            return f"{head}: within its data contract"
+        table = format_table(("category", "field", "example", "action", "channel", "count", "why"),
+                             [(v.category, v.field, v.example, v.action, v.channel, v.count, v.why)
+                              for v in self.violations])
+        return f"{head} collected data beyond its contract:\n{table}"
+
+
+def version_matches(version: str, spec: str) -> bool:
+    """True when dotted ``version`` meets every comma-separated clause of ``spec``.
+
+    Raises:
+        ContractError: a clause or the version is not a dotted number.
+    """
+    if spec.strip() in ("", "*"):
+        return True
+    have = _numbers(version, f"firmware version {version!r}")
+    for clause in spec.split(","):
+        match = _CLAUSE.match(clause.strip())
+        if not match:
+            raise ContractError(f"firmware range clause {clause.strip()!r} is not like '>=2.0' "
+                                "or '==2.*'")
+        op, number, wildcard = match.groups()
+        want = _numbers(number, clause)
+        if wildcard:
+            ok = have[: len(want)] == want if op in (None, "==") else have[: len(want)] != want
+        else:
+            width = max(len(have), len(want))
+            ok = _COMPARATORS[op or "=="](have + (0,) * (width - len(have)),
+                                          want + (0,) * (width - len(want)))
+        if not ok:
+            return False
+    return True
+
+
+def _numbers(text: str, what: str) -> tuple[int, ...]:
+    head = re.match(r"\d+(?:\.\d+)*", text.strip())
+    if not head:
+        raise ContractError(f"{what} does not start with a dotted number")
+    return tuple(int(part) for part in head.group().split("."))
+
+
+def load_contracts(path: Path) -> list[Contract]:
+    """Every contract in a TOML file.
+
+    Raises:
+        ContractError: the file is missing, not TOML, or not a valid contract file.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ContractError(f"{path}: cannot read the contract: {exc}") from exc
+    if data.get("format") != FORMAT or data.get("version") != 1:
+        raise ContractError(f"{path}: not a contract file; it must start with "
+                            f'format = "{FORMAT}" and version = 1')
+    tables = data.get("contract")
+    if not isinstance(tables, list) or not tables:
+        raise ContractError(f"{path}: no [[contract]] tables")
+    return [_contract(path, n, table) for n, table in enumerate(tables, 1)]
+
+
+def _contract(path: Path, number: int, table: dict[str, Any]) -> Contract:
+    where = f"{path}: contract #{number}"
+    unknown = set(table) - {"model", "firmware", "channels", "allow", "forbidden", "description"}
+    if unknown or "model" not in table or "firmware" not in table:
+        raise ContractError(f"{where}: needs model and firmware; unknown keys: "
+                            f"{', '.join(sorted(unknown)) or 'none'}")
+    allow = {}
+    for category, rules in dict(table.get("allow", {})).items():
+        if category not in CATEGORIES:
+            raise ContractError(f"{where}: unknown category {category!r}; known: "
+                                f"{', '.join(CATEGORIES)}")
+        channels = rules.get("channels")
+        allow[category] = Allowance(tuple(rules.get("fields", ("*",))),
+                                    tuple(channels) if channels is not None else None)
+    contract = Contract(str(path), str(table["model"]), str(table["firmware"]),
+                        tuple(table.get("channels", ("serial", "usb", "ble", "ble-adv"))), allow,
+                        tuple(table.get("forbidden", ())), str(table.get("description", "")))
+    version_matches("0", contract.firmware)  # reject a malformed range now, not mid-run
+    return contract
+
+
+def select(contracts: Sequence[Contract], model: str, firmware: str) -> Contract:
+    """The first contract covering ``model`` at ``firmware``.
+
+    Raises:
+        ContractError: none does (the message lists what the file covers).
+    """
+    for contract in contracts:
+        if contract.covers(model, firmware):
+            return contract
+    covered = "; ".join(f"{c.model} {c.firmware}" for c in contracts) or "nothing"
+    raise ContractError(f"no contract covers {model} firmware {firmware} (the file covers: "
+                        f"{covered}); add a [[contract]] for it")
+
+
+def check(capture: Capture, contract: Contract | Path, canaries: CanarySet | None = None,
+          redactor: Redactor | None = None) -> Verdict:
+    """Check what ``capture``'s device emitted against a contract (or a contract file).
+
+    The model and firmware come from ``capture.meta`` when a file is given.
+
+    Raises:
+        ContractError: the file is invalid or no contract in it covers the device.
+    """
+    contract = contract_for(capture, contract)
+    found = emissions(capture)
+    findings = Hunter(canaries.canaries).hunt(found) if canaries else []
+    classified = classify(found, findings, canaries.names() if canaries else ())
+    return judge(classified, contract, capture.device, redactor)
+
+
+def contract_for(capture: Capture, contract: Contract | Path) -> Contract:
+    """``contract`` itself, or the one in that file covering the capture's device.
+
+    Raises:
+        ContractError: the file is invalid, no contract covers the device, or the
+            capture does not say which model and firmware it is.
+    """
+    if isinstance(contract, Contract):
+        return contract
+    model, firmware = capture.meta.get("model"), capture.meta.get("firmware")
+    if model is None or firmware is None:
+        raise ContractError(f"{capture.device}: the capture does not say which model and "
+                            "firmware it is (identify the device before checking)")
+    return select(load_contracts(contract), str(model), str(firmware))
+
+
+def judge(classified: Sequence[Classified], contract: Contract, device: str,
+          redactor: Redactor | None = None) -> Verdict:
+    """The verdict on already classified emissions."""
+    grouped: dict[tuple[str, str, str, str, str], list[Classified]] = {}
+    for item in classified:
+        for category, why in contract.breaches(item):
+            key = (category, item.emission.path, item.emission.action, item.emission.channel, why)
+            grouped.setdefault(key, []).append(item)
+    verdict = Verdict(contract, device)
+    for (category, path, action, channel, why), items in grouped.items():
+        example = (redactor.example(items[0].emission.value, items[0].categories) if redactor
+                   else f"<{category}>")
+        verdict.violations.append(Violation(category, path, example, action, channel, why,
+                                            len(items)))
+    verdict.violations.sort(key=lambda v: (CATEGORIES.index(v.category), v.field, v.action))
+    return verdict
+
+
+def assert_contract(capture: Capture, contract: Contract | Path,
+                    canaries: CanarySet | None = None, redactor: Redactor | None = None) -> Verdict:
+    """``check``, raising ContractViolation (an AssertionError) with the table on a breach."""
+    verdict = check(capture, contract, canaries, redactor)
+    if not verdict.ok:
+        raise ContractViolation(verdict)
+    return verdict
