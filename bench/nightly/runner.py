@@ -70,7 +70,7 @@ def run_plan(plan: Plan, settings: RunSettings, say: Say) -> list[TargetRun]:
 
 def _run_target(target: Target, settings: RunSettings, label: str, say: Say) -> TargetRun:
     junit = settings.results / "junit" / f"{target.slug}.xml"
-    command = [sys.executable, "-m", "pytest", *settings.tests, "--device", target.spec,
+    command = [sys.executable, "-m", "pytest", *settings.tests, "--brewbench-device", target.spec,
                "--brewbench-results", str(settings.results.parent),
                "--brewbench-run-id", settings.run_id, f"--junitxml={junit}",
                "-o", f"junit_suite_name={target.slug}", "-v", "-p", "no:cacheprovider",
