@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ...drivers.errors import BrewbenchError
+from ..values import value_repr
 from .classify import Label
 from .emissions import is_redacted
 from .hunter import value_bytes
@@ -99,7 +100,7 @@ class Redactor:
         """Keyed hash of a value's bytes (text as UTF-8, numbers as text)."""
         data = value_bytes(value)
         if data is None:
-            data = repr(value).encode()
+            data = value_repr(value).encode("utf-8", "surrogatepass")
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()[:HASH_CHARS]
 
     def token(self, value: Any, labels: Sequence[Label]) -> dict[str, Any]:
@@ -123,5 +124,5 @@ class Redactor:
 
 def plain_example(value: Any, width: int = 40) -> str:
     """A non-sensitive value shown as is, shortened to ``width`` characters."""
-    text = value.hex() if isinstance(value, bytes | bytearray) else repr(value)
+    text = value.hex() if isinstance(value, bytes | bytearray) else value_repr(value)
     return text if len(text) <= width else text[: width - 1] + "…"
