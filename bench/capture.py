@@ -16,6 +16,7 @@ line (docs/capture-format.md):
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -124,14 +125,25 @@ class Capture:
 
     # -- files ----------------------------------------------------------------
 
-    def save(self, path: Path) -> Path:
-        """Write the capture as JSON Lines; the file is complete or absent."""
+    def save(self, path: Path, mode: int = 0o644) -> Path:
+        """Write the capture as JSON Lines; the file is complete or absent.
+
+        ``mode`` applies from the first byte (0600 for raw values: never a moment
+        when others can read them).
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".part")
-        with tmp.open("w", encoding="utf-8") as out:
-            for line in self.to_lines():
-                out.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
-        tmp.replace(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        if not mode & 0o077:
+            os.fchmod(fd, mode)  # a .part left by a crash keeps its old mode otherwise
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                for line in self.to_lines():
+                    out.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no torn file behind
+            raise
         return path
 
     def to_lines(self) -> Iterator[dict[str, Any]]:

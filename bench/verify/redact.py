@@ -63,6 +63,8 @@ def load_lab_key(path: Path | None = None) -> bytes:
         text = path.read_text().strip()
     except FileExistsError:  # another process created it a moment ago
         text = path.read_text().strip()
+    except UnicodeDecodeError:
+        text = ""  # binary garbage: reported below as holding no key
     except OSError as exc:
         raise LabKeyError(f"cannot use the lab key at {path}: {exc}; set {KEY_ENV} to a "
                           "writable path") from exc
