@@ -29,23 +29,30 @@ class BenchDevice:
 
 
 @contextmanager
-def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
+def open_device(text: str, timeout: float = 3.0,
+                capture: Capture | None = None) -> Iterator[BenchDevice]:
     """Connect to the device ``text`` names, starting an emulator for ``emu://``.
 
     The capture is attached before the link opens, so it holds the very first byte.
+    Pass your own ``capture`` to keep what was captured when connecting or
+    identifying fails (a device that answers HELLO with garbage still leaves
+    its garbage in the capture).
 
     Raises:
         DeviceSpecError: the spec is malformed.
         DeviceNotFound: nothing answers there.
+        DeviceError: connecting or identifying failed (``DeviceProtocolError``
+            for an answer that breaks the protocol, ``Timeout``...).
     """
     spec = parse_spec(text)
+    capture = Capture(text, {"spec": text}) if capture is None else capture
     emulator = start_emulator(spec) if spec.scheme == "emu" else None
     try:
         link_spec = parse_spec(emulator.spec) if emulator else spec
         transport = transport_for(link_spec)
         transport.device = text if emulator is None else f"{text} ({emulator.url})"
         connection = Connection(transport, timeout=timeout)
-        capture = Capture(text, {"spec": text, **transport.describe()})
+        capture.meta.update(spec=text, **transport.describe())
         connection.attach(capture)
         machine = CoffeeMachine(connection)
         machine.connect()

@@ -54,6 +54,8 @@ def _print_verification(result: Verification, out: TextIO) -> None:
     print(f"   planted values found: {len(result.findings)}", file=out)
     for finding in result.findings:
         print(f"     {finding.describe()}", file=out)
+    for problem in result.problems:
+        print(f"   not analysed: {problem}", file=out)
 
 
 def _print_link_events(capture: Capture, out: TextIO) -> None:

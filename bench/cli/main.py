@@ -12,16 +12,18 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ...drivers.errors import BrewbenchError
-from ...drivers.specs import slug
+from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound
+from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
 from ...emulator.serve import IN_PROCESS, LINKS, Emulator
+from ..capture import Capture
 from ..devices import DEFAULT_SPEC, open_device
 from ..influx.run_log import RunLog
 from ..printout import print_capture
-from ..results import TestOutcome, keep, new_run_id
+from ..results import TestOutcome, keep, new_run_id, prepare_results
 from ..scenario import standard_steps
 from ..verify.canaries import plant
+from ..verify.redact import Redactor
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
@@ -75,38 +77,61 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    specs = args.device or [DEFAULT_SPEC]
+    for spec in specs:
+        parse_spec(spec)  # a typo in the last spec is a usage error before any device runs
     run_id = new_run_id()
+    prepare_results(args.results / run_id / "captures")
+    if not args.raw_captures:
+        Redactor.from_lab_key()  # a corrupt lab key is one line now, not after the run
     failures = 0
+    not_found: list[DeviceNotFound] = []
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
                           run_id, kind="run")
     try:
-        for spec in args.device or [DEFAULT_SPEC]:
+        for spec in specs:
             print(f"== {spec}  (run {run_id})")
-            failures += _run_device(spec, args, run_id, run_log)
+            failures += _run_device(spec, args, run_id, run_log, not_found)
     finally:
         run_log.close()
     print(f"results: {run_log.sink.settings.target}")
-    return 1 if failures else 0
+    for error in not_found:  # a wrong port is a usage mistake: one line each, exit 2
+        print(f"brewbench: {error}", file=sys.stderr)
+    return 2 if not_found else 1 if failures else 0
 
 
-def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog) -> int:
+def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog,
+                not_found: list[DeviceNotFound]) -> int:
+    """Drive one device through every step; whatever happens, keep its capture and a point.
+
+    A device that fails to connect or identify, or breaks the protocol in one
+    step, costs that step (or the device), never the capture or the devices after it.
+    """
     failures, error_type = 0, ""
     started_ns, start = time.time_ns(), time.monotonic()
     canaries = plant()
-    with open_device(spec, timeout=args.timeout) as device:
-        for step in standard_steps(canaries.provisioning(), card=canaries.card()):
-            try:
-                step.run(device.machine)
-            except BrewbenchError as exc:
-                failures += 1
-                error_type = error_type or type(exc).__name__
-                print(f"   {step.action}: FAILED {exc}")
+    capture = Capture(spec, {"spec": spec})
+    try:
+        with open_device(spec, timeout=args.timeout, capture=capture) as device:
+            for step in standard_steps(canaries.provisioning(), card=canaries.card()):
+                try:
+                    step.run(device.machine)
+                except BrewbenchError as exc:
+                    failures += 1
+                    error_type = error_type or type(exc).__name__
+                    print(f"   {step.action}: FAILED {exc}")
+    except DeviceError as exc:  # connect or identify: the steps never ran
+        failures += 1
+        error_type = type(exc).__name__
+        print(f"   connect: FAILED {exc}")
+        if isinstance(exc, DeviceNotFound):
+            not_found.append(exc)
     path = args.results / run_id / "captures" / f"{slug(spec)}.jsonl"
     outcome = TestOutcome("brewbench run", "failed" if failures else "passed",
                           time.monotonic() - start, started_ns, error_type)
-    result = keep(device.capture, path, run_log, outcome, canaries=canaries, raw=args.raw_captures)
-    print_capture(device.capture, sys.stdout, result)
-    print(f"   capture saved to {path}{' (RAW values)' if args.raw_captures else ''}")
+    kept = keep(capture, path, run_log, outcome, canaries=canaries, raw=args.raw_captures)
+    print_capture(capture, sys.stdout, kept.verification)
+    print(f"   capture saved to {kept.path}{' (RAW values)' if args.raw_captures else ''}")
     return failures
 
 
