@@ -184,7 +184,7 @@ def find_hex_separated(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled
 
 def find_entities(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
     """Text with HTML/XML character references (``&#65;``, ``&#x41;``, ``&amp;``)."""
-    if b"&" not in buffer:
+    if b"&" not in buffer or not _ENTITY.search(buffer):
         return
     for match in _TEXT_PIECE.finditer(buffer):
         if _ENTITY.search(match.group()):
@@ -194,6 +194,8 @@ def find_entities(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
 
 
 def find_percent(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
+    if b"%" not in buffer:
+        return
     for match in _URL_PIECE.finditer(buffer):
         text = match.group()
         if not _PERCENT.search(text):
