@@ -22,9 +22,12 @@ from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id
 from ..scenario import standard_steps
 from ..verify.canaries import plant
+from ..verify.contracts import load_contracts
+from ..verify.verification import Verification
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
+from .run_verdict import RunVerdict
 
 log = logging.getLogger("brewbench")
 
@@ -58,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--raw-captures", action="store_true",
                      help="save captures with the raw personal and payment values the machine "
                      "sent (default: keyed hashes)")
+    run.add_argument("--contract", type=Path, metavar="FILE",
+                     help="data contract; exit 1 when a device collected beyond it")
+    run.add_argument("--fail-on-leak", action="store_true",
+                     help="exit 1 when any planted value comes back, whatever the contract")
     add_influx_options(run, prefix="influx-")
     run.set_defaults(func=cmd_run)
 
@@ -75,21 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.contract is not None:
+        load_contracts(args.contract)  # a bad file is a usage error before any device is driven
     run_id = new_run_id()
-    failures = 0
+    verdict = RunVerdict(args.contract, args.fail_on_leak)
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
                           run_id, kind="run")
     try:
         for spec in args.device or [DEFAULT_SPEC]:
             print(f"== {spec}  (run {run_id})")
-            failures += _run_device(spec, args, run_id, run_log)
+            verdict.add(spec, *_run_device(spec, args, run_id, run_log))
     finally:
         run_log.close()
     print(f"results: {run_log.sink.settings.target}")
-    return 1 if failures else 0
+    print(verdict.line())
+    return verdict.exit_code
 
 
-def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog) -> int:
+def _run_device(spec: str, args: argparse.Namespace, run_id: str,
+                run_log: RunLog) -> tuple[int, Verification]:
     failures, error_type = 0, ""
     started_ns, start = time.time_ns(), time.monotonic()
     canaries = plant()
@@ -104,10 +115,13 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
     path = args.results / run_id / "captures" / f"{slug(spec)}.jsonl"
     outcome = TestOutcome("brewbench run", "failed" if failures else "passed",
                           time.monotonic() - start, started_ns, error_type)
-    result = keep(device.capture, path, run_log, outcome, canaries=canaries, raw=args.raw_captures)
+    result = keep(device.capture, path, run_log, outcome, canaries=canaries, raw=args.raw_captures,
+                  contract=args.contract)
     print_capture(device.capture, sys.stdout, result)
+    if result.verdict is not None:
+        print("   " + result.verdict.report().replace("\n", "\n   "))
     print(f"   capture saved to {path}{' (RAW values)' if args.raw_captures else ''}")
-    return failures
+    return failures, result
 
 
 def cmd_emulate(args: argparse.Namespace) -> int:
