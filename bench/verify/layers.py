@@ -64,7 +64,7 @@ Finder = Callable[[bytes, Sequence[int]], Iterator[Peeled]]
 _ZLIB_HEADER = re.compile(rb"\x78[\x01\x5e\x9c\xda]")
 _GZIP_HEADER = re.compile(rb"\x1f\x8b\x08")
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{12,}={0,2}")
-_HEX_RUN = re.compile(rb"(?:[0-9A-Fa-f]{2}){6,}")
+_HEX_RUN = re.compile(rb"[0-9A-Fa-f]{12,}")  # odd lengths too: either nibble may start
 # Pieces are matched greedily with no alternatives, so the scan stays linear in the input.
 _URL_PIECE = re.compile(rb"[^\s\"'<>]+")
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
