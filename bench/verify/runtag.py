@@ -10,6 +10,7 @@ which planted value it most likely came from.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 
 from .canaries import Canary
@@ -20,6 +21,8 @@ __all__ = ["RUN_TAG", "attribute", "hex_flanked", "run_tag_of"]
 RUN_TAG = "run_tag"
 _TAG = re.compile(r"[0-9A-Fa-f]{8,}")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
+_ALNUM = (string.ascii_letters + string.digits).encode()
+LOOK = 64  # bytes either side read to tell a hex run from words
 CONTEXT = 48  # bytes either side read to tell which value a tag belonged to
 
 
@@ -35,10 +38,18 @@ def run_tag_of(canaries: Sequence[Canary]) -> Canary | None:
 
 
 def hex_flanked(data: bytes, start: int, end: int) -> bool:
-    """True when a plain tag sits inside a longer hex run (a digest, a dump): chance."""
+    """True when a plain tag sits inside a longer run of hex digits only (a digest, a
+    dump): there it is chance. Glued to other words ("adac0ffee42canary") it is not."""
     before = start > 0 and data[start - 1] in _HEX
     after = end < len(data) and data[end] in _HEX
-    return before and after
+    if not (before and after):
+        return False
+    window = data[max(0, start - LOOK): end + LOOK]
+    at = start - max(0, start - LOOK)
+    left = len(window[:at]) - len(window[:at].rstrip(_ALNUM))
+    right = len(window[at + end - start:]) - len(window[at + end - start:].lstrip(_ALNUM))
+    run = window[at - left: at + end - start + right]
+    return all(byte in _HEX for byte in run)
 
 
 def _words(canary: Canary, tag: str) -> list[str]:
