@@ -111,14 +111,18 @@ def _function_of(observed: Sequence[Hashable], design: Design, names: tuple[str,
     return True
 
 
-def analyse_slot(values: Sequence[Any], design: Design) -> list[SlotResult]:
+def analyse_slot(values: Sequence[Any], design: Design, opaque: bool = False) -> list[SlotResult]:
     """The parts of one slot that follow planted values, or that vary by themselves
     while their length or presence follows one (``cannot attribute``); noise alone
-    yields one ``noise`` result, a constant slot nothing."""
+    yields one ``noise`` result, a constant slot nothing.
+
+    A decoded field that follows planted values is reported whole; byte ranges are
+    sought in opaque bytes, and in fields that vary by themselves (a nonce beside a
+    keyed hash), to tell the part that follows from the part that does not."""
     whole = attribute([_hashable(v) for v in values], design)
     if whole.kind == CONSTANT:
         return []
-    if _same_length(values):
+    if (opaque or whole.kind != DEPENDS) and _same_length(values):
         shortest = 1 if whole.kind == DEPENDS else MIN_RANGE_IN_NOISE
         found = [r for r in _ranges(values, design)
                  if r.outcome.kind == DEPENDS and _length(r, values) >= shortest]
@@ -152,9 +156,25 @@ def _ranges(values: Sequence[Any], design: Design) -> list[SlotResult]:
                 end = ahead + 1
                 continue
             break
-        out.append(SlotResult(None if (start, end) == (0, size) else (start, end), outcome))
+        out.append(SlotResult((start, end), outcome))
         start = end
-    return out
+    return [_widen(out, i, size) for i in range(len(out))]
+
+
+def _widen(ranges: list[SlotResult], i: int, size: int) -> SlotResult:
+    """Range ``i``, stretched over an unchanged neighbour of up to ``GAP`` positions when
+    it follows planted values (a byte of a keyed hash that happened to repeat)."""
+    def short_constant(j: int) -> bool:
+        if not 0 <= j < len(ranges) or ranges[j].outcome.kind != CONSTANT:
+            return False
+        a, b = ranges[j].span or (0, size)
+        return b - a <= GAP
+
+    start, end = ranges[i].span or (0, size)
+    if ranges[i].outcome.kind == DEPENDS:
+        start = (ranges[i - 1].span or (0, 0))[0] if short_constant(i - 1) else start
+        end = (ranges[i + 1].span or (0, size))[1] if short_constant(i + 1) else end
+    return SlotResult(None if (start, end) == (0, size) else (start, end), ranges[i].outcome)
 
 
 def _length(result: SlotResult, values: Sequence[Any]) -> int:

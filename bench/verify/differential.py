@@ -143,13 +143,13 @@ def analyse(design: Design, base: CanarySet, variant: CanarySet,
     groups: dict[tuple[Any, ...], DiffFinding] = {}
     for key in keys:
         values = [run[key].value if key in run else ABSENT for run in per_run]
-        parts = analyse_slot(values, design)
+        first = next(run[key] for run in per_run if key in run)
+        parts = analyse_slot(values, design, first.opaque)
         if any(p.outcome.kind == NOISE for p in parts):
             result.noisy += 1
         for part in parts:
             if part.outcome.kind not in (DEPENDS, UNATTRIBUTABLE):
                 continue
-            first = next(run[key] for run in per_run if key in run)
             names = part.outcome.names
             found = DiffFinding(
                 names, tuple(dict.fromkeys(category[n] for n in names)),
@@ -213,10 +213,15 @@ def differential_verdict(result: DifferentialResult, contract: Contract | Path,
     chosen = contract_for(baseline, contract)
     verdict = verify(baseline, result.base, chosen).verdict
     assert verdict is not None
-    seen = {(v.category, v.field, v.action, v.channel) for v in verdict.violations}
+    at = {(v.category, v.field, v.action, v.channel): i for i, v in enumerate(verdict.violations)}
     for v in differential_violations(result, chosen, redactor):
-        if (v.category, _field_of(v.field), v.action, v.channel) not in seen:
+        same = at.get((v.category, _field_of(v.field), v.action, v.channel))
+        if same is None:
             verdict.violations.append(v)
+        else:  # already a breach: say that the differential runs confirm it
+            old = verdict.violations[same]
+            verdict.violations[same] = dataclasses.replace(
+                old, why=old.why + v.why[v.why.index(";"):])
     verdict.violations.sort(key=lambda v: (CATEGORIES.index(v.category), v.field, v.action))
     return verdict
 
