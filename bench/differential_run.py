@@ -41,13 +41,16 @@ def run_differential(spec: str, scenario: Scenario = standard_scenario, *,
     """Run ``scenario`` once per run of the design against ``spec`` and analyse it.
 
     Raises:
-        ValueError: an unknown design or too few baselines.
-        DifferentialError: a run failed; the message names it and its cause.
+        DifferentialError: an unknown design, too few baselines, or a run failed (the
+            message names it and its cause).
         DeviceSpecError, DeviceNotFound: the device cannot be opened.
     """
     base = canaries or plant()
     variant = variant_of(base)
-    plan = make_design(tuple(c.name for c in base.canaries), design, baselines)
+    try:
+        plan = make_design(tuple(c.name for c in base.canaries), design, baselines)
+    except ValueError as exc:
+        raise DifferentialError(str(exc)) from exc
     captures: list[Capture] = []
     for number, run in enumerate(plan.runs, 1):
         if progress is not None:

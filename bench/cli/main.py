@@ -22,6 +22,7 @@ from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id
 from ..scenario import standard_steps
 from ..verify.canaries import plant
+from .differential_command import add_differential_options, run_differential_devices
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="save captures with the raw personal and payment values the machine "
                      "sent (default: keyed hashes)")
     add_influx_options(run, prefix="influx-")
+    add_differential_options(run)
     run.set_defaults(func=cmd_run)
 
     add_nightly_parser(commands)
@@ -80,7 +82,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
                           run_id, kind="run")
     try:
-        for spec in args.device or [DEFAULT_SPEC]:
+        if args.differential:
+            failures = run_differential_devices(args, args.device or [DEFAULT_SPEC], run_id,
+                                                run_log)
+        for spec in [] if args.differential else args.device or [DEFAULT_SPEC]:
             print(f"== {spec}  (run {run_id})")
             failures += _run_device(spec, args, run_id, run_log)
     finally:

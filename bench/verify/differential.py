@@ -184,20 +184,32 @@ def _evidence(values: Sequence[Any], design: Design, span: tuple[int, int] | Non
     return tuple((design.runs[i].label, cut(values[i])) for i in dict.fromkeys(picks))
 
 
+def breaches_of(finding: DiffFinding, contract: Contract) -> list[tuple[str, str]]:
+    """(category, why) for each way ``finding`` breaks ``contract``, judged by the planted
+    values' categories (never by what the field catalogue says the field holds)."""
+    labels = tuple(Label(c, REASON, finding.status) for c in finding.categories)
+    return contract.breaches(Classified(finding.emission, labels))
+
+
+def findings_beyond(result: DifferentialResult, contract: Contract | None) -> list[DiffFinding]:
+    """The findings ``contract`` does not allow; without a contract, all of them."""
+    if contract is None:
+        return list(result.findings)
+    return [f for f in result.findings if breaches_of(f, contract)]
+
+
 def differential_violations(result: DifferentialResult, contract: Contract,
                             redactor: Redactor | None = None) -> list[Violation]:
-    """The findings the contract does not allow, judged by the planted values' categories
-    (never by what the field catalogue says the field holds)."""
+    """The findings the contract does not allow, as contract violations."""
     out = []
     for f in result.findings:
-        labels = tuple(Label(c, REASON, f.status) for c in f.categories)
-        why_suffix = (f"; follows planted {', '.join(f.canaries)}" if f.status == FOLLOWS
-                      else f"; may follow planted {', '.join(f.canaries)}")
-        for category, why in contract.breaches(Classified(f.emission, labels)):
+        follows = "follows" if f.status == FOLLOWS else "may follow"
+        for category, why in breaches_of(f, contract):
             example = (redactor.example(f.emission.value, f.categories) if redactor
                        else f"<{category}>")
             out.append(Violation(category, f.where, example, f.action, f.channel,
-                                 why + why_suffix + " (differential)", f.count))
+                                 f"{why}; {follows} planted {', '.join(f.canaries)} "
+                                 "(differential)", f.count))
     return out
 
 
@@ -231,4 +243,4 @@ def _field_of(where: str) -> str:
 
 
 __all__ = ["FOLLOWS", "DiffFinding", "DifferentialError", "DifferentialResult", "analyse",
-           "differential_verdict", "differential_violations"]
+           "breaches_of", "differential_verdict", "differential_violations", "findings_beyond"]
