@@ -15,6 +15,7 @@ from ..nightly.night import run_nightly
 from ..nightly.plan import Plan, PlanError, config_plan, emulated_plan
 from ..nightly.runner import RunSettings
 from ..results import new_run_id
+from ..verify.diff_design import DESIGNS
 
 STANDARD_SUITE = "brewbench.fixtures.suite"
 
@@ -37,6 +38,11 @@ def add_nightly_parser(commands: Any) -> None:
     nightly.add_argument("--contract", type=Path, default=None, metavar="TOML",
                          help="data contract the suite checks each machine against (default "
                          "for emulated machines: the CM-500 contract shipped with brewbench)")
+    nightly.add_argument("--differential", nargs="?", const="one-at-a-time", default=None,
+                         choices=DESIGNS, metavar="DESIGN",
+                         help="also run each session several times with changed planted values "
+                         "and fail on fields that follow them beyond the contract (design: "
+                         "one-at-a-time or group)")
     nightly.add_argument("--results", type=Path, default=Path("brewbench-results"))
     nightly.add_argument("--run-id", default=None)
     nightly.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
@@ -59,7 +65,9 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     contract = args.contract or (None if args.config else shipped_contract())
     if contract is not None and not contract.is_file():
         raise PlanError(f"data contract {contract} does not exist")
-    extra = (f"--brewbench-contract={contract.resolve()}",) if contract else ()
+    extra: tuple[str, ...] = (f"--brewbench-contract={contract.resolve()}",) if contract else ()
+    if args.differential:
+        extra += (f"--brewbench-differential={args.differential}",)
     settings = RunSettings(run_id, args.results.resolve() / run_id,
                            tuple(args.tests or [standard_suite()]), (*extra, *args.pytest_arg),
                            _influx_settings())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import differential
 from .collect import inventory_of
 from .diff import Inventory, categories, diff, merge
 from .history import previous_night
@@ -47,11 +49,13 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
             timeline_of(captures),
             {test_key(str(c.meta.get("test"))): path for path, c in captures}))
     comparisons = _between_versions(results) + _against_last_night(results, settings)
-    ok, verdict = _verdict(results, comparisons)
+    records = differential.load_records(settings.results)
+    ok, verdict = _verdict(results, comparisons, differential.problems(results, records, label))
     save_summary(settings.run_id, results, settings.results / SUMMARY)
     junit = merge_junit(runs, settings.results / "junit.xml")
     report = write_report(settings.results / "report.html", settings.run_id, results,
-                          comparisons, verdict, ok)
+                          comparisons, verdict, ok,
+                          sections=(differential.section(results, records, label),))
     return NightlyOutcome(ok, verdict, report, junit, results, comparisons)
 
 
@@ -80,15 +84,20 @@ def _compare(title: str, after: str, old: Inventory, new: Inventory) -> Comparis
     return Comparison(title, after, diff(old, new), frozenset(categories(new) - categories(old)))
 
 
-def _verdict(results: list[TargetResult], comparisons: list[Comparison]) -> tuple[bool, str]:
+def _verdict(results: list[TargetResult], comparisons: list[Comparison],
+             followed: Sequence[str] = ()) -> tuple[bool, str]:
     breaches = [label(r) for r in results if any(CONTRACT_TEST in t for t in r.run.failed)]
-    failed = sum(len(r.run.failed) for r in results) - len(breaches)
+    judged = sum(1 for r in results for t in r.run.failed if differential.DIFFERENTIAL_TEST in t)
+    failed = sum(len(r.run.failed) for r in results) - len(breaches) - min(judged, len(followed))
     unflashed = sum(1 for r in results if not r.run.flashed)
     crashed = sum(1 for r in results if r.run.flashed and r.run.exit_code not in (0, 1))
     loud = sorted({f"{c.category} {c.field}" for comp in comparisons for c in comp.changes if c.loud})
     problems = []
     if breaches:
         problems.append(f"data contract violated by {', '.join(breaches)}")
+    if followed:
+        problems.append(f"fields follow planted values beyond the contract (differential) on "
+                        f"{'; '.join(followed)}")
     if failed:
         problems.append(f"{failed} test(s) failed")
     if unflashed:
