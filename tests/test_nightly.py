@@ -247,3 +247,23 @@ def test_a_target_that_collects_no_tests_is_not_a_crash(tmp_path: Path) -> None:
     assert "crash" not in done.stdout and "could not run" not in done.stdout
     suite = ET.parse(tmp_path / "out" / "empty" / "junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("tests") == "0" and suite.find("testcase") is None
+
+
+def test_differential_night_names_keyed_leaks_and_spares_noise(tmp_path: Path) -> None:
+    env_key = {"BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key")}
+    done = subprocess.run([*BREWBENCH, "nightly", "--firmware", "1.1,2.3", "--transport", "serial",
+                           "--differential", "group", "--results", str(tmp_path), "--run-id",
+                           "20260102T000000-dddd"], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path, env={**os.environ, **env_key})
+    assert done.returncode == 1, done.stdout + done.stderr
+    verdict = next(line for line in done.stdout.splitlines() if line.startswith("verdict: "))
+    assert "(differential) on 2.3 emu-serial: " in verdict and "owner in RECORD.uid" in verdict
+    assert "1.1 emu-serial:" not in verdict.split("(differential)")[1]
+    run = tmp_path / "20260102T000000-dddd"
+    outcomes = {t["firmware"]: t["outcomes"] for t in
+                json.loads((run / "summary.json").read_text())["targets"]}
+    assert [v for k, v in outcomes["1.1"].items() if "test_differential" in k] == ["PASSED"]
+    assert [v for k, v in outcomes["2.3"].items() if "test_differential" in k] == ["FAILED"]
+    report = (run / "report.html").read_text()
+    assert "Differential analysis" in report and "owner in RECORD.uid" in report
+    assert "Canary" not in report

@@ -26,6 +26,7 @@ from ..verify.canaries import plant
 from ..verify.contracts import load_contracts
 from ..verify.redact import Redactor
 from ..verify.verification import Verification
+from .differential_command import add_differential_options, run_differential_devices
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-on-leak", action="store_true",
                      help="exit 1 when any planted value comes back, whatever the contract")
     add_influx_options(run, prefix="influx-")
+    add_differential_options(run)
     run.set_defaults(func=cmd_run)
 
     add_nightly_parser(commands)
@@ -98,7 +100,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
                           run_id, kind="run")
     try:
-        for spec in specs:
+        if args.differential:
+            verdict.failures += run_differential_devices(args, specs, run_id, run_log)
+        for spec in [] if args.differential else specs:
             print(f"== {spec}  (run {run_id})")
             verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found))
     finally:

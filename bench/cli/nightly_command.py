@@ -20,6 +20,7 @@ from ..nightly.runner import SUITE, RunSettings
 from ..results import new_run_id
 from ..shipped import write_contract
 from ..verify.contracts import load_contracts
+from ..verify.diff_design import DESIGNS
 
 DEFAULT_FIRMWARE = "1.0,2.0,2.1"
 
@@ -46,6 +47,11 @@ def add_nightly_parser(commands: Any) -> None:
     nightly.add_argument("--contract", type=Path, default=None, metavar="TOML",
                          help="data contract the suite checks each machine against (default "
                          "for emulated machines: the CM-500 contract shipped with brewbench)")
+    nightly.add_argument("--differential", nargs="?", const="one-at-a-time", default=None,
+                         choices=DESIGNS, metavar="DESIGN",
+                         help="also run each session several times with changed planted values "
+                         "and fail on fields that follow them beyond the contract (design: "
+                         "one-at-a-time or group)")
     nightly.add_argument("--results", type=Path, default=Path("brewbench-results"))
     nightly.add_argument("--run-id", default=None)
     nightly.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
@@ -59,7 +65,9 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     tests = _tests(args.tests)
     results = args.results.resolve() / run_id
     contract = _contract(args.contract, results, shipped=args.config is None)
-    extra = (f"--brewbench-contract={contract}",) if contract else ()
+    extra: tuple[str, ...] = (f"--brewbench-contract={contract}",) if contract else ()
+    if args.differential:
+        extra += (f"--brewbench-differential={args.differential}",)
     settings = RunSettings(run_id, results, tests, (*extra, *args.pytest_arg), _influx_settings())
     print(f"nightly run {run_id}: {len(plan.targets)} target(s), results in {settings.results}",
           flush=True)

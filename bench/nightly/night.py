@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..verify.contracts import BREACH
 from ..verify.inventory import Inventory
+from . import differential
 from .collect import inventory_of
 from .diff import categories, diff, merge
 from .history import previous_night
@@ -54,12 +56,15 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
             {test_key(str(c.meta.get("test"))): path for path, c in captures}))
     ran = [r for r in results if r.run.outcomes]  # a target that ran nothing collected nothing
     comparisons = _between_versions(ran) + _against_last_night(ran, settings)
-    exit_code, verdict = _verdict(results, comparisons)
+    records = differential.load_records(settings.results)
+    exit_code, verdict = _verdict(results, comparisons,
+                                  differential.problems(results, records, label))
     ok = exit_code == 0
     save_summary(settings.run_id, results, settings.results / SUMMARY)
     junit = merge_junit(runs, settings.results / "junit.xml")
     report = write_report(settings.results / "report.html", settings.run_id, results,
-                          comparisons, verdict, ok)
+                          comparisons, verdict, ok,
+                          sections=(differential.section(results, records, label),))
     return NightlyOutcome(ok, exit_code, verdict, report, junit, results, comparisons)
 
 
@@ -88,11 +93,15 @@ def _compare(title: str, after: str, old: Inventory, new: Inventory) -> Comparis
     return Comparison(title, after, diff(old, new), frozenset(categories(new) - categories(old)))
 
 
-def _verdict(results: list[TargetResult], comparisons: list[Comparison]) -> tuple[int, str]:
-    """The exit code and the one line saying why."""
+def _verdict(results: list[TargetResult], comparisons: list[Comparison],
+             followed: Sequence[str] = ()) -> tuple[int, str]:
+    """The exit code and the one line saying why; ``followed`` names the targets whose
+    fields follow planted values beyond the contract (differential runs)."""
     breaches = [label(r) for r in results if _breached(r)]
+    judged = sum(1 for r in results for t in r.run.failed if differential.DIFFERENTIAL_TEST in t)
     failed = sum(len(r.run.failed) for r in results) - sum(
-        sum(1 for t in r.run.failed if BREACH in r.run.messages.get(t, "")) for r in results)
+        sum(1 for t in r.run.failed if BREACH in r.run.messages.get(t, "")) for r in results
+    ) - min(judged, len(followed))
     unflashed = sum(1 for r in results if not r.run.flashed)
     crashed = [label(r) for r in results if r.run.crashed]
     empty = [label(r) for r in results if r.run.flashed and not r.run.crashed and not r.run.outcomes]
@@ -100,6 +109,9 @@ def _verdict(results: list[TargetResult], comparisons: list[Comparison]) -> tupl
     problems = []
     if breaches:
         problems.append(f"data contract violated by {', '.join(breaches)}")
+    if followed:
+        problems.append(f"fields follow planted values beyond the contract (differential) on "
+                        f"{'; '.join(followed)}")
     if failed:
         problems.append(f"{failed} test(s) failed")
     if unflashed:
@@ -111,7 +123,7 @@ def _verdict(results: list[TargetResult], comparisons: list[Comparison]) -> tupl
     text = "; ".join(problems) if problems else "all tests passed"
     if loud:
         text += f". New payment/identity data: {', '.join(loud)}"
-    if breaches or failed or unflashed:
+    if breaches or followed or failed or unflashed:
         return VERDICT_FAILED, text
     return (NOTHING_RAN if crashed or empty else 0), text
 
