@@ -12,7 +12,9 @@ from ..drivers.machine import CoffeeMachine
 from ..drivers.specs import DeviceSpec, check_params, parse_spec
 from ..drivers.transport_table import transport_for
 from ..emulator.serve import Emulator
+from ..emulator.uplink import Resolve
 from .capture import Capture
+from .uplink.tap import UplinkTap
 
 DEFAULT_SPEC = "emu://?firmware=2.1&transport=serial"
 EMU_PARAMS = {"firmware", "transport", "serial"}
@@ -26,20 +28,26 @@ class BenchDevice:
     machine: CoffeeMachine
     capture: Capture
     emulator: Emulator | None = None
+    uplink: UplinkTap | None = None
 
 
 @contextmanager
-def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
+def open_device(text: str, timeout: float = 3.0,
+                uplink: UplinkTap | None = None) -> Iterator[BenchDevice]:
     """Connect to the device ``text`` names, starting an emulator for ``emu://``.
 
     The capture is attached before the link opens, so it holds the very first byte.
+    With ``uplink`` the device's cloud traffic is captured too (bench/uplink/tap.py):
+    an emulated device looks its cloud up through the tap; a real one must be
+    pointed at the tap's broker and endpoint by the lab (docs/uplink.md).
 
     Raises:
         DeviceSpecError: the spec is malformed.
         DeviceNotFound: nothing answers there.
     """
     spec = parse_spec(text)
-    emulator = start_emulator(spec) if spec.scheme == "emu" else None
+    resolve = uplink.resolve if uplink is not None else None
+    emulator = start_emulator(spec, resolve) if spec.scheme == "emu" else None
     try:
         link_spec = parse_spec(emulator.spec) if emulator else spec
         transport = transport_for(link_spec)
@@ -47,6 +55,11 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
         connection = Connection(transport, timeout=timeout)
         capture = Capture(text, {"spec": text, **transport.describe()})
         connection.attach(capture)
+        if uplink is not None:
+            cloud = emulator.machine.uplink if emulator is not None else None
+            uplink.bind(capture, cloud.drain if cloud is not None else None)
+            uplink.start()
+            connection.attach(uplink)
         machine = CoffeeMachine(connection)
         machine.connect()
         capture.meta.update(transport.describe())  # what only an open link knows (address, MTU)
@@ -55,21 +68,23 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
             capture.meta.update(transport.describe())  # what the link learnt opening (USB address)
             capture.meta.update(model=identity.model, firmware=identity.firmware,
                                 serial=identity.serial, manufacturer=identity.manufacturer)
-            yield BenchDevice(text, machine, capture, emulator)
+            yield BenchDevice(text, machine, capture, emulator, uplink)
         finally:
             machine.close()
     finally:
         if emulator is not None:
             emulator.stop()
+        if uplink is not None:
+            uplink.stop()
 
 
-def start_emulator(spec: DeviceSpec) -> Emulator:
-    """Start the emulator an ``emu://`` spec describes."""
+def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None) -> Emulator:
+    """Start the emulator an ``emu://`` spec describes (its cloud reached via ``resolve``)."""
     check_params(spec.text, "emu", spec.params, EMU_PARAMS)
     try:
         emulator = Emulator(firmware=spec.param("firmware", "2.1"),
                             transport=spec.param("transport", "serial"),
-                            serial=spec.params.get("serial"))
+                            serial=spec.params.get("serial"), resolve=resolve)
     except ValueError as exc:
         raise DeviceSpecError(f"{spec.text}: {exc}") from exc
     emulator.start()
