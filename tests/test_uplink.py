@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -10,6 +14,11 @@ import pytest
 
 from brewbench.bench.capture import Capture
 from brewbench.bench.devices import BenchDevice, open_device
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.schema import RunTags
+from brewbench.bench.influx.settings import InfluxSettings
+from brewbench.bench.influx.sink import open_sink
+from brewbench.bench.influx.verification_points import destination_points
 from brewbench.bench.uplink.servers import Mosquitto
 from brewbench.bench.uplink.tap import CHANNEL, UplinkTap
 from brewbench.bench.verify.canaries import plant
@@ -18,6 +27,7 @@ from brewbench.bench.verify.contracts import check
 from brewbench.bench.verify.emissions import emissions
 from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.residency import destinations
+from brewbench.bench.verify.verification import verify
 from brewbench.emulator.uplink_profiles import UPLINKS
 
 CLOUD_CONTRACT = Path(__file__).parent.parent / "contracts" / "cm-500-cloud.toml"
@@ -142,3 +152,37 @@ def test_the_uplink_device_fixture_captures_the_cloud_with_the_control_link(
     entries = uplink_entries(brewbench_uplink_device.capture)
     assert [(e.action, e.record.meta["topic"]) for e in entries] == [
         ("brew", f"acme/{brewbench_uplink_device.capture.meta['serial']}/rec")]
+
+
+def test_influxdb_gets_destinations_per_category_with_the_residency_breach(
+        brewbench_mosquitto: Mosquitto, brewbench_influx: InfluxSettings):
+    with open_device("emu://?firmware=2.1",
+                     uplink=UplinkTap(brewbench_mosquitto.address)) as device:
+        drive(device)
+    points = destination_points(verify(device.capture, contract=CLOUD_CONTRACT),
+                                RunTags(run="run-uplink"))
+    with open_sink(brewbench_influx) as sink:
+        sink.write(points)
+        assert sink.flush(timeout=30)
+    reader = InfluxReader(brewbench_influx)
+    rows = reader.points("uplink", "run-uplink")
+    reader.close()
+    where = {(r["category"], r["destination"], r["action"]): r["residency_breach"] for r in rows}
+    assert where[("payment", "pay.us-east-1.acme-cloud.example", "pay")] is True
+    assert where[("product", "mqtt.eu-central-1.acme-cloud.example", "brew")] is False
+    assert all("/" not in r["destination"] for r in rows)  # hosts, never URLs or topics
+
+
+def test_the_inventory_shows_which_destinations_received_each_category(
+        brewbench_mosquitto: Mosquitto, tmp_path: Path):
+    with open_device("emu://?firmware=2.1",
+                     uplink=UplinkTap(brewbench_mosquitto.address)) as device:
+        drive(device)
+    saved = device.capture.save(tmp_path / "c.jsonl")
+    done = subprocess.run([sys.executable, "-m", "brewbench", "inventory", str(saved)],
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key")})
+    assert done.returncode == 0, done.stderr
+    where = done.stdout.split("where it went (uplink):")[1]
+    assert re.search(r"payment\s+pay\.us-east-1\.acme-cloud\.example\s+3", where)
+    assert re.search(r"location\s+mqtt\.eu-central-1\.acme-cloud\.example", where)

@@ -43,7 +43,14 @@ from .classify import Classified, classify
 from .emissions import emissions
 from .hunter import Hunter
 from .redact import Redactor
-from .residency import Regions, Residency, ResidencyError, destination_of, load_regions, parse_residency
+from .residency import (
+    Regions,
+    Residency,
+    ResidencyError,
+    entry_destinations,
+    load_regions,
+    parse_residency,
+)
 
 FORMAT = "brewbench-contract"
 _COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -261,8 +268,8 @@ def check(capture: Capture, contract: Contract | Path, canaries: CanarySet | Non
     found = emissions(capture)
     findings = Hunter(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
-    hosts = {e.entry: host for e in found if (host := destination_of(capture, e.entry))}
-    return judge(classified, contract, capture.device, redactor, hosts)
+    return judge(classified, contract, capture.device, redactor,
+                 entry_destinations(capture, found))
 
 
 def contract_for(capture: Capture, contract: Contract | Path) -> Contract:

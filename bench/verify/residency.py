@@ -33,6 +33,7 @@ from typing import Any
 from ...drivers.errors import BrewbenchError
 from ..capture import Capture
 from .classify import Classified
+from .emissions import Emission
 
 REGIONS_FORMAT = "brewbench-regions"
 ANY_CATEGORY = "*"
@@ -89,6 +90,15 @@ def destination_of(capture: Capture, entry: int) -> str | None:
     """The host a captured record was sent to (uplink records), else None."""
     host = capture.entries[entry].record.meta.get("host")
     return str(host) if host else None
+
+
+def entry_destinations(capture: Capture, found: Sequence[Emission]) -> dict[int, str]:
+    """Capture entry -> the host it was sent to, for the entries of ``found`` that have one."""
+    out = {}
+    for e in found:
+        if e.entry not in out and (host := destination_of(capture, e.entry)):
+            out[e.entry] = host
+    return out
 
 
 def destinations(capture: Capture, classified: Sequence[Classified]
@@ -151,4 +161,4 @@ def load_regions(source: Path | Mapping[str, Any]) -> Regions:
 
 
 __all__ = ["ANY_CATEGORY", "REGIONS_FORMAT", "Regions", "Residency", "ResidencyError", "Rule",
-           "destination_of", "destinations", "load_regions", "parse_residency"]
+           "destination_of", "destinations", "entry_destinations", "load_regions", "parse_residency"]
