@@ -11,8 +11,8 @@ from ..capture import Capture
 from ..verify.classify import classify
 from ..verify.emissions import emissions
 from ..verify.inventory import inventory, render, render_destinations
-from ..verify.residency import destinations
 from ..verify.redact import LabKeyError, Redactor
+from ..verify.residency import destinations
 
 
 def add_inventory_parser(subparsers: Any) -> argparse.ArgumentParser:
