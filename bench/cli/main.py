@@ -22,6 +22,7 @@ from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id
 from ..scenario import standard_steps
 from ..verify.canaries import plant
+from .import_command import add_import_parser
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_push_parser(commands)
     add_query_parser(commands)
     add_inventory_parser(commands)
+    add_import_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))

@@ -31,13 +31,11 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from ...drivers.messages import Kind, Message, MsgType
-from ...drivers.records import RX, Record, Stamp
+from ...drivers.records import Record, Stamp
 from ..capture import IDLE, Capture, Entry
-from .decode import decode
+from .records import CHANNEL, uplink_records
 from .servers import HttpEndpoint, HttpRequest
 
-CHANNEL = "uplink"
 MARKER_TOPIC = "brewbench/settle"
 SETTLE_S = 2.0
 SESSION_S = 3600  # how long the broker keeps the bench's queue while it is away
@@ -213,19 +211,10 @@ class UplinkTap:
 
     def _add(self, payload: bytes, meta: dict[str, Any]) -> None:
         stamp = Stamp.now()
-        decoded = decode(payload)
-        meta["encoding"] = decoded.encoding
         with self._lock:
             action = self._current
-            records = []
-            for index, body in enumerate(decoded.bodies):
-                self._seq += 1
-                extra = {"batch": [index + 1, len(decoded.bodies)]} if len(decoded.bodies) > 1 else {}
-                records.append(Record(CHANNEL, RX, stamp, payload,
-                                      Message(Kind.EVENT, MsgType.RECORD, self._seq & 0xFFFF, body),
-                                      None, {**meta, **extra}))
-            if not records:
-                records.append(Record(CHANNEL, RX, stamp, payload, None, decoded.error, meta))
+            records = uplink_records(payload, meta, stamp, self._seq + 1)
+            self._seq += len(records)
             if self.capture is not None:
                 self.capture.entries.extend(Entry(action, r) for r in records)
             self.messages += 1
