@@ -19,7 +19,12 @@ from .capture import Capture
 from .influx.points import complete_tags
 from .influx.run_log import RunLog
 from .influx.schema import RunTags
-from .influx.verification_points import emission_summaries, finding_points, violation_points
+from .influx.verification_points import (
+    destination_points,
+    emission_summaries,
+    finding_points,
+    violation_points,
+)
 from .verify.canaries import CanarySet
 from .verify.capture_redaction import save_capture
 from .verify.redact import Redactor
@@ -112,12 +117,12 @@ def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
     run_log.test(capture, test=outcome.test, outcome=outcome.outcome,
                  duration_s=outcome.duration_s, started_ns=outcome.started_ns,
                  error_type=outcome.error_type, emissions=emission_summaries(result, redactor))
-    if result.findings:
-        tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
-        run_log.sink.write(finding_points(result, tags, redactor))
+    tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
+    points = finding_points(result, tags, redactor) + destination_points(result, tags)
     if result.verdict is not None and not result.verdict.ok:
-        tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
-        run_log.sink.write(violation_points(result, tags, redactor))
+        points += violation_points(result, tags, redactor)
+    if points:
+        run_log.sink.write(points)
     path = reserve(path)
     try:
         save_capture(capture, path, redactor=redactor, canaries=canaries, raw=raw)

@@ -27,6 +27,7 @@ from ..verify.contracts import load_contracts
 from ..verify.redact import Redactor
 from ..verify.verification import Verification
 from .differential_command import add_differential_options, run_differential_devices
+from .import_command import add_import_parser
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_query_parser(commands)
     add_inventory_parser(commands)
     add_init_parser(commands)
+    add_import_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))

@@ -63,6 +63,8 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     **_fields("RECORD", PAYMENT, ("payment_method", "card_number", "card_expiry", "routing")),
     **_fields("RECORD", IDENTITY, ("machine_name", "owner", "organisation", "email")),
     **_fields("RECORD", LOCATION, ("site", "floor", "ssid", "location.lat", "location.lon")),
+    # What a machine adds when it sends a record to its cloud (bench/uplink/).
+    **_fields("RECORD", DEVICE, ("kind", "msg_id", "queued_records")),
 }
 
 
