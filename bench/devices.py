@@ -5,27 +5,50 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from ..drivers.connection import Connection
 from ..drivers.errors import DeviceSpecError
-from ..drivers.machine import CoffeeMachine
+from ..drivers.families import DEFAULT_FAMILY, Family, family_named
 from ..drivers.specs import DeviceSpec, check_params, parse_spec
 from ..drivers.transport_table import transport_for
+from ..emulator.jura.serve import JuraEmulator
 from ..emulator.serve import Emulator
 from .capture import Capture
 
 DEFAULT_SPEC = "emu://?firmware=2.1&transport=serial"
-EMU_PARAMS = {"firmware", "transport", "serial"}
+EMU_PARAMS = {"firmware", "transport", "serial", "family"}
+#: firmware an emulated machine of each family runs unless the spec says
+EMULATED_FIRMWARE = {"cm500": "2.1", "jura": "2.03"}
+
+
+class Served(Protocol):
+    """An emulated machine of any family, served on a link."""
+
+    @property
+    def spec(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
 class BenchDevice:
-    """A connected machine under test, its capture and, when emulated, its emulator."""
+    """A connected machine under test, its capture and, when emulated, its emulator.
+
+    ``machine`` is the driver of the device's family: a ``CoffeeMachine`` for the
+    CM-500 protocol, a ``JuraMachine`` for ``family=jura``; ``machine.supports(action)``
+    says which of the bench's actions it has. ``emulator`` is set for emulated CM-500
+    machines (fault injection); ``emulated`` for emulated machines of any family.
+    """
 
     spec: str
-    machine: CoffeeMachine
+    machine: Any
     capture: Capture
     emulator: Emulator | None = None
+    family: str = DEFAULT_FAMILY
+    emulated: Served | None = None
 
 
 @contextmanager
@@ -39,15 +62,15 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
         DeviceNotFound: nothing answers there.
     """
     spec = parse_spec(text)
-    emulator = start_emulator(spec) if spec.scheme == "emu" else None
+    family = family_named(spec.params.get("family", DEFAULT_FAMILY), text)
+    emulator = start_emulator(spec, family) if spec.scheme == "emu" else None
     try:
-        link_spec = parse_spec(emulator.spec) if emulator else spec
+        link_spec = link_spec_of(parse_spec(emulator.spec) if emulator else spec, family)
         transport = transport_for(link_spec)
         transport.device = text if emulator is None else f"{text} ({emulator.url})"
-        connection = Connection(transport, timeout=timeout)
-        capture = Capture(text, {"spec": text, **transport.describe()})
-        connection.attach(capture)
-        machine = CoffeeMachine(connection)
+        capture = Capture(text, {"spec": text, "family": family.name, **transport.describe()})
+        machine = family.driver(transport, timeout)
+        machine.connection.attach(capture)
         machine.connect()
         capture.meta.update(transport.describe())  # what only an open link knows (address, MTU)
         try:
@@ -55,7 +78,9 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
             capture.meta.update(transport.describe())  # what the link learnt opening (USB address)
             capture.meta.update(model=identity.model, firmware=identity.firmware,
                                 serial=identity.serial, manufacturer=identity.manufacturer)
-            yield BenchDevice(text, machine, capture, emulator)
+            yield BenchDevice(text, machine, capture,
+                              emulator if isinstance(emulator, Emulator) else None,
+                              family.name, emulator)
         finally:
             machine.close()
     finally:
@@ -63,11 +88,21 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
             emulator.stop()
 
 
-def start_emulator(spec: DeviceSpec) -> Emulator:
+def link_spec_of(spec: DeviceSpec, family: Family) -> DeviceSpec:
+    """The spec the transport sees: without ``family``, with the family's defaults
+    (a Jura service port runs at 9600 baud unless the spec says otherwise)."""
+    params = {**family.defaults, **spec.params}
+    params.pop("family", None)
+    return DeviceSpec(spec.text, spec.scheme, spec.target, params)
+
+
+def start_emulator(spec: DeviceSpec, family: Family | None = None) -> Emulator | JuraEmulator:
     """Start the emulator an ``emu://`` spec describes."""
     check_params(spec.text, "emu", spec.params, EMU_PARAMS)
+    family = family or family_named(spec.params.get("family", DEFAULT_FAMILY), spec.text)
+    emulated = JuraEmulator if family.name == "jura" else Emulator
     try:
-        emulator = Emulator(firmware=spec.param("firmware", "2.1"),
+        emulator = emulated(firmware=spec.param("firmware", EMULATED_FIRMWARE[family.name]),
                             transport=spec.param("transport", "serial"),
                             serial=spec.params.get("serial"))
     except ValueError as exc:
