@@ -15,13 +15,15 @@ from pathlib import Path
 from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound
 from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
+from ...emulator.jura.machine import MACHINE_TYPES
+from ...emulator.jura.serve import JuraEmulator
 from ...emulator.serve import IN_PROCESS, LINKS, Emulator
 from ..capture import Capture
-from ..devices import DEFAULT_SPEC, open_device
+from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, open_device
 from ..influx.run_log import RunLog
 from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id, prepare_results
-from ..scenario import standard_steps
+from ..scenario import standard_steps, steps_for
 from ..verify.canaries import plant
 from ..verify.contracts import load_contracts
 from ..verify.redact import Redactor
@@ -80,7 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
-    emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))
+    emulate.add_argument("--family", default="cm500", choices=("cm500", "jura"),
+                         help="the machine's protocol (default: cm500, the bench's own)")
+    emulate.add_argument("--firmware", default=None,
+                         help=f"cm500: {', '.join(sorted(PROFILES))} (default 2.1); "
+                              f"jura: {', '.join(sorted(MACHINE_TYPES))} (default 2.03)")
     emulate.add_argument("--transport", default="serial", choices=sorted(set(LINKS) - IN_PROCESS))
     emulate.add_argument("--serial", default=None, help="serial number (default: random)")
     emulate.set_defaults(func=cmd_emulate)
@@ -156,12 +162,22 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
 
 
 def cmd_emulate(args: argparse.Namespace) -> int:
-    emulator = Emulator(args.firmware, args.transport, args.serial)
+    firmware = args.firmware or EMULATED_FIRMWARE[args.family]
+    try:
+        emulator: Emulator | JuraEmulator = (
+            JuraEmulator(firmware, args.transport, args.serial) if args.family == "jura"
+            else Emulator(firmware, args.transport, args.serial))
+    except ValueError as exc:
+        print(f"brewbench emulate: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with emulator:
-        print(f"emulated {emulator.machine.profile.model} firmware {args.firmware}, "
-              f"serial number {emulator.machine.serial}")
+        if isinstance(emulator, JuraEmulator):
+            print(f"emulated Jura {emulator.machine.machine_type}")
+        else:
+            print(f"emulated {emulator.machine.profile.model} firmware {firmware}, "
+                  f"serial number {emulator.machine.serial}")
         print(f"port: {emulator.url}")
         print(f"device spec: {emulator.spec}")
         print("Ctrl-C stops it.", flush=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..verify.classify import Classified
 from ..verify.contracts import Violation
 from ..verify.hunter import Finding
 from ..verify.inventory import collected_groups
