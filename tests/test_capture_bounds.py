@@ -37,7 +37,7 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def flood(machine, stop: threading.Event) -> Iterator[int]:  # type: ignore[no-untyped-def]
+def flood(machine, stop: threading.Event) -> Iterator[int]:
     """Telemetry back to back until ``stop``; yields nothing, counts what it sent."""
     sent = 0
     while not stop.is_set():
@@ -123,7 +123,7 @@ def settle(connection: Connection) -> None:
         last = connection.frame_errors
 
 
-def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty) -> None:  # type: ignore[no-untyped-def]
+def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty) -> None:
     master, connection, capture = hostile_pty
     noise = random.Random(7).randbytes(1 << 20)
     no_delimiter = noise.replace(b"\x00", b"\x01")
@@ -144,7 +144,7 @@ def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty) -> None:  # ty
     assert time.monotonic() - started < 5
 
 
-def test_a_lone_corrupt_frame_keeps_all_its_bytes(hostile_pty) -> None:  # type: ignore[no-untyped-def]
+def test_a_lone_corrupt_frame_keeps_all_its_bytes(hostile_pty) -> None:
     master, connection, capture = hostile_pty
     os.write(master, b"\x07garbage\x00")
     settle(connection)

@@ -53,6 +53,7 @@ def test_each_profile_uplink_is_captured_in_full_per_action(firmware, brewbench_
     with open_device(f"emu://?firmware={firmware}",
                      uplink=UplinkTap(brewbench_mosquitto.address)) as device:
         drive(device)
+        assert device.emulator is not None and device.emulator.machine.uplink is not None
         cloud = device.emulator.machine.uplink
         assert cloud.pending == 0
         sent = cloud.delivered
@@ -119,6 +120,7 @@ def test_broker_down_queues_on_the_device_reports_the_gap_and_loses_nothing(
         brewbench_mosquitto: Mosquitto):
     tap = UplinkTap(brewbench_mosquitto.address)
     with open_device("emu://?firmware=2.0", uplink=tap) as device:
+        assert device.emulator is not None and device.emulator.machine.uplink is not None
         machine, cloud = device.machine, device.emulator.machine.uplink
         machine.brew("latte")
         brewbench_mosquitto.stop()

@@ -107,10 +107,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     not_found: list[DeviceNotFound] = []
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
                           run_id, kind="run")
+    if args.differential:  # its own verdict line per device (bench/cli/differential_command.py)
+        try:
+            beyond = run_differential_devices(args, specs, run_id, run_log)
+        finally:
+            run_log.close()
+        print(f"results: {run_log.sink.settings.target}")
+        return 1 if beyond else 0
     try:
-        if args.differential:
-            verdict.failures += run_differential_devices(args, specs, run_id, run_log)
-        for spec in [] if args.differential else specs:
+        for spec in specs:
             print(f"== {spec}  (run {run_id})")
             verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found))
     finally:
