@@ -164,10 +164,10 @@ _SETTERS: dict[str, Setter] = {
     "hostile_bodies": _set_hostile,
     "malformed_answers": _set_malformed,
     "slow_drip": _set_drip,
-    "silent": _setter("silent_on"),
-    "hang_up": _setter("hang_up_on"),
-    "busy": _setter("busy_on"),
-    "internal": _setter("fail_on"),
+    "silent_on": _setter("silent_on"),
+    "hang_up_on": _setter("hang_up_on"),
+    "busy_on": _setter("busy_on"),
+    "fail_on": _setter("fail_on"),
 }
 
 #: fault name -> what its ``:ARG`` means (for error messages and docs)
@@ -179,8 +179,8 @@ FAULTS = {
     "hostile_bodies": "[:NAME] hostile CBOR bodies as EVENTs before each answer (default: all)",
     "malformed_answers": "[:TYPE|ERROR] answers of the wrong shape (default: all but HELLO)",
     "slow_drip": f"[:MS] one byte at a time, MS apart (default {DRIP_DEFAULT_MS:g})",
-    "silent": ":TYPE never answer this request type",
-    "hang_up": ":TYPE drop the link when this request type arrives",
-    "busy": ":TYPE answer this request type with BUSY",
-    "internal": ":TYPE fail handling this request type: INTERNAL",
+    "silent_on": ":TYPE never answer this request type",
+    "hang_up_on": ":TYPE drop the link when this request type arrives",
+    "busy_on": ":TYPE answer this request type with BUSY",
+    "fail_on": ":TYPE fail handling this request type: INTERNAL",
 }

@@ -37,7 +37,7 @@ Send = Callable[[bytes], None]
 HangUp = Callable[[], None]
 FEATURES = ("brew", "pay", "provision", "sync", "logs", "reset", "telemetry")
 LOG_KEEP = 50  # log lines kept (READ_LOGS pages through them)
-LOG_LINE_MAX = 200  # characters; longer lines are cut so one always fits a 1024-byte frame
+LOG_LINE_MAX = 900  # UTF-8 bytes; longer lines are cut so one always fits a 1024-byte frame
 QUEUE_LIMIT = 1000  # queued records; BREW answers BUSY beyond this until a SYNC
 BABBLE_CHUNK = bytes(range(1, 256)) * 256  # 65 280 bytes, none of them a delimiter
 
@@ -110,8 +110,11 @@ class EmulatedMachine:
             hang_up()
 
     def log(self, line: str) -> None:
-        """Append a line to the machine's log (cut to LOG_LINE_MAX characters)."""
-        self.logs.append(line if len(line) <= LOG_LINE_MAX else line[: LOG_LINE_MAX - 1] + "…")
+        """Append a line to the machine's log (cut to LOG_LINE_MAX bytes of UTF-8)."""
+        encoded = line.encode()
+        if len(encoded) > LOG_LINE_MAX:  # "…" is 3 bytes; a cut character is left out
+            line = encoded[: LOG_LINE_MAX - 3].decode(errors="ignore") + "…"
+        self.logs.append(line)
 
     # -- receiving -------------------------------------------------------------
 

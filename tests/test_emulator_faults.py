@@ -195,8 +195,8 @@ def test_slow_drip_sends_one_byte_at_a_time(served: Any) -> None:
     assert decode_wire(bytes(wire.raw[:-1])).seq == seq
 
 
-@pytest.mark.brewbench_devices("emu://?transport=serial&fault=internal:STATUS",
-                               "emu://?transport=usb&fault=busy:STATUS")
+@pytest.mark.brewbench_devices("emu://?transport=serial&fault=fail_on:STATUS",
+                               "emu://?transport=usb&fault=busy_on:STATUS")
 def test_faults_through_the_fixture_spec(brewbench_device: BenchDevice,
                                          brewbench_emulator: Emulator) -> None:
     from brewbench.drivers.errors import DeviceError
@@ -212,3 +212,30 @@ def test_faults_through_the_fixture_spec(brewbench_device: BenchDevice,
     while len(got) < 50 and time.monotonic() < deadline:
         got += brewbench_device.machine.events(timeout=0.2)
     assert [m.body["n"] for m in got if m.type == MsgType.TELEMETRY] == list(range(50))
+
+
+@pytest.mark.parametrize("transport", ["socket", "usb", "ble"])
+def test_flood_arrives_whole_over_every_link(transport: str) -> None:
+    with open_device(f"emu://?transport={transport}&fault=flood:2000") as device:
+        got: list[int] = []
+        deadline = time.monotonic() + 60
+        while len(got) < 2000 and time.monotonic() < deadline:
+            got += [m.body["n"] for m in device.machine.events(timeout=0.2)
+                    if m.type == MsgType.TELEMETRY]
+        assert got == list(range(2000))
+        assert device.machine.status()["state"] == "ready"
+
+
+def test_a_flood_on_usb_waits_for_the_host_instead_of_growing_the_device_buffer() -> None:
+    from brewbench.emulator.usb_device import IN_BACKLOG
+
+    with Emulator(transport="usb") as emulator:
+        device = emulator.link.device  # type: ignore[attr-defined]
+        flood = threading.Thread(target=emulator.machine.burst, args=(100_000,), daemon=True)
+        flood.start()  # no host reads: the machine must block, not queue 100k frames
+        time.sleep(1.0)
+        assert flood.is_alive()
+        assert device._queued <= IN_BACKLOG + 4096
+        emulator.link.unplug()  # type: ignore[attr-defined]
+        flood.join(timeout=5)
+        assert not flood.is_alive()
