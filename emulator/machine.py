@@ -282,8 +282,9 @@ class EmulatedMachine:
                 break
             page.append(line)
         remaining = len(lines) - start - len(page)
-        if "READ_LOGS" in self.faults.endless_pages:
-            page, remaining = page or [f"page from {start}"], max(remaining, 1)
+        if "READ_LOGS" in self.faults.endless_pages:  # pages that always move on, never end
+            page, remaining = page or [f"page from {body['from']}"], max(remaining, 1)
+            start = body["from"]
         return {"lines": page, "next": start + len(page), "remaining": remaining}
 
     def _reset(self, body: dict[str, Any]) -> dict[str, Any]:
