@@ -241,3 +241,27 @@ def test_a_flood_on_usb_waits_for_the_host_instead_of_growing_the_device_buffer(
         emulator.link.unplug()  # type: ignore[attr-defined]
         flood.join(timeout=5)
         assert not flood.is_alive()
+
+
+def test_brewbench_emulate_serves_faults_to_any_client() -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "brewbench", "emulate"]
+    refused = subprocess.run([*command, "--fault", "tsunami"], capture_output=True, text=True,
+                             timeout=60)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith("brewbench: --fault tsunami: no emulator fault 'tsunami'")
+    proc = subprocess.Popen([*command, "--fault", "malformed_answers:IDENTIFY"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        port = next(line.split(": ", 1)[1].strip() for line in lines if line.startswith("port:"))
+        with serial.Serial(port, timeout=2) as tty:
+            tty.write(encode_frame(Kind.REQUEST, 5, MsgType.IDENTIFY, b"\xa0"))
+            reply = decode_wire(tty.read_until(b"\x00")[:-1])
+        assert (reply.seq, reply.body) == (5, MALFORMED_ANSWERS["IDENTIFY"])
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ...drivers.errors import BrewbenchError
+from ...drivers.errors import BrewbenchError, DeviceSpecError
 from ...drivers.specs import slug
 from ...emulator.firmware import PROFILES
 from ...emulator.serve import IN_PROCESS, LINKS, Emulator
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))
     emulate.add_argument("--transport", default="serial", choices=sorted(set(LINKS) - IN_PROCESS))
     emulate.add_argument("--serial", default=None, help="serial number (default: random)")
+    emulate.add_argument("--fault", default="", metavar="NAME[:ARG],...",
+                         help="misbehave for a client's tests, e.g. flood or babble:50M,slow_drip:5 "
+                              "(docs/protocol.md, section 10)")
     emulate.set_defaults(func=cmd_emulate)
     return parser
 
@@ -109,7 +112,10 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
 
 
 def cmd_emulate(args: argparse.Namespace) -> int:
-    emulator = Emulator(args.firmware, args.transport, args.serial)
+    try:
+        emulator = Emulator(args.firmware, args.transport, args.serial, faults=args.fault)
+    except ValueError as exc:
+        raise DeviceSpecError(f"--fault {args.fault}: {exc}") from exc
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with emulator:
