@@ -265,3 +265,15 @@ def test_brewbench_emulate_serves_faults_to_any_client() -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_the_emulator_never_holds_more_than_one_frame_of_a_babbling_host() -> None:
+    from brewbench.drivers.framing import MAX_ENCODED
+    from brewbench.emulator.receiver import SpanReader
+
+    reader = SpanReader()
+    for _ in range(200):
+        assert reader.feed(b"\x01" * 50_000) == []
+        assert len(reader._buffer) <= MAX_ENCODED
+    [span] = reader.feed(b"\x00")
+    assert span.oversize and len(span.encoded) <= 16
