@@ -18,7 +18,7 @@ from .capture import Capture
 from .uplink.tap import UplinkTap
 
 DEFAULT_SPEC = "emu://?firmware=2.1&transport=serial"
-EMU_PARAMS = {"firmware", "transport", "serial", "family"}
+EMU_PARAMS = {"firmware", "transport", "serial", "family", "fault"}
 #: firmware an emulated machine of each family runs unless the spec says
 EMULATED_FIRMWARE = {"cm500": "2.1", "jura": "2.03"}
 
@@ -149,10 +149,13 @@ def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None,
     emulator: Emulator | JuraEmulator
     try:
         if family.name == "jura":
+            if spec.params.get("fault"):
+                raise ValueError("faults are for emulated CM-500 machines")
             emulator = JuraEmulator(firmware, transport, spec.params.get("serial"))
         else:
             emulator = Emulator(firmware=firmware, transport=transport,
-                                serial=spec.params.get("serial"), resolve=resolve)
+                                serial=spec.params.get("serial"), resolve=resolve,
+                                faults=spec.param("fault", ""))
     except ValueError as exc:
         raise DeviceSpecError(f"{spec.text}: {exc}") from exc
     emulator.start()

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound
+from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound, DeviceSpecError
 from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
 from ...emulator.jura.machine import MACHINE_TYPES
@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                               f"jura: {', '.join(sorted(MACHINE_TYPES))} (default 2.03)")
     emulate.add_argument("--transport", default="serial", choices=sorted(set(LINKS) - IN_PROCESS))
     emulate.add_argument("--serial", default=None, help="serial number (default: random)")
+    emulate.add_argument("--fault", default="", metavar="NAME[:ARG],...",
+                         help="misbehave for a client's tests, e.g. flood or babble:50M,slow_drip:5 "
+                              "(docs/protocol.md, section 10)")
     emulate.set_defaults(func=cmd_emulate)
     return parser
 
@@ -171,10 +174,9 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     try:
         emulator: Emulator | JuraEmulator = (
             JuraEmulator(firmware, args.transport, args.serial) if args.family == "jura"
-            else Emulator(firmware, args.transport, args.serial))
+            else Emulator(firmware, args.transport, args.serial, faults=args.fault))
     except ValueError as exc:
-        print(f"brewbench emulate: {exc}", file=sys.stderr)
-        return 2
+        raise DeviceSpecError(f"brewbench emulate: {exc}") from exc
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with emulator:
