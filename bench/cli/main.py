@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     failures = 0
-    run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
+    run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool",
+                                             prefix="influx-"),
                           run_id, kind="run")
     try:
         for spec in args.device or [DEFAULT_SPEC]:
