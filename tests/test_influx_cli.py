@@ -119,3 +119,16 @@ def test_push_to_a_database_that_does_not_exist_says_so_once(brewbench_influx: I
     assert lines[1].endswith("check the database/bucket name and that it exists; "
                              f"{lines[1].split('; ')[-1].split()[0]} point(s) stay in the spool")
     assert "retrying" not in push.stderr and "again later" not in push.stderr
+
+
+def test_query_into_a_closed_pipe_ends_quietly(brewbench_influx: InfluxSettings) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `brewbench query ... | head -1` once head has its line
+    try:
+        done = subprocess.run([*BREWBENCH, "query", "--url", brewbench_influx.url or "",
+                               "--db", brewbench_influx.db, "SHOW DATABASES"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+                              env=ENV)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")

@@ -67,7 +67,10 @@ def test_unreachable_device_fails_with_its_name(pytester: pytest.Pytester) -> No
     pytester.makepyfile(test_user=USER_TEST)
     result = run(pytester, "--brewbench-device", "serial:///dev/ttyGONE7")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*could not connect: serial:///dev/ttyGONE7: cannot open*"])
+    result.stdout.fnmatch_lines(["*_ ERROR at setup of test_brews*_",
+                                 "could not connect: serial:///dev/ttyGONE7: cannot open*",
+                                 "*= short test summary info =*"])
+    assert "During handling" not in result.stdout.str() and "direct cause" not in result.stdout.str()
 
 
 @pytest.mark.parametrize("table, complaint", [
