@@ -17,6 +17,9 @@ from brewbench.emulator.firmware import PERSONAL, SERVICE
 
 BREWBENCH = [sys.executable, "-m", "brewbench"]
 TRANSPORTS = ("serial", "usb", "ble")
+# The first test here pays for a nine-target nightly (nine pytest runs, a report, two
+# browser renders): two minutes on a shared, busy machine, so more than the default.
+pytestmark = pytest.mark.timeout(400)
 
 
 def nightly(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
