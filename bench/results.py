@@ -137,3 +137,22 @@ def _reason(exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return "the disk is full"
     return exc.strerror or str(exc)
+
+
+def log_violations(run_log: RunLog, result: Verification, test: str,
+                   redactor: Redactor | None) -> int:
+    """Write a contract check's violations as ``contract_violations`` points.
+
+    Every place that checks a contract (the plugin's marker and fixture, and so the
+    nightly's suite) calls this, so the dashboard's violations panel shows them.
+
+    Returns:
+        How many points were written (none without a lab key: the points carry keyed
+        hashes, and without the key there are none to give).
+    """
+    if result.verdict is None or result.verdict.ok or redactor is None:
+        return 0
+    tags = complete_tags(RunTags(run=run_log.run, test=test), result.capture)
+    points = violation_points(result, tags, redactor)
+    run_log.sink.write(points)
+    return len(points)

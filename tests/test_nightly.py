@@ -17,6 +17,9 @@ from brewbench.emulator.firmware import PERSONAL, PROFILES, SERVICE
 
 BREWBENCH = [sys.executable, "-m", "brewbench"]
 TRANSPORTS = ("serial", "usb", "ble")
+# The first test here pays for a nine-target nightly (nine pytest runs, a report, two
+# browser renders): two minutes on a shared, busy machine, so more than the default.
+pytestmark = pytest.mark.timeout(400)
 
 
 def nightly(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -105,7 +108,11 @@ def test_report_renders_in_a_real_browser(three_versions: tuple[Path, str]) -> N
     run, _ = three_versions
     check = check_report(run / "report.html", run / "report-test.png")
     assert check.images_ok and check.title.startswith("brewbench nightly")
-    assert check.screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    png = check.screenshot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    height = int.from_bytes(png[20:24], "big")  # the PNG header's height
+    assert check.page_height > 2000 and check.tests_bottom > 0  # taller than one screen
+    assert height >= check.page_height >= check.tests_bottom  # nothing cut off
 
 
 def test_second_night_compares_with_the_first(three_versions: tuple[Path, str]) -> None:

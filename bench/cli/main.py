@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -26,7 +27,7 @@ from ..results import TestOutcome, keep, new_run_id, prepare_results
 from ..scenario import standard_steps, steps_for
 from ..verify.canaries import plant
 from ..verify.contracts import load_contracts
-from ..verify.redact import Redactor
+from ..verify.redact import Redactor, lab_key_path
 from ..verify.verification import Verification
 from .differential_command import add_differential_options, run_differential_devices
 from .import_command import add_import_parser
@@ -43,10 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit
+        return code
     except BrewbenchError as exc:
         print(f"brewbench: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # brewbench query ... | head: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
         return 130
 
@@ -104,11 +110,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         load_contracts(args.contract)  # a bad file is a usage error before any device is driven
     run_id = new_run_id()
     prepare_results(args.results / run_id / "captures")
+    had_key = lab_key_path().exists()
     if not args.raw_captures:
         Redactor.from_lab_key()  # a corrupt lab key is one line now, not after the run
     verdict = RunVerdict(args.contract, args.fail_on_leak)
     not_found: list[DeviceNotFound] = []
-    run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
+    run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool",
+                                             prefix="influx-"),
                           run_id, kind="run")
     if args.differential:  # its own verdict line per device (bench/cli/differential_command.py)
         try:
@@ -124,10 +132,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         run_log.close()
     print(f"results: {run_log.sink.settings.target}")
+    _say_what_waits(run_log)
+    if not had_key and lab_key_path().exists():
+        print(f"created the lab key {lab_key_path()}: captures hash sensitive values with it; "
+              "back it up (docs/data-verification.md)")
     for error in not_found:  # a wrong port is a usage mistake: one line each, exit 2
         print(f"brewbench: {error}", file=sys.stderr)
     print(verdict.line())
     return 2 if not_found else verdict.exit_code
+
+
+def _say_what_waits(run_log: RunLog) -> None:
+    """Points that did not reach a server wait in the spool: say so, and how to send them."""
+    sink = run_log.sink
+    spool = sink.spool.folder
+    if not sink.settings.url:
+        print(f"{sink.stats.written} point(s) wait in the spool {spool}; send them with "
+              f"`brewbench push --url URL --db NAME --spool {spool}` (or set INFLUX_URL)")
+    elif sink.unsent:
+        print(f"{sink.unsent} point(s) not taken by {sink.settings.target} wait in the spool "
+              f"{spool}; `brewbench push --spool {spool}` sends them")
 
 
 def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog,
@@ -162,10 +186,10 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
                           time.monotonic() - start, started_ns, error_type)
     kept = keep(capture, path, run_log, outcome, canaries=canaries, raw=args.raw_captures,
                 contract=args.contract)
-    print_capture(capture, sys.stdout, kept.verification)
+    print(f"   capture saved to {kept.path}{' (RAW values)' if args.raw_captures else ''}")
+    print_capture(capture, sys.stdout, kept.verification, saved=kept.path)
     if kept.verification.verdict is not None:
         print("   " + kept.verification.verdict.report().replace("\n", "\n   "))
-    print(f"   capture saved to {kept.path}{' (RAW values)' if args.raw_captures else ''}")
     return failures, kept.verification
 
 

@@ -27,9 +27,9 @@ def differential_points(result: DifferentialResult, tags: RunTags, redactor: Red
     for f in result.findings:
         start, end = f.span or (0, -1)
         points.append(make_point("differential_findings", {
-            **tags.as_dict(), "action": f.action, "canary": "+".join(f.canaries),
+            **tags.tags(), "action": f.action, "canary": "+".join(f.canaries),
             "field": f.path, "channel": f.channel, "status": f.status}, {
-            "count": f.count, "categories": ",".join(f.categories), "exact": f.exact,
+            **tags.fields(), "count": f.count, "categories": ",".join(f.categories), "exact": f.exact,
             "span_start": start, "span_end": end, "runs": len(result.design.runs),
             "design": result.design.kind, "value_hash": redactor.digest(f.emission.value),
             "beyond_contract": id(f) in outside, "contract": contract}, f.emission.stamp.wall_ns))

@@ -93,9 +93,9 @@ def destination_points(result: Verification, tags: RunTags) -> list[Point]:
         for category in item.categories:
             key = (item.emission.action, category, str(host), str(meta.get("protocol", "")))
             groups.setdefault(key, []).append(item)
-    return [make_point("uplink", {**tags.as_dict(), "action": action, "category": category,
+    return [make_point("uplink", {**tags.tags(), "action": action, "category": category,
                                   "destination": host, "protocol": protocol},
-                       {"count": len(items), "fields": len({i.emission.path for i in items}),
+                       {**tags.fields(), "count": len(items), "fields": len({i.emission.path for i in items}),
                         "residency_breach": (category, action, host) in breaches},
                        items[0].emission.stamp.wall_ns)
             for (action, category, host, protocol), items in groups.items()]

@@ -19,6 +19,7 @@ from .classify import Classified, classify
 from .contracts import Contract, Verdict, contract_for, judge
 from .emissions import emissions
 from .hunter import Finding, Hunter
+from .redact import Redactor
 from .residency import entry_destinations
 
 
@@ -34,8 +35,10 @@ class Verification:
 
 
 def verify(capture: Capture, canaries: CanarySet | None = None,
-           contract: Contract | Path | None = None) -> Verification:
-    """Classify what the device emitted, hunt ``canaries``, check ``contract``.
+           contract: Contract | Path | None = None,
+           redactor: Redactor | None = None) -> Verification:
+    """Classify what the device emitted, hunt ``canaries``, check ``contract``
+    (its violations' examples as keyed hashes with ``redactor``).
 
     Raises:
         ContractError: the contract file is invalid or does not cover the device.
@@ -45,7 +48,7 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
     found = emissions(capture, problems=problems)
     findings = Hunter(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
-    verdict = (judge(classified, chosen, capture.device,
+    verdict = (judge(classified, chosen, capture.device, redactor,
                      destinations=entry_destinations(capture, found))
                if chosen is not None else None)
     return Verification(capture, classified, findings, verdict, problems)
