@@ -12,6 +12,8 @@ from pathlib import Path
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars")
+WIDTH, HEIGHT = 1200, 2000  # the screenshot's width; the height when the page does not say
+MAX_HEIGHT = 16000  # stays under the 16384-pixel limit of Chromium's textures
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class BrowserCheck:
     screenshot: Path
     images_ok: bool
     title: str
+    height: int  # of the screenshot, in pixels: the whole page up to MAX_HEIGHT
 
 
 def find_chromium() -> str | None:
@@ -42,12 +45,16 @@ def check_report(report: Path, screenshot: Path, browser: str | None = None) -> 
     url = report.resolve().as_uri()
     with tempfile.TemporaryDirectory() as profile:
         base = [browser, *FLAGS, f"--user-data-dir={profile}"]
-        _run([*base, "--window-size=1200,2000", f"--screenshot={screenshot}", url])
-        dom = _run([*base, "--virtual-time-budget=5000", "--dump-dom", url])
+        dom = _run([*base, f"--window-size={WIDTH},{HEIGHT}", "--virtual-time-budget=5000",
+                    "--dump-dom", url])
+        # The page's own height, measured at the same width: the picture holds all of it.
+        measured = re.search(r'<body[^>]*data-height="(\d+)"', dom)
+        height = min(int(measured[1]), MAX_HEIGHT) if measured else HEIGHT
+        _run([*base, f"--window-size={WIDTH},{height}", f"--screenshot={screenshot}", url])
     images = re.search(r'<body[^>]*data-images="(\w+)"', dom)
     title = re.search(r"<title>(.*?)</title>", dom)
     return BrowserCheck(screenshot, bool(images and images[1] == "ok"),
-                        title[1] if title else "")
+                        title[1] if title else "", height)
 
 
 def _run(command: list[str]) -> str:
