@@ -264,5 +264,6 @@ def test_nine_targets_labels_do_not_overlap_in_the_plots() -> None:
     assert len(boxes) == 9
     for left, right in pairwise(boxes):
         assert not left.overlaps(right), (left, right)
-    legend = fig.axes[0].get_legend().get_window_extent(renderer)
-    assert not legend.overlaps(fig.axes[0].get_window_extent(renderer))
+    legend = fig.axes[0].get_legend()
+    assert legend is not None
+    assert not legend.get_window_extent(renderer).overlaps(fig.axes[0].get_window_extent(renderer))

@@ -27,8 +27,6 @@ from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
 
-log = logging.getLogger("brewbench")
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
