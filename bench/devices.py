@@ -63,9 +63,30 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
             emulator.stop()
 
 
+def check_spec(text: str) -> None:
+    """Refuse a malformed spec before anything opens, so a typo is a usage error.
+
+    Raises:
+        DeviceSpecError: unknown scheme or parameter, or a misplaced ``?``.
+    """
+    spec = parse_spec(text)
+    if spec.scheme == "emu":
+        _check_emu(spec)
+    else:
+        transport_for(spec)  # builds, does not open
+
+
+def _check_emu(spec: DeviceSpec) -> None:
+    if spec.target:  # emu://firmware=1.0 would otherwise test the default firmware
+        hint = f"; did you mean emu://?{spec.target}" if "=" in spec.target else ""
+        raise DeviceSpecError(f"{spec.text}: emu:// takes its settings after '?' "
+                              f"(emu://?firmware=2.1&transport=serial){hint}")
+    check_params(spec.text, "emu", spec.params, EMU_PARAMS)
+
+
 def start_emulator(spec: DeviceSpec) -> Emulator:
     """Start the emulator an ``emu://`` spec describes."""
-    check_params(spec.text, "emu", spec.params, EMU_PARAMS)
+    _check_emu(spec)
     try:
         emulator = Emulator(firmware=spec.param("firmware", "2.1"),
                             transport=spec.param("transport", "serial"),

@@ -16,7 +16,7 @@ from .capture import Capture
 from .influx.points import complete_tags
 from .influx.run_log import RunLog
 from .influx.schema import RunTags
-from .influx.verification_points import emission_summaries, finding_points
+from .influx.verification_points import emission_summaries, finding_points, violation_points
 from .verify.canaries import CanarySet
 from .verify.capture_redaction import save_capture
 from .verify.redact import Redactor
@@ -57,3 +57,22 @@ def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
         tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
         run_log.sink.write(finding_points(result, tags, redactor))
     return result
+
+
+def log_violations(run_log: RunLog, result: Verification, test: str,
+                   redactor: Redactor | None) -> int:
+    """Write a contract check's violations as ``contract_violations`` points.
+
+    Every place that checks a contract (the plugin's marker and fixture, and so the
+    nightly's suite) calls this, so the dashboard's violations panel shows them.
+
+    Returns:
+        How many points were written (none without a lab key: the points carry keyed
+        hashes, and without the key there are none to give).
+    """
+    if result.verdict is None or result.verdict.ok or redactor is None:
+        return 0
+    tags = complete_tags(RunTags(run=run_log.run, test=test), result.capture)
+    points = violation_points(result, tags, redactor)
+    run_log.sink.write(points)
+    return len(points)

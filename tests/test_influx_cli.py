@@ -20,9 +20,10 @@ BREWBENCH = [sys.executable, "-m", "brewbench"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("INFLUX_", "BREWBENCH_"))}
 
 
-def brewbench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def brewbench(*args: str, env: dict[str, str] | None = None,
+              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*BREWBENCH, *args], capture_output=True, text=True, timeout=120,
-                          env={**ENV, **(env or {})})
+                          env={**ENV, **(env or {})}, cwd=cwd)
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +89,46 @@ def test_push_to_a_server_that_is_not_there_fails_cleanly(tmp_path: Path) -> Non
 def test_query_without_a_server_says_what_to_give() -> None:
     done = brewbench("query", "SHOW MEASUREMENTS")
     assert done.returncode == 2 and "give --url" in done.stderr
+
+
+@pytest.mark.parametrize("command, line", [
+    (["push", "--url", "http://127.0.0.1:9"],
+     "brewbench: http://127.0.0.1:9: say where points go: --db/INFLUX_DB for InfluxDB 1.x, or "
+     "--bucket/INFLUX_BUCKET with --org/INFLUX_ORG and INFLUX_TOKEN for InfluxDB 2.x/3.x"),
+    (["run", "--influx-url", "http://127.0.0.1:9", "--influx-bucket", "b"],
+     "brewbench: http://127.0.0.1:9: InfluxDB 2.x/3.x needs both a bucket and an org "
+     "(--influx-bucket/INFLUX_BUCKET, --influx-org/INFLUX_ORG)"),
+])
+def test_settings_errors_name_the_commands_own_options(command: list[str], line: str,
+                                                       tmp_path: Path) -> None:
+    done = brewbench(*command, cwd=tmp_path)
+    assert (done.returncode, done.stderr.strip().splitlines()) == (2, [line])
+
+
+def test_push_to_a_database_that_does_not_exist_says_so_once(brewbench_influx: InfluxSettings,
+                                                             tmp_path: Path) -> None:
+    done = brewbench("run", "--device", "emu://?firmware=1.0", "--results", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    push = brewbench("push", "--url", brewbench_influx.url or "", "--db", "no_such_db",
+                     "--spool", str(tmp_path / "spool"))
+    assert push.returncode == 2
+    lines = push.stderr.strip().splitlines()
+    assert lines[0].startswith("pushing ") and len(lines) == 2, push.stderr
+    assert lines[1].startswith(f"brewbench: {brewbench_influx.url} db 'no_such_db': not found "
+                               "(HTTP 404): database not found: ")
+    assert lines[1].endswith("check the database/bucket name and that it exists; "
+                             f"{lines[1].split('; ')[-1].split()[0]} point(s) stay in the spool")
+    assert "retrying" not in push.stderr and "again later" not in push.stderr
+
+
+def test_query_into_a_closed_pipe_ends_quietly(brewbench_influx: InfluxSettings) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `brewbench query ... | head -1` once head has its line
+    try:
+        done = subprocess.run([*BREWBENCH, "query", "--url", brewbench_influx.url or "",
+                               "--db", brewbench_influx.db, "SHOW DATABASES"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+                              env=ENV)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")

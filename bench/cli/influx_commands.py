@@ -46,20 +46,21 @@ def add_influx_options(parser: argparse.ArgumentParser, prefix: str = "") -> Non
                        help="spool folder (env BREWBENCH_SPOOL; default brewbench-results/spool)")
 
 
-def settings_from_args(args: argparse.Namespace,
-                       default_spool: Path | None = None) -> InfluxSettings:
+def settings_from_args(args: argparse.Namespace, default_spool: Path | None = None,
+                       prefix: str = "") -> InfluxSettings:
     """Settings from parsed options, the environment and ``pyproject.toml``.
 
     Args:
         args: parsed options of a parser given ``add_influx_options``.
         default_spool: the spool folder when nothing else names one.
+        prefix: the prefix given to ``add_influx_options`` (messages name these options).
 
     Raises:
         InfluxConfigError: the settings are incomplete or contradict each other.
     """
     cli: dict[str, Any] = {name: getattr(args, f"influx_{name}", None) for name, _, _ in OPTIONS}
     cli["spool"] = getattr(args, "influx_spool", None)
-    settings = resolve(cli)
+    settings = resolve(cli, flags=prefix)
     if default_spool is not None and settings.spool == DEFAULT_SPOOL:
         settings = replace(settings, spool=default_spool)
     return settings

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..capture import Capture
+from ..verify.catalogue import CATEGORIES
 from ..verify.classify import classify
 from ..verify.emissions import emissions
 from ..verify.inventory import inventory, render
@@ -22,12 +23,20 @@ def add_inventory_parser(subparsers: Any) -> argparse.ArgumentParser:
                     "action, count, why, and an example (sensitive values as keyed hashes).")
     parser.add_argument("captures", nargs="+", type=Path, metavar="CAPTURE",
                         help="capture files (.jsonl) saved by brewbench")
-    parser.add_argument("--category", action="append", metavar="NAME",
-                        help="only these categories (repeatable)")
+    parser.add_argument("--category", action="append", metavar="NAME", type=category,
+                        help=f"only these categories (repeatable): {', '.join(CATEGORIES)}")
     parser.add_argument("--raw", action="store_true",
                         help="show sensitive examples as captured (they may be personal data)")
     parser.set_defaults(func=run_inventory)
     return parser
+
+
+def category(text: str) -> str:
+    """A category name as the user typed it (``Identity``), or a usage error naming the known."""
+    name = text.strip().lower()
+    if name not in CATEGORIES:
+        raise argparse.ArgumentTypeError(f"unknown category {text!r}; known: {', '.join(CATEGORIES)}")
+    return name
 
 
 def run_inventory(args: argparse.Namespace) -> int:
@@ -52,6 +61,7 @@ def run_inventory(args: argparse.Namespace) -> int:
         meta = capture.meta
         print(f"== {path}  ({capture.device}; {meta.get('model', '?')} firmware "
               f"{meta.get('firmware', '?')})")
-        print(render(rows) if rows else "(nothing emitted)")
+        nothing = f"(nothing in {', '.join(args.category)})" if args.category else "(nothing emitted)"
+        print(render(rows) if rows else nothing)
         print()
     return status

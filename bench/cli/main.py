@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -34,10 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit
+        return code
     except BrewbenchError as exc:
         print(f"brewbench: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # brewbench query ... | head: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
         return 130
 
@@ -77,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     failures = 0
-    run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
+    run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool",
+                                             prefix="influx-"),
                           run_id, kind="run")
     try:
         for spec in args.device or [DEFAULT_SPEC]:

@@ -67,13 +67,14 @@ def points_for_capture(capture: Capture, tags: RunTags, *,
     Raises:
         ValueError: a point does not fit the schema (a bug, not bad input).
     """
-    base = complete_tags(tags, capture).as_dict()
+    full = complete_tags(tags, capture)
+    base, ids = full.tags(), full.fields()
     spans = _Spans(capture.actions)
-    points = [_action_point(base, order, span, entries)
+    points = [_action_point(base, ids, order, span, entries)
               for order, (span, entries) in enumerate(spans.group(capture.entries))]
     if emissions is None:
         emissions = summarize_emissions(capture, redactor=redactor, classify=classify)
-    points.extend(_emission_point(base, e) for e in emissions)
+    points.extend(_emission_point(base, ids, e) for e in emissions)
     return points
 
 
@@ -151,17 +152,17 @@ class _Group:
 def point_for_test(tags: RunTags, outcome: str, *, duration_s: float, started_ns: int,
                    error_type: str = "") -> Point:
     """A ``tests`` point: outcome (passed, failed, skipped, error), never the failure text."""
-    return make_point("tests", tags.as_dict(), {
-        "outcome": str(outcome), "passed": outcome == "passed", "duration_s": float(duration_s),
-        "error_type": str(error_type)}, started_ns)
+    return make_point("tests", tags.tags(), {
+        **tags.fields(), "outcome": str(outcome), "passed": outcome == "passed",
+        "duration_s": float(duration_s), "error_type": str(error_type)}, started_ns)
 
 
 def point_for_run(run: str, *, started_ns: int, kind: str, tests: int, passed: int, failed: int,
                   skipped: int, errors: int, devices: int, duration_s: float,
                   version: str) -> Point:
     """A ``runs`` point summarising one pytest session or one ``brewbench run``."""
-    return make_point("runs", {"run": run, "kind": kind}, {
-        "tests": int(tests), "passed": int(passed), "failed": int(failed),
+    return make_point("runs", {"kind": kind}, {
+        "run": str(run), "tests": int(tests), "passed": int(passed), "failed": int(failed),
         "skipped": int(skipped), "errors": int(errors), "devices": int(devices),
         "duration_s": float(duration_s), "version": str(version)}, started_ns)
 
@@ -169,19 +170,19 @@ def point_for_run(run: str, *, started_ns: int, kind: str, tests: int, passed: i
 def point_for_finding(tags: RunTags, *, action: str, canary: str, encoding: str, channel: str,
                       count: int, offset: int, value_hash: str, time_ns: int) -> Point:
     """A ``findings`` point: a planted canary found in what the device sent."""
-    return make_point("findings", {**tags.as_dict(), "action": action, "canary": canary,
+    return make_point("findings", {**tags.tags(), "action": action, "canary": canary,
                                    "encoding": encoding, "channel": channel},
-                      {"count": int(count), "offset": int(offset), "value_hash": str(value_hash)},
-                      time_ns)
+                      {**tags.fields(), "count": int(count), "offset": int(offset),
+                       "value_hash": str(value_hash)}, time_ns)
 
 
 def point_for_violation(tags: RunTags, *, action: str, category: str, field: str, channel: str,
                         count: int, contract: str, value_hash: str, time_ns: int) -> Point:
     """A ``contract_violations`` point: something collected beyond the data contract."""
-    return make_point("contract_violations", {**tags.as_dict(), "action": action,
+    return make_point("contract_violations", {**tags.tags(), "action": action,
                                               "category": category, "field": field,
                                               "channel": channel},
-                      {"count": int(count), "contract": str(contract),
+                      {**tags.fields(), "count": int(count), "contract": str(contract),
                        "value_hash": str(value_hash)}, time_ns)
 
 
@@ -221,12 +222,12 @@ class _Spans:
         return self.by_name[entry.action][max(index, 0)]
 
 
-def _action_point(base: dict[str, str], order: int, span: ActionSpan,
+def _action_point(base: dict[str, str], ids: dict[str, str], order: int, span: ActionSpan,
                   entries: list[Entry]) -> Point:
     rx = [e.record for e in entries if e.record.direction == "rx"]
     tx = [e.record for e in entries if e.record.direction == "tx"]
     return make_point("actions", {**base, "action": span.name}, {
-        "outcome": str(span.outcome), "ok": span.outcome == "ok",
+        **ids, "outcome": str(span.outcome), "ok": span.outcome == "ok",
         "duration_s": float(span.duration_s),
         "bytes_in": sum(len(r.raw) for r in rx), "bytes_out": sum(len(r.raw) for r in tx),
         "frames_in": len(rx), "frames_out": len(tx),
@@ -235,10 +236,10 @@ def _action_point(base: dict[str, str], order: int, span: ActionSpan,
         span.started.wall_ns)
 
 
-def _emission_point(base: dict[str, str], e: EmissionSummary) -> Point:
+def _emission_point(base: dict[str, str], ids: dict[str, str], e: EmissionSummary) -> Point:
     return make_point("emissions", {**base, "action": e.action, "category": e.category,
                                     "field": e.path, "channel": e.channel}, {
-        "count": int(e.count), "distinct": int(e.distinct), "message_type": str(e.message_type),
+        **ids, "count": int(e.count), "distinct": int(e.distinct), "message_type": str(e.message_type),
         "value_hash": str(e.value_hash), "beyond_contract": bool(e.beyond_contract),
         "contract": str(e.contract)}, e.time_ns)
 

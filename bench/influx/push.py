@@ -17,11 +17,14 @@ from pathlib import Path
 from .settings import InfluxSettings
 from .sink import Delivery
 from .spool import Batch, Spool
-from .writers import Unavailable, Writer, writer_for
+from .writers import AUTH, Unavailable, Writer, writer_for
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (points done, points to do)
+# A missing database or refused credentials do not mend themselves in seconds: push
+# says so at once instead of retrying and telling the user to repeat the same command.
+NOT_TRANSIENT = AUTH | {404}
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,9 @@ def _send_with_retries(delivery: Delivery, batch: Batch, attempts: int, max_back
         try:
             return delivery.send(batch)
         except Unavailable as exc:
+            if exc.status in NOT_TRANSIENT:
+                raise Unavailable(exc.target, exc.status,
+                                  f"{exc.reason}; {left} point(s) stay in the spool") from exc
             if attempt == attempts:
                 raise Unavailable(exc.target, exc.status,
                                   f"{exc.reason}; {left} point(s) not pushed yet, they stay in "

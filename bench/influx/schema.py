@@ -14,7 +14,10 @@ from dataclasses import dataclass
 
 from .lineproto import FieldValue, Point
 
-RUN_TAGS = ("run", "device", "model", "firmware", "transport", "test")
+RUN_TAGS = ("device", "model", "firmware", "transport")
+# The run id and the test id grow without bound (one more per run, per test): as tags
+# they would add series every night, so they are string fields (docs/influxdb.md).
+RUN_FIELDS: dict[str, type] = {"run": str, "test": str}
 
 
 @dataclass(frozen=True)
@@ -26,28 +29,34 @@ class Measurement:
 
 
 SCHEMA: dict[str, Measurement] = {
-    "runs": Measurement(("run", "kind"), {
-        "tests": int, "passed": int, "failed": int, "skipped": int, "errors": int,
+    "runs": Measurement(("kind",), {
+        "run": str, "tests": int, "passed": int, "failed": int, "skipped": int, "errors": int,
         "devices": int, "duration_s": float, "version": str}),
     "tests": Measurement(RUN_TAGS, {
+        **RUN_FIELDS,
         "outcome": str, "passed": bool, "duration_s": float, "error_type": str}),
     "actions": Measurement((*RUN_TAGS, "action"), {
+        **RUN_FIELDS,
         "outcome": str, "ok": bool, "duration_s": float, "bytes_in": int, "bytes_out": int,
         "frames_in": int, "frames_out": int, "bad_frames": int, "order": int,
         "error_type": str}),
     "emissions": Measurement((*RUN_TAGS, "action", "category", "field", "channel"), {
+        **RUN_FIELDS,
         "count": int, "distinct": int, "message_type": str, "value_hash": str,
         "beyond_contract": bool, "contract": str}),
     "findings": Measurement((*RUN_TAGS, "action", "canary", "encoding", "channel"), {
+        **RUN_FIELDS,
         "count": int, "offset": int, "value_hash": str}),
     "contract_violations": Measurement((*RUN_TAGS, "action", "category", "field", "channel"), {
+        **RUN_FIELDS,
         "count": int, "contract": str, "value_hash": str}),
 }
 
 
 @dataclass(frozen=True)
 class RunTags:
-    """The tags every point of one device in one test carries.
+    """What every point of one device in one test carries: ``run`` and ``test`` as
+    fields, the rest as tags.
 
     Attributes:
         run: the run id (one pytest session or one ``brewbench run``).
@@ -65,9 +74,12 @@ class RunTags:
     transport: str = ""
     test: str = ""
 
-    def as_dict(self) -> dict[str, str]:
-        return {"run": self.run, "device": self.device, "model": self.model,
-                "firmware": self.firmware, "transport": self.transport, "test": self.test}
+    def tags(self) -> dict[str, str]:
+        return {"device": self.device, "model": self.model, "firmware": self.firmware,
+                "transport": self.transport}
+
+    def fields(self) -> dict[str, str]:
+        return {"run": self.run, "test": self.test}
 
 
 def make_point(measurement: str, tags: Mapping[str, str], fields: Mapping[str, FieldValue],
@@ -108,4 +120,4 @@ def check_point(point: Point) -> None:
                              f"got {type(value).__name__} ({value!r})")
 
 
-__all__ = ["RUN_TAGS", "SCHEMA", "Measurement", "RunTags", "check_point", "make_point"]
+__all__ = ["RUN_FIELDS", "RUN_TAGS", "SCHEMA", "Measurement", "RunTags", "check_point", "make_point"]

@@ -82,7 +82,7 @@ class InfluxSettings:
 
 
 def resolve(cli: Mapping[str, Any] | None = None, *, env: Mapping[str, str] | None = None,
-            pyproject: Path | None = None) -> InfluxSettings:
+            pyproject: Path | None = None, flags: str | None = "influx-") -> InfluxSettings:
     """Settings from the command line, then the environment, then ``pyproject.toml``.
 
     Args:
@@ -90,6 +90,9 @@ def resolve(cli: Mapping[str, Any] | None = None, *, env: Mapping[str, str] | No
         env: the environment (default ``os.environ``).
         pyproject: the file holding ``[tool.brewbench.influx]`` (default: the nearest
             ``pyproject.toml`` from the working directory up).
+        flags: the prefix of the command's own options (``--influx-db`` on ``run``,
+            ``--db`` on ``push``: ``""``), so a message names options the user can give;
+            None where there is no command line (pytest).
 
     Raises:
         InfluxConfigError: the settings name no usable server or contradict each other.
@@ -101,10 +104,10 @@ def resolve(cli: Mapping[str, Any] | None = None, *, env: Mapping[str, str] | No
         if value is not None:
             merged[key] = value
     merged.update({k: v for k, v in (cli or {}).items() if v is not None and v != ""})
-    return _build(merged)
+    return _build(merged, flags)
 
 
-def _build(values: Mapping[str, Any]) -> InfluxSettings:
+def _build(values: Mapping[str, Any], flags: str | None = "influx-") -> InfluxSettings:
     known = {f.name: f for f in fields(InfluxSettings)}
     unknown = set(values) - set(known)
     if unknown:
@@ -118,7 +121,7 @@ def _build(values: Mapping[str, Any]) -> InfluxSettings:
         except (TypeError, ValueError) as exc:
             raise InfluxConfigError(f"InfluxDB setting {key}: cannot use {value!r}") from exc
     settings = InfluxSettings(**kwargs)
-    return _with_api(settings)
+    return _with_api(settings, _Ask(flags))
 
 
 def _coerce(default: Any, value: Any) -> Any:
@@ -129,25 +132,38 @@ def _coerce(default: Any, value: Any) -> Any:
     return type(default)(value)
 
 
-def _with_api(s: InfluxSettings) -> InfluxSettings:
+class _Ask:
+    """How a message names a setting: the command's option and the variable, or the
+    variable and the pyproject key where there is no command line."""
+
+    def __init__(self, flags: str | None) -> None:
+        self.flags = flags
+
+    def __call__(self, name: str) -> str:
+        variable = ENV.get(name, ("",))[0]
+        if self.flags is None:
+            return " or ".join(filter(None, (variable, f"{name} in [tool.brewbench.influx]")))
+        return "/".join(filter(None, (f"--{self.flags}{name}", variable)))
+
+
+def _with_api(s: InfluxSettings, ask: _Ask) -> InfluxSettings:
     if not s.url:
         return replace(s, api="")
     if not s.url.startswith(("http://", "https://")):
         raise InfluxConfigError(f"InfluxDB url {s.url!r} must start with http:// or https://")
     api = s.api or ("v2" if s.bucket and not s.db else "v1" if s.db and not s.bucket else "")
     if not api:
-        both = " (both were given: add --influx-api v1 or v2)" if s.bucket else ""
+        both = f" (both were given: add {ask('api')} v1 or v2)" if s.bucket else ""
         raise InfluxConfigError(
-            f"{s.url}: say where points go: --influx-bucket/INFLUX_BUCKET with org and token "
-            f"for InfluxDB 2.x/3.x, or --influx-db/INFLUX_DB for InfluxDB 1.x{both}")
+            f"{s.url}: say where points go: {ask('db')} for InfluxDB 1.x, or {ask('bucket')} "
+            f"with {ask('org')} and INFLUX_TOKEN for InfluxDB 2.x/3.x{both}")
     if api not in ("v1", "v2"):
         raise InfluxConfigError(f"InfluxDB api {api!r}: use v1 or v2")
     if api == "v2" and not (s.bucket and s.org):
         raise InfluxConfigError(f"{s.url}: InfluxDB 2.x/3.x needs both a bucket and an org "
-                                "(--influx-bucket, --influx-org or INFLUX_BUCKET, INFLUX_ORG)")
+                                f"({ask('bucket')}, {ask('org')})")
     if api == "v1" and not s.db:
-        raise InfluxConfigError(f"{s.url}: InfluxDB 1.x needs a database "
-                                "(--influx-db or INFLUX_DB)")
+        raise InfluxConfigError(f"{s.url}: InfluxDB 1.x needs a database ({ask('db')})")
     if s.batch_size < 1 or s.flush_interval <= 0 or s.timeout <= 0:
         raise InfluxConfigError("batch_size, flush_interval and timeout must be positive")
     return replace(s, api=api)

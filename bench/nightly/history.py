@@ -40,8 +40,8 @@ def previous_night(results_root: Path, run_id: str, targets: Sequence[Target],
 def _from_influx(settings: InfluxSettings, run_id: str, targets: Sequence[Target]) -> History:
     reader = InfluxReader(settings)
     try:
-        runs = sorted({value for series in reader.query('SHOW TAG VALUES FROM "runs" WITH KEY = "run"')
-                       for _, value in series.values if value < run_id})
+        runs = sorted({value for series in reader.query('SELECT "run"::field FROM "runs"')
+                       for _, value in series.values if value and value < run_id})
         if not runs:
             return None, {}
         previous = runs[-1]

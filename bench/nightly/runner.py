@@ -116,7 +116,7 @@ def _run_target(target: Target, settings: RunSettings, label: str, say: Say) -> 
 
 def _command(target: Target, settings: RunSettings, junit: Path) -> tuple[list[str], Path | None]:
     """The pytest command for one target, and the folder to run it in."""
-    common = ["--device", target.spec, "--brewbench-results", str(settings.results.parent),
+    common = ["--brewbench-device", target.spec, "--brewbench-results", str(settings.results.parent),
               "--brewbench-run-id", settings.run_id, f"--junitxml={junit}",
               "-o", f"junit_suite_name={target.slug}", "-o", "junit_family=xunit1", "-v",
               "-p", "no:cacheprovider", "-o", "console_output_style=classic", *settings.pytest_args]

@@ -19,6 +19,7 @@ from .classify import Classified, classify
 from .contracts import Contract, Verdict, contract_for, judge
 from .emissions import emissions
 from .hunter import Finding, Hunter
+from .redact import Redactor
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,10 @@ class Verification:
 
 
 def verify(capture: Capture, canaries: CanarySet | None = None,
-           contract: Contract | Path | None = None) -> Verification:
-    """Classify what the device emitted, hunt ``canaries``, check ``contract``.
+           contract: Contract | Path | None = None,
+           redactor: Redactor | None = None) -> Verification:
+    """Classify what the device emitted, hunt ``canaries``, check ``contract``
+    (its violations' examples as keyed hashes with ``redactor``).
 
     Raises:
         ContractError: the contract file is invalid or does not cover the device.
@@ -42,5 +45,5 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
     found = emissions(capture)
     findings = Hunter(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
-    verdict = judge(classified, chosen, capture.device) if chosen is not None else None
+    verdict = judge(classified, chosen, capture.device, redactor) if chosen is not None else None
     return Verification(capture, classified, findings, verdict)

@@ -38,7 +38,7 @@ def test_inventory_of_several_captures(session_of: Callable, tmp_path: Path,
 def test_category_filter(session_of: Callable, tmp_path: Path,
                          capsys: pytest.CaptureFixture[str]) -> None:
     path = save_capture(session_of("2.1").capture, tmp_path / "c.jsonl")
-    assert _run(str(path), "--category", "location") == 0
+    assert _run(str(path), "--category", "Location") == 0  # as a user may type it
     rows = [line for line in capsys.readouterr().out.splitlines()[3:] if line.strip()]
     assert rows and all(line.startswith("location") for line in rows)
 
@@ -58,3 +58,13 @@ def test_brewbench_inventory_command(session_of: Callable, tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert "time      RECORD.served_at" in done.stdout
     assert session_of("2.0").canaries["machine_name"] not in done.stdout
+
+
+def test_an_unknown_category_is_a_usage_error(session_of: Callable, tmp_path: Path) -> None:
+    path = save_capture(session_of("2.0").capture, tmp_path / "c.jsonl")
+    done = subprocess.run([sys.executable, "-m", "brewbench", "inventory", str(path),
+                           "--category", "Idenity"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[-1] == (
+        "brewbench inventory: error: argument --category: unknown category 'Idenity'; known: "
+        "product, payment, time, location, identity, device, voice, unknown")
