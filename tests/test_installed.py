@@ -23,6 +23,10 @@ import pytest
 
 from brewbench.bench.influx.settings import InfluxSettings
 
+# Building the wheel and sdist and running whole commands from a venv: minutes
+# on a busy machine.
+pytestmark = pytest.mark.timeout(900)
+
 ROOT = Path(__file__).resolve().parents[1]
 CODE = {"drivers": "brewbench/drivers", "emulator": "brewbench/emulator",
         "bench": "brewbench/bench", "fixtures": "brewbench/fixtures"}

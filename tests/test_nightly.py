@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+import brewbench
 from brewbench.bench.influx.query import InfluxReader
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.nightly.browser import check_report, find_chromium
 from brewbench.bench.nightly.plots import bar_figure
 from brewbench.emulator.firmware import PERSONAL, SERVICE
+
+# A night of nine targets runs nine pytest processes: minutes on a busy machine.
+pytestmark = pytest.mark.timeout(900)
 
 BREWBENCH = [sys.executable, "-m", "brewbench"]
 TRANSPORTS = ("serial", "usb", "ble")
@@ -267,3 +271,25 @@ def test_nine_targets_labels_do_not_overlap_in_the_plots() -> None:
     legend = fig.axes[0].get_legend()
     assert legend is not None
     assert not legend.get_window_extent(renderer).overlaps(fig.axes[0].get_window_extent(renderer))
+
+
+def test_a_checkouts_conftest_above_the_suite_stays_out(tmp_path: Path) -> None:
+    # As after `pip install -e .` in a checkout whose conftest.py needs the test extras.
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "brewbench").symlink_to(Path(brewbench.__file__).parent)
+    (checkout / "conftest.py").write_text("import a_module_that_is_not_installed\n")
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run([*BREWBENCH, "nightly", "--firmware", "1.0", "--results",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "verdict: all tests passed" in done.stdout
+
+
+def test_the_projects_brewbench_table_reaches_the_standard_suite(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.brewbench]\ndevice = 'emu://'\n")  # a typo
+    done = nightly("--firmware", "1.0", "--results", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "pytest could not run the tests (exit code 4)" in done.stdout
+    assert "device" in done.stdout.split("pytest said:")[1]
