@@ -138,6 +138,20 @@ class Capture:
         boundary placed by its time."""
         yield {"type": "header", "format": FORMAT, "version": VERSION, "device": self.device,
                "meta": self.meta}
+        for item in self._layout():
+            yield _frame_line(self.entries[item]) if isinstance(item, int) else item
+
+    def entry_lines(self) -> list[int]:
+        """For each entry, its line number (1-based) in the file ``save`` writes: what a
+        user opens in an editor, where an entry index would mean nothing."""
+        lines = [0] * len(self.entries)
+        for number, item in enumerate(self._layout(), start=2):  # line 1 is the header
+            if isinstance(item, int):
+                lines[item] = number
+        return lines
+
+    def _layout(self) -> Iterator[int | dict[str, Any]]:
+        """Entry indexes and action lines, in file order."""
         bounds: list[tuple[int, int, dict[str, Any]]] = []
         for order, span in enumerate(self.actions):
             bounds.append((span.started.mono_ns, 0, _action_line(span, "start", order)))
@@ -146,11 +160,11 @@ class Capture:
         bounds.sort(key=lambda item: (item[0], item[1]))
         pending = iter(bounds)
         bound = next(pending, None)
-        for entry in list(self.entries):
+        for index, entry in enumerate(list(self.entries)):
             while bound is not None and bound[0] <= entry.record.stamp.mono_ns:
                 yield bound[2]
                 bound = next(pending, None)
-            yield _frame_line(entry)
+            yield index
         while bound is not None:
             yield bound[2]
             bound = next(pending, None)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import TextIO
 
 from .capture import Capture
 from .verify.verification import Verification
 
 
-def print_capture(capture: Capture, out: TextIO, result: Verification | None = None) -> None:
+def print_capture(capture: Capture, out: TextIO, result: Verification | None = None,
+                  saved: Path | None = None) -> None:
     """Per action: outcome, duration, and the message types and fields the device emitted;
-    with a verification, the data categories collected and the planted values found.
+    with a verification, the data categories collected and the planted values found
+    (where in ``saved``, the capture file, by line number).
 
     Field values are not printed: they may be personal or payment data.
     """
@@ -40,10 +43,10 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
     if capture.frame_errors:
         print(f"   bad frames: {capture.frame_errors}", file=out)
     if result is not None:
-        _print_verification(result, out)
+        _print_verification(result, out, saved)
 
 
-def _print_verification(result: Verification, out: TextIO) -> None:
+def _print_verification(result: Verification, out: TextIO, saved: Path | None) -> None:
     """Which categories each action's emissions fell in, then every canary found."""
     per_action: dict[str, set[str]] = {}
     for item in result.classified:
@@ -51,9 +54,14 @@ def _print_verification(result: Verification, out: TextIO) -> None:
     print("   collected:", file=out)
     for action, found in per_action.items():
         print(f"     {action:<10} {', '.join(sorted(found))}", file=out)
-    print(f"   planted values found: {len(result.findings)}", file=out)
-    for finding in result.findings:
-        print(f"     {finding.describe()}", file=out)
+    where = f" (lines of {saved})" if saved and result.findings else ""
+    print(f"   planted values found: {len(result.findings)}{where}", file=out)
+    lines = result.capture.entry_lines() if saved else []
+    for f in result.findings:
+        place = f"line {lines[f.entry]}" if saved else f"entry {f.entry}"
+        split = f" (split over {len(f.emissions)} frames)" if len(f.emissions) > 1 else ""
+        print(f"     {f.canary} as {f.chain} in {f.path} on {f.channel} during {f.action}, "
+              f"{place} byte {f.offset}{split}", file=out)
 
 
 def _print_link_events(capture: Capture, out: TextIO) -> None:

@@ -41,6 +41,7 @@ from bleak.exc import (
 )
 
 from .ble_adverts import Advert, advert_record
+from .ble_host import scan_failure
 from .ble_profile import (
     BLE_BACKENDS,
     DIS_FIELDS,
@@ -311,9 +312,7 @@ class BleTransport(Transport):
                           "or raise ?connect=") from exc
         except (BleakError, OSError, EOFError) as exc:
             if self._stage == "scanning":
-                raise DeviceNotFound(self.device, f"cannot scan: the Bluetooth stack refused "
-                                     f"({exc!r}); check the adapter is on and this user may "
-                                     "use it (docs/hardware.md, Bluetooth LE)") from exc
+                raise DeviceNotFound(self.device, f"cannot scan: {scan_failure(exc)}") from exc
             if self._stage == "connecting":
                 raise DeviceNotFound(self.device, f"found {self.address} but could not connect "
                                      f"({exc}); a machine takes one central at a time: close its "

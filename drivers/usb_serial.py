@@ -10,6 +10,7 @@ a spec written before the device was plugged in works once it is.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 
 from serial.tools import list_ports
@@ -19,6 +20,7 @@ from .errors import DeviceNotFound, DeviceSpecError
 from .serial_transport import SerialTransport
 from .specs import DeviceSpec, check_params
 from .transport import LinkEvents
+from .usb_backends import USB_BUS
 from .usb_transport import parse_ids
 
 SPEC_PARAMS = {"serial", "location", "baud"}
@@ -70,8 +72,12 @@ class UsbSerialTransport(SerialTransport):
             raise DeviceSpecError(f"{self.device}: {len(found)} serial ports match ({serials}); "
                                   "add ?serial=... to pick one")
         seen = "; ".join(_summary(p) for p in ports if p.vid is not None) or "no USB serial ports"
-        raise DeviceNotFound(self.device, f"no USB serial port matches (present: {seen}); check "
-                             "the cable and ids (python -m serial.tools.list_ports -v)")
+        if not seen.startswith("no ") or not _no_usb_bus():
+            raise DeviceNotFound(self.device, f"no USB serial port matches (present: {seen}); "
+                                 "check the cable and ids (python -m serial.tools.list_ports -v)")
+        raise DeviceNotFound(self.device, f"this host has no USB bus ({USB_BUS} does not "
+                             "exist), so no USB serial port can appear; in a container pass "
+                             "the device in (docker run --device /dev/ttyUSB0)")
 
     def _matches(self, port: ListPortInfo) -> bool:
         wanted = (("vid", self.vendor_id), ("pid", self.product_id),
@@ -81,3 +87,7 @@ class UsbSerialTransport(SerialTransport):
 
 def _summary(port: ListPortInfo) -> str:
     return f"{port.device} {port.vid:04x}:{port.pid or 0:04x} serial {port.serial_number}"
+
+
+def _no_usb_bus() -> bool:
+    return sys.platform.startswith("linux") and not USB_BUS.exists()

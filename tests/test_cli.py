@@ -1,6 +1,8 @@
 """The brewbench command as a lab engineer types it."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +67,32 @@ def test_run_writes_no_raw_planted_value(tmp_path: Path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"Canary" not in path.read_bytes(), path
+
+
+def test_run_names_lines_of_the_saved_file_the_spool_and_a_new_lab_key(tmp_path: Path) -> None:
+    key = tmp_path / "lab.key"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INFLUX_", "BREWBENCH_"))}
+    done = subprocess.run([*BREWBENCH, "run", "--device", "emu://?firmware=2.1",
+                           "--results", str(tmp_path)], capture_output=True, text=True, timeout=60,
+                          env={**env, "BREWBENCH_LAB_KEY_FILE": str(key)})
+    assert done.returncode == 0, done.stderr
+    [capture] = tmp_path.glob("*/captures/*.jsonl")
+    lines = capture.read_text().splitlines()
+    assert f"planted values found: 13 (lines of {capture})" in done.stdout
+    found = re.findall(r"(\w+) as plain in RECORD\.(\w+) on serial during sync, line (\d+) byte 0",
+                       done.stdout)
+    assert found
+    for canary, field, number in found:  # the line named is the frame that carried it
+        line = json.loads(lines[int(number) - 1])
+        assert (line["type"], line["action"], line["msg"]["type"]) == ("frame", "sync", "RECORD")
+        assert canary == field and field in line["msg"]["body"]
+    spool = tmp_path / "spool"
+    points = sum(p.read_text().count("\n") for p in spool.glob("*.lp"))
+    assert (f"{points} point(s) wait in the spool {spool}; send them with `brewbench push "
+            f"--url URL --db NAME --spool {spool}` (or set INFLUX_URL)") in done.stdout.splitlines()
+    assert done.stdout.splitlines()[-1] == (
+        f"created the lab key {key}: captures hash sensitive values with it; back it up "
+        "(docs/data-verification.md)")
+    again = subprocess.run([*BREWBENCH, "run", "--results", str(tmp_path)], capture_output=True,
+                           text=True, timeout=60, env={**env, "BREWBENCH_LAB_KEY_FILE": str(key)})
+    assert again.returncode == 0 and "lab key" not in again.stdout

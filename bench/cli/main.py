@@ -23,6 +23,7 @@ from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id
 from ..scenario import standard_steps
 from ..verify.canaries import plant
+from ..verify.redact import lab_key_path
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     failures = 0
+    had_key = lab_key_path().exists()
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool",
                                              prefix="influx-"),
                           run_id, kind="run")
@@ -93,7 +95,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         run_log.close()
     print(f"results: {run_log.sink.settings.target}")
+    _say_what_waits(run_log)
+    if not had_key and lab_key_path().exists():
+        print(f"created the lab key {lab_key_path()}: captures hash sensitive values with it; "
+              "back it up (docs/data-verification.md)")
     return 1 if failures else 0
+
+
+def _say_what_waits(run_log: RunLog) -> None:
+    """Points that did not reach a server wait in the spool: say so, and how to send them."""
+    sink = run_log.sink
+    spool = sink.spool.folder
+    if not sink.settings.url:
+        print(f"{sink.stats.written} point(s) wait in the spool {spool}; send them with "
+              f"`brewbench push --url URL --db NAME --spool {spool}` (or set INFLUX_URL)")
+    elif sink.unsent:
+        print(f"{sink.unsent} point(s) not taken by {sink.settings.target} wait in the spool "
+              f"{spool}; `brewbench push --spool {spool}` sends them")
 
 
 def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog) -> int:
@@ -112,8 +130,8 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
     outcome = TestOutcome("brewbench run", "failed" if failures else "passed",
                           time.monotonic() - start, started_ns, error_type)
     result = keep(device.capture, path, run_log, outcome, canaries=canaries, raw=args.raw_captures)
-    print_capture(device.capture, sys.stdout, result)
     print(f"   capture saved to {path}{' (RAW values)' if args.raw_captures else ''}")
+    print_capture(device.capture, sys.stdout, result, saved=path)
     return failures
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--hide-scrollbars")
-WIDTH, HEIGHT = 1200, 2000  # the screenshot's width; the height when the page does not say
-MAX_HEIGHT = 16000  # stays under the 16384-pixel limit of Chromium's textures
+
+
+WIDTH = 1200
+MAX_HEIGHT = 16000  # Chromium's screenshots fail beyond about 16k pixels
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,8 @@ class BrowserCheck:
     screenshot: Path
     images_ok: bool
     title: str
-    height: int  # of the screenshot, in pixels: the whole page up to MAX_HEIGHT
+    page_height: int = 0  # the rendered page's height in CSS pixels
+    tests_bottom: int = 0  # where its test table ends
 
 
 def find_chromium() -> str | None:
@@ -45,16 +48,22 @@ def check_report(report: Path, screenshot: Path, browser: str | None = None) -> 
     url = report.resolve().as_uri()
     with tempfile.TemporaryDirectory() as profile:
         base = [browser, *FLAGS, f"--user-data-dir={profile}"]
-        dom = _run([*base, f"--window-size={WIDTH},{HEIGHT}", "--virtual-time-budget=5000",
+        dom = _run([*base, f"--window-size={WIDTH},1000", "--virtual-time-budget=5000",
                     "--dump-dom", url])
-        # The page's own height, measured at the same width: the picture holds all of it.
-        measured = re.search(r'<body[^>]*data-height="(\d+)"', dom)
-        height = min(int(measured[1]), MAX_HEIGHT) if measured else HEIGHT
-        _run([*base, f"--window-size={WIDTH},{height}", f"--screenshot={screenshot}", url])
+        height = _attribute(dom, "height")
+        # As tall as the page, so the screenshot holds every plot and the whole test table.
+        _run([*base, f"--window-size={WIDTH},{min(max(height, 800), MAX_HEIGHT)}",
+              "--virtual-time-budget=5000", f"--screenshot={screenshot}", url])
     images = re.search(r'<body[^>]*data-images="(\w+)"', dom)
     title = re.search(r"<title>(.*?)</title>", dom)
     return BrowserCheck(screenshot, bool(images and images[1] == "ok"),
-                        title[1] if title else "", height)
+                        title[1] if title else "", height, _attribute(dom, "tests-bottom"))
+
+
+def _attribute(dom: str, name: str) -> int:
+    """A number the report's script left on ``<body data-NAME=...>`` (0 when absent)."""
+    found = re.search(rf'<body[^>]*data-{name}="(\d+)"', dom)
+    return int(found[1]) if found else 0
 
 
 def _run(command: list[str]) -> str:

@@ -29,12 +29,13 @@ th{background:#f3f3f3}.verdict{padding:.8em 1em;font-size:1.3em;border-radius:6p
 .bar{background:#6a8fd8;height:10px;display:inline-block}img{max-width:100%}
 """
 
-# Lets a browser (and the bench's own check) tell that every plot decoded, and how
-# tall the page is, so its screenshot can hold all of it.
-IMAGE_CHECK = ("<script>addEventListener('load',()=>{document.body.dataset.images="
-               "[...document.images].every(i=>i.complete&&i.naturalWidth>0)?'ok':'broken';"
-               "document.body.dataset.height=document.documentElement.scrollHeight})"
-               "</script>")
+# Lets a browser (and the bench's own check) tell that every plot decoded, how tall the
+# page is (so the screenshot holds all of it) and where the test table ends.
+IMAGE_CHECK = ("<script>addEventListener('load',()=>{const b=document.body.dataset;"
+               "b.images=[...document.images].every(i=>i.complete&&i.naturalWidth>0)?'ok':'broken';"
+               "b.height=document.documentElement.scrollHeight;"
+               "const t=document.getElementById('tests');"
+               "b.testsBottom=t?Math.ceil(t.getBoundingClientRect().bottom+scrollY):0})</script>")
 
 
 @dataclass(frozen=True)
