@@ -21,14 +21,16 @@ def scan_failure(exc: BaseException) -> str:
     if isinstance(exc, BleakDBusError):
         if exc.dbus_error == "org.freedesktop.DBus.Error.ServiceUnknown":
             return ("BlueZ (bluetoothd) is not running on the D-Bus system bus; start it "
-                    "(systemctl start bluetooth) and check an adapter is there (bluetoothctl list)")
+                    "(systemctl start bluetooth) and check an adapter is there (bluetoothctl list; "
+                    "docs/hardware.md, Bluetooth LE)")
         if exc.dbus_error == "org.freedesktop.DBus.Error.AccessDenied":
             return ("BlueZ refused this user (D-Bus AccessDenied); add the user to the "
                     "bluetooth group (docs/hardware.md, Bluetooth LE)")
     if sys.platform.startswith("linux") and isinstance(exc, FileNotFoundError | ConnectionRefusedError):
         bus = system_bus_path()
         return (f"no D-Bus system bus at {bus}, so BlueZ cannot be reached; start dbus and "
-                "bluetoothd (systemctl start bluetooth), or in a container mount /run/dbus")
+                "bluetoothd (systemctl start bluetooth), or in a container mount /run/dbus "
+                "(docs/hardware.md, Bluetooth LE)")
     return f"the Bluetooth stack refused ({exc!r}); {ADVICE}"
 
 

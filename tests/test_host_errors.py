@@ -65,7 +65,8 @@ def test_ble_without_a_system_bus_names_the_socket(tmp_path: Path) -> None:
                            DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={socket}")
     assert line == (f"brewbench: ble://name=CM-Lobby?scan=1: cannot scan: no D-Bus system bus at "
                     f"{socket}, so BlueZ cannot be reached; start dbus and bluetoothd "
-                    "(systemctl start bluetooth), or in a container mount /run/dbus")
+                    "(systemctl start bluetooth), or in a container mount /run/dbus "
+                    "(docs/hardware.md, Bluetooth LE)")
 
 
 class DbusDaemon:
@@ -112,4 +113,4 @@ def test_ble_without_bluez_says_bluetoothd_is_not_running(bus_without_bluez: Dbu
                            DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={bus_without_bluez.socket}")
     assert line == ("brewbench: ble://name=CM-Lobby?scan=1: cannot scan: BlueZ (bluetoothd) is not "
                     "running on the D-Bus system bus; start it (systemctl start bluetooth) and "
-                    "check an adapter is there (bluetoothctl list)")
+                    "check an adapter is there (bluetoothctl list; docs/hardware.md, Bluetooth LE)")

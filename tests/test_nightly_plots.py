@@ -21,7 +21,7 @@ def targets(count: int) -> dict[str, dict[str, float]]:
 def test_group_labels_and_legend_do_not_overlap(count: int) -> None:
     fig = bar_figure("Emissions per category", "emissions", targets(count))
     try:
-        renderer = fig.canvas.get_renderer()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg has one
         [ax] = fig.axes
         labels = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
         assert len(labels) == count

@@ -194,10 +194,9 @@ def test_junit_carries_the_bench_facts_of_each_test(pytester: pytest.Pytester) -
     pytester.makepyfile(test_leaky=LEAKY_TEST)
     run(pytester, "--brewbench-device", "emu://?firmware=2.1",
         "--junitxml=junit.xml").assert_outcomes(passed=1)
-
     case = ET.parse(pytester.path / "junit.xml").find(".//testcase")
     assert case is not None
-    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    props = {str(p.get("name")): str(p.get("value")) for p in case.iter("property")}
     assert props["brewbench_device"] == "emu://?firmware=2.1"
     assert props["brewbench_firmware"] == "2.1" and props["brewbench_transport"] == "serial"
     assert props["brewbench_model"]

@@ -53,7 +53,7 @@ def check_report(report: Path, screenshot: Path, browser: str | None = None) -> 
         height = _attribute(dom, "height")
         # As tall as the page, so the screenshot holds every plot and the whole test table.
         _run([*base, f"--window-size={WIDTH},{min(max(height, 800), MAX_HEIGHT)}",
-              "--virtual-time-budget=5000", f"--screenshot={screenshot}", url])
+              f"--screenshot={screenshot}", url])
     images = re.search(r'<body[^>]*data-images="(\w+)"', dom)
     title = re.search(r"<title>(.*?)</title>", dom)
     return BrowserCheck(screenshot, bool(images and images[1] == "ok"),
