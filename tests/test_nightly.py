@@ -14,7 +14,7 @@ import brewbench
 from brewbench.bench.influx.query import InfluxReader
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.nightly.browser import check_report, find_chromium
-from brewbench.emulator.firmware import PERSONAL, SERVICE
+from brewbench.emulator.firmware import PERSONAL, PROFILES, SERVICE
 
 # A night of nine targets runs nine pytest processes: minutes on a busy machine.
 pytestmark = pytest.mark.timeout(900)
@@ -205,8 +205,8 @@ def test_nightly_logs_every_version_to_a_real_influxdb(brewbench_influx: InfluxS
 
 
 @pytest.mark.parametrize(("args", "line"), [
-    (("--firmware", "9.9"), "brewbench: --firmware 9.9: no emulated firmware 9.9 (known: 1.0, 2.0, "
-                            "2.1, 2.2); real devices need --config"),
+    (("--firmware", "9.9"), f"brewbench: --firmware 9.9: no emulated firmware 9.9 (known: "
+                            f"{', '.join(sorted(PROFILES))}); real devices need --config"),
     (("--transport", "bluetooth"), "brewbench: --transport bluetooth: no such emulated transport "
                                    "(known: ble, serial, socket, usb)"),
     (("--contract", "broken.toml"), "brewbench: --contract: broken.toml: cannot read the contract: "
