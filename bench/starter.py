@@ -2,8 +2,8 @@
 outside the brewbench repository, where the README's examples work as written.
 
 It holds a ``pyproject.toml`` with a ``[tool.brewbench]`` table, a copy of the shipped
-CM-500 data contract in ``contracts/`` (the path the table and the examples name) and
-an example test file.
+CM-500 data contract in ``contracts/`` (the path the table and the examples name), the
+Grafana dashboard in ``dashboards/`` and an example test file.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..drivers.errors import BrewbenchError
-from .shipped import CONTRACT, contract_text
+from .shipped import CONTRACT, DASHBOARD, contract_text, dashboard_text
 
 __all__ = ["PYPROJECT", "TESTS", "StarterError", "write_starter"]
 
@@ -70,6 +70,7 @@ def write_starter(folder: Path) -> list[Path]:
     """
     files = {folder / "pyproject.toml": PYPROJECT,
              folder / "contracts" / CONTRACT: contract_text(),
+             folder / "dashboards" / DASHBOARD: dashboard_text(),
              folder / "tests" / "test_example.py": TESTS}
     for path in files:
         if path.exists():

@@ -23,6 +23,10 @@ import pytest
 
 from brewbench.bench.influx.settings import InfluxSettings
 
+# Building the wheel and sdist and running whole commands from a venv: minutes
+# on a busy machine.
+pytestmark = pytest.mark.timeout(900)
+
 ROOT = Path(__file__).resolve().parents[1]
 CODE = {"drivers": "brewbench/drivers", "emulator": "brewbench/emulator",
         "bench": "brewbench/bench", "fixtures": "brewbench/fixtures"}
@@ -143,6 +147,9 @@ def test_init_writes_a_project_whose_example_fails_on_purpose(installed: Install
     made = installed.run("brewbench", "init", "mylab", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     project = tmp_path / "mylab"
+    assert (project / "contracts" / "cm-500.toml").read_text() == (ROOT / "contracts" /
+                                                                   "cm-500.toml").read_text()
+    assert (project / "dashboards" / "brewbench.json").is_file()
     first = installed.run("python", "-m", "pytest", "-q", "-p", "no:randomly", cwd=project)
     assert first.returncode == 1, first.stdout[-3000:] + first.stderr
     assert "this firmware syncs the owner's name with each order" in first.stdout

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pytest
 
+import brewbench
 from brewbench.bench.influx.query import InfluxReader
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.nightly.browser import check_report, find_chromium
 from brewbench.emulator.firmware import PERSONAL, PROFILES, SERVICE
+
+# A night of nine targets runs nine pytest processes: minutes on a busy machine.
+pytestmark = pytest.mark.timeout(900)
 
 BREWBENCH = [sys.executable, "-m", "brewbench"]
 TRANSPORTS = ("serial", "usb", "ble")
@@ -204,7 +208,7 @@ def test_nightly_logs_every_version_to_a_real_influxdb(brewbench_influx: InfluxS
 
 
 @pytest.mark.parametrize(("args", "line"), [
-    (("--firmware", "9.9"), "brewbench: --firmware 9.9: no emulated firmware 9.9 (known: "
+    (("--firmware", "9.9"), f"brewbench: --firmware 9.9: no emulated firmware 9.9 (known: "
                             f"{', '.join(sorted(PROFILES))}); real devices need --config"),
     (("--transport", "bluetooth"), "brewbench: --transport bluetooth: no such emulated transport "
                                    "(known: ble, serial, socket, usb)"),
@@ -274,3 +278,25 @@ def test_differential_night_names_keyed_leaks_and_spares_noise(tmp_path: Path) -
     report = (run / "report.html").read_text()
     assert "Differential analysis" in report and "owner in RECORD.uid" in report
     assert "Canary" not in report
+
+
+def test_a_checkouts_conftest_above_the_suite_stays_out(tmp_path: Path) -> None:
+    # As after `pip install -e .` in a checkout whose conftest.py needs the test extras.
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "brewbench").symlink_to(Path(brewbench.__file__).parent)
+    (checkout / "conftest.py").write_text("import a_module_that_is_not_installed\n")
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run([*BREWBENCH, "nightly", "--firmware", "1.0", "--results",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "verdict: all tests passed" in done.stdout
+
+
+def test_the_projects_brewbench_table_reaches_the_standard_suite(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.brewbench]\ndevice = 'emu://'\n")  # a typo
+    done = nightly("--firmware", "1.0", "--results", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "pytest could not run the tests (exit code 4)" in done.stdout
+    assert "device" in done.stdout.split("pytest said:")[1]

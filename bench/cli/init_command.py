@@ -15,8 +15,9 @@ def add_init_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "init", help="write a starter lab project: pyproject.toml, a data contract, a test",
         description="Write a pytest project that uses brewbench: pyproject.toml with a "
-        "[tool.brewbench] table, contracts/cm-500.toml (a copy of the shipped contract) and "
-        "tests/test_example.py. Existing files are never overwritten.")
+        "[tool.brewbench] table, contracts/cm-500.toml (a copy of the shipped contract), "
+        "dashboards/brewbench.json (for Grafana) and tests/test_example.py. Existing files "
+        "are never overwritten.")
     parser.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="DIR",
                         help="where to write it (default: the current folder)")
     parser.set_defaults(func=cmd_init)

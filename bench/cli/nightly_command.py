@@ -11,7 +11,7 @@ from typing import Any
 from ...drivers.errors import BrewbenchError
 from ...emulator.firmware import PROFILES
 from ...emulator.serve import LINKS
-from ..influx.settings import InfluxConfigError, InfluxSettings
+from ..influx.settings import InfluxConfigError, InfluxSettings, find_pyproject
 from ..influx.settings import resolve as resolve_influx
 from ..nightly.browser import check_report, find_chromium
 from ..nightly.night import run_nightly
@@ -68,7 +68,9 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     extra: tuple[str, ...] = (f"--brewbench-contract={contract}",) if contract else ()
     if args.differential:
         extra += (f"--brewbench-differential={args.differential}",)
-    settings = RunSettings(run_id, results, tests, (*extra, *args.pytest_arg), _influx_settings())
+    project = find_pyproject()
+    settings = RunSettings(run_id, results, tests, (*extra, *args.pytest_arg), _influx_settings(),
+                           project.parent if project else None)
     print(f"nightly run {run_id}: {len(plan.targets)} target(s), results in {settings.results}",
           flush=True)
     outcome = run_nightly(plan, settings, lambda line: print(line, flush=True))

@@ -98,7 +98,7 @@ def resolve(cli: Mapping[str, Any] | None = None, *, env: Mapping[str, str] | No
         InfluxConfigError: the settings name no usable server or contradict each other.
     """
     env = os.environ if env is None else env
-    merged: dict[str, Any] = dict(_from_pyproject(pyproject or _find_pyproject()))
+    merged: dict[str, Any] = dict(_from_pyproject(pyproject or find_pyproject()))
     for key, names in ENV.items():
         value = next((env[n] for n in names if env.get(n)), None)
         if value is not None:
@@ -169,7 +169,8 @@ def _with_api(s: InfluxSettings, ask: _Ask) -> InfluxSettings:
     return replace(s, api=api)
 
 
-def _find_pyproject(start: Path | None = None) -> Path | None:
+def find_pyproject(start: Path | None = None) -> Path | None:
+    """The nearest ``pyproject.toml`` from ``start`` (the working directory) up: the project's."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / "pyproject.toml"

@@ -2,8 +2,9 @@
 
 Outcomes come from each run's JUnit file; the console lines only feed the progress
 display. The standard suite runs from the installed package (``--pyargs``) with its own
-empty pytest config and root folder, so neither the current folder's conftest.py nor
-its pytest settings reach it (a checkout's conftest.py imports the test extras).
+empty pytest config, from the run's folder, loading no conftest.py: neither the
+current folder's nor a checkout's (which imports the test extras) nor their pytest
+settings reach it. The lab project's ``[tool.brewbench]`` table does.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class RunSettings:
     tests: tuple[str, ...]  # test paths; empty: the standard suite
     pytest_args: tuple[str, ...] = ()
     influx: InfluxSettings | None = None  # where the previous night can be read back
+    project: Path | None = None  # the lab project's folder, whose [tool.brewbench] applies
 
 
 def run_plan(plan: Plan, settings: RunSettings, say: Say) -> list[TargetRun]:
@@ -126,8 +128,12 @@ def _command(target: Target, settings: RunSettings, junit: Path) -> tuple[list[s
     ini.parent.mkdir(parents=True, exist_ok=True)
     ini.write_text("# the nightly's own settings for the standard suite: none\n[pytest]\n",
                    encoding="utf-8")
+    # pytest's root is the lab's project, so its [tool.brewbench] table (timeout, influx...)
+    # applies; no conftest.py is loaded: the suite has none, and a project's or a
+    # checkout's (which imports the test extras) is not for it.
     return ([sys.executable, "-m", "pytest", "--pyargs", SUITE, "-c", str(ini), "--rootdir",
-             str(settings.results), "--import-mode=importlib", *common], settings.results)
+             str(settings.project or settings.results), "--noconftest",
+             "--import-mode=importlib", *common], settings.results)
 
 
 def _read_junit(run: TargetRun) -> None:
