@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--hunt-every", type=int, default=16,
                         help="run the canary hunter on every Nth input (it dominates the time)")
+    parser.add_argument("--progress", type=int, default=0, metavar="N",
+                        help="print the counts so far every N inputs (to stderr)")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     generator = Generator(rng)
@@ -199,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         if outcome == "save_mismatch":
             first_bug.setdefault("save_mismatch", body.hex())
         counts[outcome] += 1
+        if args.progress and (number + 1) % args.progress == 0:
+            print(f"  ... {number + 1} inputs, {time.monotonic() - start:.0f} s: "
+                  f"{dict(counts)}", file=sys.stderr, flush=True)
     seconds = time.monotonic() - start
     print(f"{args.count} inputs (seed {args.seed}) in {seconds:.0f} s, "
           f"{args.count / max(seconds, 1e-9):.0f}/s")
