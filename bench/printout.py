@@ -6,6 +6,7 @@ from collections import Counter
 from typing import TextIO
 
 from .capture import Capture
+from .values import key_text
 from .verify.verification import Verification
 
 
@@ -29,8 +30,8 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
             message = entry.record.message
             label = message.type_name if message else "BAD_FRAME"
             emitted[label] += 1
-            if message:
-                fields.setdefault(label, set()).update(message.body)
+            if message:  # a hostile body may have keys of any type: shown as path elements
+                fields.setdefault(label, set()).update(key_text(key) for key in message.body)
         what = ", ".join(
             f"{label}x{count} {{{', '.join(sorted(fields.get(label, ())))}}}"
             for label, count in emitted.items())
