@@ -66,16 +66,26 @@ def to_json(value: Any) -> Any:
     makes) becomes ``{"$unrepresentable": "<type>"}``.
     """
     try:
-        if _needs_graph(value):
+        try:
+            return _tree(value, 0, False, set())
+        except _NeedsGraph:
             return {"$graph": _graph_nodes(value)}
-        return _tree(value, 0)
     except Exception as exc:  # a device's value must never stop a save
         return {"$unrepresentable": f"{type(value).__name__}: {type(exc).__name__}"}
 
 
+class _NeedsGraph(Exception):
+    """The tree form met a part it has seen before, or nesting deeper than it allows."""
+
+
 def _scalar(value: Any, in_key: bool = False) -> tuple[bool, Any]:
     """(True, form) for a non-container value, (False, None) for a container."""
-    if value is None or isinstance(value, bool | str):
+    kind = type(value)
+    if kind is str or kind is bool or value is None:  # the common cases first, by type
+        return True, value
+    if kind is list or kind is dict:
+        return False, None
+    if isinstance(value, bool | str):
         return True, value
     if isinstance(value, int):
         return True, value if -SAFE_INT < value < SAFE_INT else {"$int": hex(value)}
@@ -95,20 +105,23 @@ def _scalar(value: Any, in_key: bool = False) -> tuple[bool, Any]:
         return True, {"$unrepresentable": f"{type(value).__name__}: {type(exc).__name__}"}
 
 
-def _tree(value: Any, depth: int, in_key: bool = False) -> Any:
+def _tree(value: Any, depth: int, in_key: bool, seen: set[int]) -> Any:
+    """The tree form; ``_NeedsGraph`` when a container repeats or nesting is too deep."""
     done, form = _scalar(value, in_key)
     if done:
         return form
-    if depth > MAX_TREE_DEPTH:
-        raise RecursionError("value nested deeper than the tree form allows")
-    return _container(value, lambda item: _tree(item, depth + 1, in_key))
+    if depth > MAX_TREE_DEPTH or id(value) in seen:
+        raise _NeedsGraph
+    seen.add(id(value))
+    return _container(value, lambda item: _tree(item, depth + 1, in_key, seen))
 
 
 def _key_form(key: Any) -> Any:
     """A map key: a tree, or a $graph when deep or shared (its nodes are all immutable)."""
-    if isinstance(key, Containers) and _needs_graph(key):
+    try:
+        return _tree(key, 0, True, set())
+    except _NeedsGraph:
         return {"$graph": _graph_nodes(key, in_key=True)}
-    return _tree(key, 0, in_key=True)
 
 
 def _key_cbor(key: Any) -> Any:
@@ -128,12 +141,11 @@ def _container(value: Any, child: Callable[[Any], Any]) -> Any:
         return {"$tuple": [child(item) for item in value]}
     if isinstance(value, cbor2.CBORTag):
         return {"$tag": [value.tag, child(value.value)]}
+    frozen = isinstance(value, cbor2.frozendict)
+    if not frozen and all(type(key) is str for key in value) and not _looks_like_form(value):
+        return {key: child(item) for key, item in value.items()}
     pairs = [[_key_form(key), child(item)] for key, item in value.items()]
-    if isinstance(value, cbor2.frozendict):
-        return {"$fmap": pairs}
-    if all(isinstance(key, str) for key in value) and not _looks_like_form(value):
-        return {key: form for key, (_k, form) in zip(value, pairs, strict=True)}
-    return {"$map": pairs}
+    return {"$fmap" if frozen else "$map": pairs}
 
 
 def _looks_like_form(value: Mapping[Any, Any]) -> bool:
@@ -147,21 +159,6 @@ def _children(value: Any) -> Iterator[Any]:
         yield value.value
     else:
         yield from value.values()
-
-
-def _needs_graph(value: Any) -> bool:
-    """True when ``value`` shares a container or nests deeper than the tree form allows."""
-    seen: set[int] = set()
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if not isinstance(item, Containers):
-            continue
-        if id(item) in seen or depth > MAX_TREE_DEPTH:
-            return True
-        seen.add(id(item))
-        stack.extend((child, depth + 1) for child in _children(item))
-    return False
 
 
 def _graph_nodes(root: Any, in_key: bool = False) -> list[Any]:

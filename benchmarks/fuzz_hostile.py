@@ -197,7 +197,11 @@ def main(argv: list[str] | None = None) -> int:
             outcome = one(body, hunter if number % args.hunt_every == 0 else None)
         except Exception as exc:  # a bug: counted, and the first one of each kind shown
             outcome = "crash"
-            first_bug.setdefault(f"{type(exc).__name__}: {exc}"[:200], body.hex())
+            kind = f"{type(exc).__name__}: {exc}"[:200]
+            if kind not in first_bug:
+                first_bug[kind] = body.hex()
+                print(f"  crash at input {number}: {kind}\n    body {body.hex()}",
+                      file=sys.stderr, flush=True)
         if outcome == "save_mismatch":
             first_bug.setdefault("save_mismatch", body.hex())
         counts[outcome] += 1
