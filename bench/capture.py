@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..drivers.messages import Kind, Message, type_name
+from ..drivers.messages import Kind, Message
 from ..drivers.records import Record, Stamp
 from .values import from_json, to_json
 
@@ -261,4 +261,4 @@ def _record_from(line: Mapping[str, Any]) -> Record:
                   from_json(line.get("meta", {})))
 
 
-__all__ = ["IDLE", "ActionSpan", "Capture", "Entry", "type_name"]
+__all__ = ["IDLE", "ActionSpan", "Capture", "Entry"]

@@ -34,11 +34,7 @@ import random
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
-
-# Sibling scripts are called serial.py and usb.py: keep this folder from shadowing them.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 import cbor2
 
@@ -213,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.count / max(seconds, 1e-9):.0f}/s")
     for outcome in ("frame_error", "saved_analysed", "unanalysed", "save_mismatch", "crash"):
         print(f"  {outcome:<15} {counts[outcome]:>9}")
-    for error, body in first_bug.items():
-        print(f"  first {error}\n    body {body}")
+    for error, hexed in first_bug.items():
+        print(f"  first {error}\n    body {hexed}")
     return 1 if counts["save_mismatch"] or counts["crash"] else 0
 
 
