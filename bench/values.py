@@ -16,7 +16,8 @@ they are written as one-key objects whose key starts with ``$``:
     {"$tuple": [...]}                 immutable array (an array used as a key)
     {"$tag": [number, value]}         a tag cbor2 left as a tag
     {"$cbor": "<hex>"}                anything else, as its own CBOR encoding
-                                      (undefined, simple values, datetime, sets...)
+                                      (undefined, simple values, datetime, decimal...)
+    {"$set": [item, ...]}             a set (tag 258; "$fset" when frozen), items sorted
     {"$mime": "<text>"}               a MIME message (tag 36), as its text
     {"$cborkey": "<hex>"}             a leaf inside a map key: the CBOR of {leaf: null},
                                       so it decodes frozen (a set as frozenset) as in a key
@@ -46,7 +47,7 @@ import cbor2
 MAX_TREE_DEPTH = 64  # deeper values are written as a $graph, which never recurses
 SAFE_INT = 2**53  # integers JSON readers keep exactly
 FORMS = frozenset({"$bytes", "$int", "$float", "$map", "$fmap", "$tuple", "$tag", "$cbor",
-                   "$cborkey", "$mime", "$graph", "$ref", "$unrepresentable"})
+                   "$cborkey", "$mime", "$set", "$fset", "$graph", "$ref", "$unrepresentable"})
 _INT_TEXT_BITS = 12_000  # int -> decimal text stays well inside Python's 4300-digit limit
 
 Containers = (list, dict, tuple, cbor2.frozendict, cbor2.CBORTag)
@@ -95,14 +96,26 @@ def _scalar(value: Any, in_key: bool = False) -> tuple[bool, Any]:
         return True, {"$bytes": bytes(value).hex()}
     if isinstance(value, Containers):
         return False, None
+    if isinstance(value, set | frozenset):  # items are hashable, as keys are; sorted so
+        items = sorted((_key_form(item) for item in value), key=json.dumps)  # equal sets match
+        return True, {"$fset" if isinstance(value, frozenset) else "$set": items}
     try:
         if isinstance(value, email.message.Message):  # tag 36, which cbor2 cannot encode back
             return True, {"$mime": value.as_string()}
         if in_key:
             return True, _key_cbor(value)
-        return True, {"$cbor": cbor2.dumps(value, canonical=True).hex()}  # sets sorted
+        return True, {"$cbor": _cbor(value).hex()}
     except Exception as exc:  # one odd leaf must not cost the rest of the body
         return True, {"$unrepresentable": f"{type(value).__name__}: {type(exc).__name__}"}
+
+
+def _cbor(value: Any) -> bytes:
+    """Canonical CBOR (a set's items sorted, so equal sets write alike), else plain CBOR
+    (a set whose items cannot be sorted, such as a set of mixed tags)."""
+    try:
+        return cbor2.dumps(value, canonical=True)
+    except cbor2.CBOREncodeError:
+        return cbor2.dumps(value)
 
 
 def _tree(value: Any, depth: int, in_key: bool, seen: set[int]) -> Any:
@@ -128,7 +141,7 @@ def _key_cbor(key: Any) -> Any:
     """``{"$cborkey": hex}``: the CBOR of ``{key: null}``, so decoding it yields the key
     in key context (frozenset, frozendict, tuple), exactly as cbor2 first made it."""
     try:
-        return {"$cborkey": cbor2.dumps({key: None}, canonical=True).hex()}
+        return {"$cborkey": _cbor({key: None}).hex()}
     except Exception as exc:  # one odd key must not cost the rest of the body
         return {"$unrepresentable": f"{type(key).__name__}: {type(exc).__name__}"}
 
@@ -308,6 +321,8 @@ _READERS: dict[str, Callable[[Any, list[Any] | None], Any]] = {
     "$tuple": lambda arg, nodes: tuple(_read(item, nodes) for item in arg),
     "$tag": lambda arg, nodes: cbor2.CBORTag(int(arg[0]), _read(arg[1], nodes)),
     "$cbor": lambda arg, _n: cbor2.loads(bytes.fromhex(arg)),
+    "$set": lambda arg, _n: {_key(_read(item, None)) for item in arg},
+    "$fset": lambda arg, _n: frozenset(_key(_read(item, None)) for item in arg),
     "$mime": lambda arg, _n: email.parser.Parser().parsestr(arg),
     "$cborkey": lambda arg, _n: next(iter(cbor2.loads(bytes.fromhex(arg)))),
     "$graph": _graph,
