@@ -11,6 +11,12 @@ line (docs/capture-format.md):
      "wall_ns": ..., "raw": "<hex>", "msg": {"kind": ..., "type": ..., "seq": ..., "body": ...},
      "error": null, "meta": {}}
     {"type": "action", "action": "brew", "phase": "end", "outcome": "ok", "detail": "", ...}
+
+Memory stays bounded whatever the device sends: entries spool, sealed, to a
+temporary file as they arrive (bench.capture_store), and once ``max_records``
+are kept, what the device sends on its own (events, bad-byte runs, link
+records) is counted in ``meta["overflow"]`` instead of kept; the bench's
+requests and the device's answers to them are always kept.
 """
 
 from __future__ import annotations
@@ -24,13 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..drivers.bad_runs import frames_in
 from ..drivers.messages import Kind, Message
-from ..drivers.records import Record, Stamp
+from ..drivers.records import NOTE_KEY, RX, TX, Record, Stamp
+from .capture_store import EntryStore
 from .values import from_json, to_json
 
 FORMAT = "brewbench-capture"
 VERSION = 1
 IDLE = "idle"
+MAX_RECORDS = 50_000  # device-initiated records kept per capture; the rest are counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,22 +71,50 @@ class Capture:
 
     device: str
     meta: dict[str, Any] = field(default_factory=dict)
-    entries: list[Entry] = field(default_factory=list)
+    entries: EntryStore[Entry] = field(default_factory=EntryStore)
     actions: list[ActionSpan] = field(default_factory=list)
+    max_records: int = MAX_RECORDS
 
     def __post_init__(self) -> None:
         self._current = IDLE
         self._lock = threading.Lock()
+        if not isinstance(self.entries, EntryStore):
+            self.entries = EntryStore(self.entries)
 
     # -- Observer -----------------------------------------------------------
 
     def record(self, record: Record) -> None:
-        self.entries.append(Entry(self._current, record))
+        if len(self.entries) < self.max_records or _always_kept(record):
+            self.entries.append(Entry(self._current, record))
+        else:
+            self._overflow([record])
 
     def records(self, records: list[Record]) -> None:
         """The records of one received chunk, in order (``BatchObserver``)."""
         current = self._current
-        self.entries.extend([Entry(current, record) for record in records])
+        room = self.max_records - len(self.entries)
+        if len(records) <= room:
+            self.entries.extend([Entry(current, record) for record in records])
+            return
+        kept = records[:max(room, 0)]
+        kept += [r for r in records[len(kept):] if _always_kept(r)]
+        self.entries.extend([Entry(current, record) for record in kept])
+        if len(kept) < len(records):
+            self._overflow([r for r in records[len(kept):] if not _always_kept(r)])
+
+    def _overflow(self, records: list[Record]) -> None:
+        """Count records past ``max_records``; the first time, note where the capture filled."""
+        overflow = self.meta.get("overflow")
+        if overflow is None:
+            overflow = self.meta["overflow"] = {"max_records": self.max_records, "records": 0,
+                                                "bytes": 0, "bad_frames": 0}
+            first = records[0]
+            self.entries.append(Entry(self._current, Record(
+                first.channel, RX, first.stamp, b"",
+                meta={NOTE_KEY: "capture_full", "max_records": self.max_records})))
+        overflow["records"] += len(records)
+        overflow["bytes"] += sum(len(r.raw) for r in records)
+        overflow["bad_frames"] += sum(frames_in(r) for r in records if r.error is not None)
 
     def action_started(self, action: str, stamp: Stamp) -> None:
         with self._lock:
@@ -104,14 +141,22 @@ class Capture:
     def link_events(self, action: str | None = None) -> list[Entry]:
         """Link-level records (USB control transfers, stalls...), which are not frames."""
         return [e for e in self.entries if not _is_frame(e.record)
-                and (action is None or e.action == action)]
+                and NOTE_KEY not in e.record.meta and (action is None or e.action == action)]
+
+    def notes(self) -> list[Entry]:
+        """The bench's own notes about the link: events a full inbox dropped, the capture
+        reaching ``max_records``."""
+        return [e for e in self.entries if NOTE_KEY in e.record.meta]
 
     def messages(self, action: str | None = None, direction: str | None = None) -> list[Message]:
         return [e.record.message for e in self.frames(action, direction) if e.record.message]
 
     @property
     def frame_errors(self) -> int:
-        return sum(1 for e in self.frames() if e.record.error is not None)
+        """Bad frames seen, counting each frame of a bad-byte run (drivers.bad_runs) and
+        those past ``max_records``."""
+        kept = sum(frames_in(e.record) for e in self.entries if e.record.error is not None)
+        return kept + int(self.meta.get("overflow", {}).get("bad_frames", 0))
 
     def summary(self) -> dict[str, Counter[str]]:
         """Per action, how many of each message type the device emitted."""
@@ -159,7 +204,7 @@ class Capture:
         bounds.sort(key=lambda item: (item[0], item[1]))
         pending = iter(bounds)
         bound = next(pending, None)
-        for entry in list(self.entries):
+        for entry in self.entries:
             while bound is not None and bound[0] <= entry.record.stamp.mono_ns:
                 yield bound[2]
                 bound = next(pending, None)
@@ -186,7 +231,8 @@ class Capture:
             raise ValueError("not a brewbench capture (no header line)")
         if header.get("version") != VERSION:
             raise ValueError(f"capture format version {header.get('version')} is not supported")
-        capture = cls(str(header["device"]), dict(from_json(header.get("meta", {}))))
+        capture = cls(str(header["device"]), dict(from_json(header.get("meta", {}))),
+                      max_records=1 << 62)
         starts: dict[int, ActionSpan] = {}
         for number, line in enumerate(it, 2):
             try:
@@ -221,6 +267,17 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
                 raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
             except RecursionError as exc:
                 raise ValueError(f"{path}:{number}: JSON nested too deep") from exc
+
+
+def _always_kept(record: Record) -> bool:
+    """The bench's requests, the device's answers to them and the bench's notes: bounded by
+    what the test asks, never by what the device sends."""
+    message = record.message
+    return (record.direction == TX or (message is not None and message.kind in _REPLIES)
+            or NOTE_KEY in record.meta)
+
+
+_REPLIES = (Kind.RESPONSE, Kind.ERROR)
 
 
 def _is_frame(record: Record) -> bool:

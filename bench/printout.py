@@ -27,11 +27,15 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
         for entry in entries:
             if entry.record.direction != "rx":
                 continue
-            message = entry.record.message
-            label = message.type_name if message else "BAD_FRAME"
+            record = entry.record
+            message = record.message
+            label = (message.type_name if message else "BAD_FRAME" if record.error is not None
+                     else f"{record.channel}:{record.meta.get('answer', 'link')}")
             emitted[label] += 1
-            if message:  # a hostile body may have keys of any type: shown as path elements
-                fields.setdefault(label, set()).update(key_text(key) for key in message.body)
+            # a hostile body may have keys of any type: shown as path elements
+            fields.setdefault(label, set()).update(
+                (key_text(key) for key in message.body) if message else
+                (k for k in record.meta if k != "line"))
         what = ", ".join(
             f"{label}x{count} {{{', '.join(sorted(fields.get(label, ())))}}}"
             for label, count in emitted.items())

@@ -19,7 +19,12 @@ from .capture import Capture
 from .influx.points import complete_tags
 from .influx.run_log import RunLog
 from .influx.schema import RunTags
-from .influx.verification_points import emission_summaries, finding_points
+from .influx.verification_points import (
+    destination_points,
+    emission_summaries,
+    finding_points,
+    violation_points,
+)
 from .verify.canaries import CanarySet
 from .verify.capture_redaction import save_capture
 from .verify.redact import Redactor
@@ -95,24 +100,29 @@ def reserve(path: Path) -> Path:
 
 
 def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
-         canaries: CanarySet | None = None, raw: bool = False) -> Kept:
+         canaries: CanarySet | None = None, raw: bool = False,
+         contract: Path | None = None) -> Kept:
     """Save ``capture`` next to ``path`` (redacted unless ``raw``; raw files 0600) under a
-    name no other session holds, and log the test with what the device emitted and
-    which canaries it gave away.
+    name no other session holds, and log the test with what the device emitted, which
+    canaries it gave away and, given a ``contract``, what it collected beyond it.
 
     Raises:
         LabKeyError: the lab key for keyed hashes cannot be read or created.
+        ContractError: the contract is invalid or does not cover the device.
         ResultsError: the capture cannot be written (full disk...); the file is
             then absent or complete, never torn.
     """
     redactor = Redactor.from_lab_key()
-    result = verify(capture, canaries)
+    result = verify(capture, canaries, contract)
     run_log.test(capture, test=outcome.test, outcome=outcome.outcome,
                  duration_s=outcome.duration_s, started_ns=outcome.started_ns,
                  error_type=outcome.error_type, emissions=emission_summaries(result, redactor))
-    if result.findings:
-        tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
-        run_log.sink.write(finding_points(result, tags, redactor))
+    tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
+    points = finding_points(result, tags, redactor) + destination_points(result, tags)
+    if result.verdict is not None and not result.verdict.ok:
+        points += violation_points(result, tags, redactor)
+    if points:
+        run_log.sink.write(points)
     path = reserve(path)
     try:
         save_capture(capture, path, redactor=redactor, canaries=canaries, raw=raw)

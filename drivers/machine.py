@@ -6,21 +6,25 @@ frame seen in between (responses, events, queued records) is attributed to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from .actions import observed_action
 from .answers import int_field, text_field, text_list_field
 from .connection import Connection
 from .errors import BrewbenchError, DeviceProtocolError, LimitExceeded
 from .framing import MAX_FRAME, PROTOCOL_VERSION
 from .messages import Kind, Message, MsgType
-from .records import Stamp
 
 CLIENT_NAME = "brewbench/0.1"
 MAX_SYNC_PAGES = 1024  # SYNC pages per sync(): 32k records at the default page size
 MAX_LOG_PAGES = 256  # READ_LOGS pages per read_logs()
+FAMILY = "cm500"
+#: the bench actions the CM-500 protocol has
+ACTIONS = frozenset({"connect", "identify", "status", "brew", "pay", "provision", "sync",
+                     "read_logs", "reset"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +73,13 @@ class CoffeeMachine:
     def close(self) -> None:
         self.connection.close()
 
-    @contextmanager
-    def action(self, name: str) -> Iterator[None]:
+    def action(self, name: str) -> AbstractContextManager[None]:
         """Attribute everything seen inside the block to action ``name``."""
-        for observer in self.connection.observers:
-            observer.action_started(name, Stamp.now())
-        outcome, detail = "ok", ""
-        try:
-            yield
-        except BaseException as exc:
-            outcome, detail = "error", f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            for observer in self.connection.observers:
-                observer.action_ended(name, Stamp.now(), outcome, detail)
+        return observed_action(self.connection.observers, name)
+
+    def supports(self, action: str) -> bool:
+        """Whether this machine can do ``action`` (one of ``drivers.actions.ACTIONS``)."""
+        return action in ACTIONS
 
     # -- actions ------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from typing import Any
 import cbor2
 
 from ...drivers.messages import Kind, Message
-from ...drivers.records import RX, Record, Stamp
+from ...drivers.records import NOTE_KEY, RX, Record, Stamp
 from ..capture import Capture
 from ..values import key_text
 
@@ -95,7 +95,10 @@ def emissions(capture: Capture, direction: str | None = RX,
 
 
 def record_emissions(record: Record, action: str, entry: int) -> Iterator[Emission]:
-    """The emissions of one record: its message's leaves, or opaque bytes."""
+    """The emissions of one record: its message's leaves, or opaque bytes (none for the
+    bench's own notes)."""
+    if NOTE_KEY in record.meta:
+        return
     def make(path: str, value: Any, message_type: str, opaque: bool) -> Emission:
         return Emission(path, value, message_type, record.channel, record.direction, action,
                         record.stamp, entry, opaque)

@@ -19,6 +19,7 @@ from .classify import Classified, classify
 from .contracts import Contract, Verdict, contract_for, judge
 from .emissions import emissions
 from .hunter import Finding, Hunter
+from .residency import entry_destinations
 
 
 @dataclass(frozen=True)
@@ -44,5 +45,7 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
     found = emissions(capture, problems=problems)
     findings = Hunter(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
-    verdict = judge(classified, chosen, capture.device) if chosen is not None else None
+    verdict = (judge(classified, chosen, capture.device,
+                     destinations=entry_destinations(capture, found))
+               if chosen is not None else None)
     return Verification(capture, classified, findings, verdict, problems)
