@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .capture import Capture
+from .values import key_text
 from .verify.verification import Verification
 
 
@@ -34,8 +35,10 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
             label = (message.type_name if message else "BAD_FRAME" if record.error is not None
                      else f"{record.channel}:{record.meta.get('answer', 'link')}")
             emitted[label] += 1
-            fields.setdefault(label, set()).update(message.body if message else
-                                                   (k for k in record.meta if k != "line"))
+            # a hostile body may have keys of any type: shown as path elements
+            fields.setdefault(label, set()).update(
+                (key_text(key) for key in message.body) if message else
+                (k for k in record.meta if k != "line"))
         what = ", ".join(
             f"{label}x{count} {{{', '.join(sorted(fields.get(label, ())))}}}"
             for label, count in emitted.items())

@@ -20,6 +20,7 @@ from .messages import Kind, Message, MsgType
 
 CLIENT_NAME = "brewbench/0.1"
 MAX_SYNC_PAGES = 1024  # SYNC pages per sync(): 32k records at the default page size
+MAX_LOG_PAGES = 256  # READ_LOGS pages per read_logs()
 FAMILY = "cm500"
 #: the bench actions the CM-500 protocol has
 ACTIONS = frozenset({"connect", "identify", "status", "brew", "pay", "provision", "sync",
@@ -156,11 +157,30 @@ class CoffeeMachine:
                                 "raise CoffeeMachine.sync(max_pages=...) if the machine really "
                                 f"queues more than {max_pages * page} records")
 
-    def read_logs(self) -> list[str]:
-        """The machine's log lines."""
+    def read_logs(self, max_pages: int = MAX_LOG_PAGES) -> list[str]:
+        """The machine's log lines, page by page (``from`` / ``next`` / ``remaining``).
+
+        Raises:
+            LimitExceeded: still ``remaining`` after ``max_pages`` pages.
+            DeviceProtocolError: ``lines`` not a list of text, or ``next`` not moving on.
+        """
+        lines: list[str] = []
+        start = 0
         with self.action("read_logs"):
-            return text_list_field(self.device, "READ_LOGS", self._call(MsgType.READ_LOGS),
-                                   "lines", default=[])
+            for _ in range(max_pages):
+                reply = self._call(MsgType.READ_LOGS, {"from": start})
+                lines += text_list_field(self.device, "READ_LOGS", reply, "lines", default=[])
+                if int_field(self.device, "READ_LOGS", reply, "remaining", default=0) <= 0:
+                    return lines
+                after = int_field(self.device, "READ_LOGS", reply, "next")
+                if after <= start:
+                    raise DeviceProtocolError(self.device, "READ_LOGS", "next",
+                                              f"is {after}, not past the page that began at "
+                                              f"{start}")
+                start = after
+            raise LimitExceeded(self.device, "read_logs", "pages of READ_LOGS", max_pages,
+                                "raise CoffeeMachine.read_logs(max_pages=...) if the machine "
+                                "really keeps that many log lines")
 
     def reset(self, mode: str = "soft") -> dict[str, Any]:
         """Reset the machine: ``soft`` keeps provisioning, ``factory`` wipes it."""

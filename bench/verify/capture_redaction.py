@@ -59,7 +59,10 @@ def redact_capture(capture: Capture, redactor: Redactor,
         items = per_entry.get(index, [])
         record = entry.record
         if any(item.sensitive for item in items):
-            record = _redact_record(record, items, redactor)
+            try:
+                record = _redact_record(record, items, redactor)
+            except Exception:  # a body too odd to copy is redacted whole, never kept raw
+                record = _redact_whole(record, items, redactor)
         out.entries.append(Entry(entry.action, record))
     return out
 
@@ -76,6 +79,20 @@ def _redact_record(record: Record, items: list[Classified], redactor: Redactor) 
         meta[RAW_TOKEN] = _next(tokens, record.raw)  # raw first, as emissions() lists it
         details = link_details(record.meta)
         meta.update(map_leaves(details, lambda value: _next(tokens, value)) if details else {})
+    return Record(record.channel, record.direction, record.stamp, b"", message, record.error,
+                  meta)
+
+
+def _redact_whole(record: Record, items: list[Classified], redactor: Redactor) -> Record:
+    """The record with its whole body (or raw bytes) replaced by one token."""
+    labels = [label for item in items if item.sensitive for label in item.labels]
+    meta: dict[str, Any] = {"raw_len": len(record.raw)}
+    message = record.message
+    if message is not None:
+        body = {"$redacted": redactor.token(record.raw, labels)["$redacted"]}
+        message = Message(message.kind, message.type, message.seq, body)
+    else:
+        meta[RAW_TOKEN] = redactor.token(record.raw, labels)
     return Record(record.channel, record.direction, record.stamp, b"", message, record.error,
                   meta)
 

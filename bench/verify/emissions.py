@@ -224,7 +224,7 @@ class _Copy:
                 copied = cbor2.CBORTag(original.tag, items[0])
             else:
                 copied = factory(items)
-        except TypeError:  # a redaction token (a dict) cannot go into a set or a key
+        except (TypeError, RuntimeError):  # a token (a dict) cannot go into a set or a tag key
             copied = list(items)
         memo[id(original)] = copied
         return copied
