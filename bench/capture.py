@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..drivers.bad_runs import frames_in
-from ..drivers.messages import Kind, Message, type_name
+from ..drivers.messages import Kind, Message
 from ..drivers.records import NOTE_KEY, RX, TX, Record, Stamp
 from .capture_store import EntryStore
 
@@ -335,4 +335,4 @@ def _unjson(value: Any) -> Any:
     return value
 
 
-__all__ = ["IDLE", "ActionSpan", "Capture", "Entry", "type_name"]
+__all__ = ["IDLE", "ActionSpan", "Capture", "Entry"]

@@ -27,7 +27,9 @@ from brewbench.drivers.framing import MAX_ENCODED
 from brewbench.drivers.messages import MsgType
 from brewbench.drivers.records import NOTE_KEY, RX, Record, Stamp
 from brewbench.drivers.serial_transport import SerialTransport
+from brewbench.emulator.machine import EmulatedMachine
 
+HostilePty = tuple[int, Connection, Capture]
 RSS_GROWTH_MB = 150  # what a flood may add to the test process (docs/reliability.md)
 REDACTOR = Redactor(b"k" * 32)
 
@@ -37,13 +39,10 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def flood(machine, stop: threading.Event) -> Iterator[int]:  # type: ignore[no-untyped-def]
-    """Telemetry back to back until ``stop``; yields nothing, counts what it sent."""
-    sent = 0
+def flood(machine: EmulatedMachine, stop: threading.Event) -> None:
+    """Telemetry back to back until ``stop``."""
     while not stop.is_set():
         machine.burst(200)
-        sent += 200
-    yield sent
 
 
 def test_entry_store_spools_sealed_blocks_and_reads_them_back() -> None:
@@ -70,8 +69,7 @@ def test_flood_keeps_memory_bounded_and_the_capture_is_saved(tmp_path: Path) -> 
         assert device.emulator is not None
         device.capture.max_records = 5_000
         stop = threading.Event()
-        sender = flood(device.emulator.machine, stop)
-        thread = threading.Thread(target=lambda: next(sender))
+        thread = threading.Thread(target=flood, args=(device.emulator.machine, stop))
         thread.start()
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
@@ -98,7 +96,7 @@ def test_flood_keeps_memory_bounded_and_the_capture_is_saved(tmp_path: Path) -> 
 
 
 @pytest.fixture
-def hostile_pty() -> Iterator[tuple[int, Connection, Capture]]:
+def hostile_pty() -> Iterator[HostilePty]:
     """A device of our own on a real pty that sends whatever the test writes to ``master``."""
     master, slave = os.openpty()
     tty.setraw(slave)
@@ -123,7 +121,7 @@ def settle(connection: Connection) -> None:
         last = connection.frame_errors
 
 
-def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty) -> None:  # type: ignore[no-untyped-def]
+def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty: HostilePty) -> None:
     master, connection, capture = hostile_pty
     noise = random.Random(7).randbytes(1 << 20)
     no_delimiter = noise.replace(b"\x00", b"\x01")
@@ -144,7 +142,7 @@ def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty) -> None:  # ty
     assert time.monotonic() - started < 5
 
 
-def test_a_lone_corrupt_frame_keeps_all_its_bytes(hostile_pty) -> None:  # type: ignore[no-untyped-def]
+def test_a_lone_corrupt_frame_keeps_all_its_bytes(hostile_pty: HostilePty) -> None:
     master, connection, capture = hostile_pty
     os.write(master, b"\x07garbage\x00")
     settle(connection)

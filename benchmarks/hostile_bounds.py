@@ -1,6 +1,6 @@
 """Memory and time against a hostile device: peak RSS under a flood, seconds for babble.
 
-    python benchmarks/bounds.py [--flood 10 30 60] [--babble 10 20 50]
+    python benchmarks/hostile_bounds.py [--flood 10 30 60] [--babble 10 20 50]
 
 Flood: each duration runs in a fresh process what ``brewbench run`` does for one
 device (open it, plant canaries, drive the standard steps, keep the results: a
