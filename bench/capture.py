@@ -37,7 +37,7 @@ from .capture_store import EntryStore
 FORMAT = "brewbench-capture"
 VERSION = 1
 IDLE = "idle"
-MAX_RECORDS = 50_000  # device-initiated records kept per capture; the rest are counted
+MAX_RECORDS = 30_000  # device-initiated records kept per capture; the rest are counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +94,13 @@ class Capture:
         if len(records) <= room:
             self.entries.extend([Entry(current, record) for record in records])
             return
-        kept = records[:max(room, 0)]
-        kept += [r for r in records[len(kept):] if _always_kept(r)]
-        self.entries.extend([Entry(current, record) for record in kept])
-        if len(kept) < len(records):
-            self._overflow([r for r in records[len(kept):] if not _always_kept(r)])
+        cut = max(room, 0)
+        rest = records[cut:]
+        self.entries.extend([Entry(current, record) for record in records[:cut]]
+                            + [Entry(current, record) for record in rest if _always_kept(record)])
+        dropped = [record for record in rest if not _always_kept(record)]
+        if dropped:
+            self._overflow(dropped)
 
     def _overflow(self, records: list[Record]) -> None:
         """Count records past ``max_records``; the first time, note where the capture filled."""

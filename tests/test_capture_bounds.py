@@ -4,6 +4,7 @@ kept in bounded memory, counted, and saved (docs/reliability.md, "Memory and cap
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import random
 import threading
@@ -17,6 +18,7 @@ import pytest
 from brewbench.bench.capture import Capture, Entry
 from brewbench.bench.capture_store import EntryStore
 from brewbench.bench.devices import open_device
+from brewbench.bench.printout import print_capture
 from brewbench.bench.verify.capture_redaction import classify_capture, save_capture
 from brewbench.bench.verify.redact import Redactor
 from brewbench.bench.verify.verification import verify
@@ -24,7 +26,7 @@ from brewbench.drivers.bad_runs import EXCERPT, RUN_KEY
 from brewbench.drivers.connection import MAX_INBOX, Connection
 from brewbench.drivers.errors import BrewbenchError
 from brewbench.drivers.framing import MAX_ENCODED
-from brewbench.drivers.messages import MsgType
+from brewbench.drivers.messages import Kind, Message, MsgType
 from brewbench.drivers.records import NOTE_KEY, RX, Record, Stamp
 from brewbench.drivers.serial_transport import SerialTransport
 from brewbench.emulator.machine import EmulatedMachine
@@ -91,6 +93,9 @@ def test_flood_keeps_memory_bounded_and_the_capture_is_saved(tmp_path: Path) -> 
     loaded = Capture.load(saved)
     assert len(loaded.entries) == len(capture.entries)
     assert loaded.meta["overflow"] == overflow
+    printed = io.StringIO()
+    print_capture(loaded, printed)
+    assert "not kept:" in printed.getvalue() and "dropped by a full inbox" in printed.getvalue()
     answers = loaded.messages(action="status", direction="rx")
     assert any(m.type == MsgType.STATUS for m in answers)  # answers are kept past the bound
 
@@ -194,3 +199,20 @@ def test_soak_random_faults_end_within_bounds(request: pytest.FixtureRequest) ->
     kept = sum(1 for m in capture.messages(direction="rx") if m.type == MsgType.TELEMETRY)
     counted = capture.meta.get("overflow", {}).get("records", 0)
     assert kept + counted + capture.frame_errors >= sent
+
+
+def test_past_max_records_answers_are_kept_in_order_and_the_rest_counted() -> None:
+    def event(n: int) -> Record:
+        message = Message(Kind.EVENT, MsgType.TELEMETRY, n, {"n": n})
+        return Record("serial", RX, Stamp(n, n), message.encode(), message)
+
+    answer = Message(Kind.RESPONSE, MsgType.STATUS, 9, {"state": "ready"})
+    reply = Record("serial", RX, Stamp(9, 9), answer.encode(), answer)
+    capture = Capture("dev", max_records=3)
+    capture.records([event(1), event(2), event(3), event(4), reply, event(5)])
+    capture.record(event(6))
+    kinds = [(e.record.message.kind if e.record.message else e.record.meta[NOTE_KEY])
+             for e in capture.entries]
+    assert kinds == [Kind.EVENT] * 3 + [Kind.RESPONSE, "capture_full"]
+    assert capture.meta["overflow"]["records"] == 3
+    assert capture.meta["overflow"]["bytes"] == sum(len(event(n).raw) for n in (4, 5, 6))
