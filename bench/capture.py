@@ -32,7 +32,7 @@ from typing import Any
 from ..drivers.bad_runs import frames_in
 from ..drivers.messages import Kind, Message
 from ..drivers.records import NOTE_KEY, RX, TX, Record, Stamp
-from .capture_store import EntryStore
+from .capture_store import ENTRY_WEIGHT, EntryStore
 
 FORMAT = "brewbench-capture"
 VERSION = 1
@@ -247,7 +247,11 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
 
 
 def _new_store(entries: Iterable[Entry]) -> EntryStore[Entry]:
-    return EntryStore(entries, pack=_pack, unpack=_unpack)
+    return EntryStore(entries, pack=_pack, unpack=_unpack, weigh=_weigh)
+
+
+def _weigh(entry: Entry) -> int:
+    return ENTRY_WEIGHT + len(entry.record.raw)
 
 
 def _pack(entry: Entry) -> tuple[Any, ...]:

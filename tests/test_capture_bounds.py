@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from brewbench.bench.capture import Capture, Entry
-from brewbench.bench.capture_store import EntryStore
+from brewbench.bench.capture_store import WINDOW, WINDOW_BYTES, EntryStore
 from brewbench.bench.devices import open_device
 from brewbench.bench.printout import print_capture
 from brewbench.bench.verify.capture_redaction import classify_capture, save_capture
@@ -51,7 +51,7 @@ def test_entry_store_spools_sealed_blocks_and_reads_them_back() -> None:
     planted = b"Ada Canary-7F3A"
     entries = [Entry("brew", Record("serial", RX, Stamp(n, n), planted + bytes([n])))
                for n in range(11)]
-    store: EntryStore[Entry] = EntryStore(block=4)
+    store: EntryStore[Entry] = EntryStore(block=4, weigh=lambda _e: WINDOW_BYTES)
     store.extend(entries[:9])
     store.append(entries[9])
     store.append(entries[10])
@@ -63,6 +63,16 @@ def test_entry_store_spools_sealed_blocks_and_reads_them_back() -> None:
     assert planted not in on_disk  # sealed: no raw value lands on disk in the clear
     with pytest.raises(IndexError):
         store[11]
+
+
+def test_entry_store_keeps_a_window_in_memory_and_seals_what_falls_out() -> None:
+    entries = [Entry("idle", Record("serial", RX, Stamp(n, n), bytes([n % 256])))
+               for n in range(2 * 2 * WINDOW + 3)]
+    store: EntryStore[Entry] = EntryStore(entries, block=2)
+    assert store.spooled_bytes > 0  # WINDOW blocks of 2 stay; the older ones are sealed
+    assert list(store) == entries and store[0] == entries[0] and store[-2] == entries[-2]
+    small: EntryStore[Entry] = EntryStore(entries[:2 * WINDOW], block=2)
+    assert small.spooled_bytes == 0 and list(small) == entries[:2 * WINDOW]
 
 
 def test_flood_keeps_memory_bounded_and_the_capture_is_saved(tmp_path: Path) -> None:
