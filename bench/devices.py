@@ -15,7 +15,7 @@ from ..emulator.serve import Emulator
 from .capture import Capture
 
 DEFAULT_SPEC = "emu://?firmware=2.1&transport=serial"
-EMU_PARAMS = {"firmware", "transport", "serial"}
+EMU_PARAMS = {"firmware", "transport", "serial", "fault"}
 
 
 @dataclass
@@ -69,7 +69,8 @@ def start_emulator(spec: DeviceSpec) -> Emulator:
     try:
         emulator = Emulator(firmware=spec.param("firmware", "2.1"),
                             transport=spec.param("transport", "serial"),
-                            serial=spec.params.get("serial"))
+                            serial=spec.params.get("serial"),
+                            faults=spec.param("fault", ""))
     except ValueError as exc:
         raise DeviceSpecError(f"{spec.text}: {exc}") from exc
     emulator.start()

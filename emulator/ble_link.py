@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Coroutine
 from typing import Any
 
@@ -30,6 +31,7 @@ from .machine import EmulatedMachine
 
 log = logging.getLogger(__name__)
 ADVERTISING_INTERVAL_MS = 20
+OUT_BACKLOG = 1 << 20  # bytes the machine may have waiting for the air before its writes block
 
 
 class BleLink(DeviceLink):
@@ -52,6 +54,8 @@ class BleLink(DeviceLink):
         self._notifier: gatt.Characteristic[bytes] | None = None
         self._connection: Connection | None = None
         self._outbox: asyncio.Queue[bytes] | None = None
+        self._backlog = 0  # bytes in the outbox, bounded by OUT_BACKLOG for a flooding machine
+        self._drained = threading.Condition()
         self._advertise = True
         self._tasks: set[asyncio.Task[None]] = set()
         self.address = ""
@@ -168,6 +172,9 @@ class BleLink(DeviceLink):
         """Send what the machine said as notifications, in order, cut to the MTU."""
         while True:
             data = await outbox.get()
+            with self._drained:
+                self._backlog -= len(data)
+                self._drained.notify_all()
             connection, device, notifier = self._connection, self._device, self._notifier
             if connection is None or device is None or notifier is None:
                 continue  # nobody to hear it: lost, as over a real radio
@@ -184,8 +191,16 @@ class BleLink(DeviceLink):
 
     def _send(self, data: bytes) -> None:
         outbox = self._outbox
-        if outbox is not None:
-            self.air.thread.call_soon(outbox.put_nowait, data)
+        if outbox is None:
+            return
+        with self._drained:
+            # Another thread (a flood) waits for the air to carry the backlog; the air's
+            # own thread must not, or nothing would ever drain it.
+            while (self._backlog > OUT_BACKLOG and not self.air.thread.on_loop
+                   and self._connection is not None and not self._stop.is_set()):
+                self._drained.wait(0.1)
+            self._backlog += len(data)
+        self.air.thread.call_soon(outbox.put_nowait, data)
 
     def _hang_up(self) -> None:
         self.air.thread.call_soon(self._spawn_disconnect)

@@ -63,8 +63,12 @@ class PtyLink(DeviceLink):
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)  # the default line discipline echoes and rewrites bytes
         tty.setraw(self._master)
+        os.set_blocking(self._master, False)  # a full pty must not block a write forever
         self._path = os.ttyname(self._slave)
         self._closed = False
+        # Set before taking the write lock, so a write blocked on a host that stopped
+        # reading (a flood) gives up instead of holding the lock forever.
+        self._closing = threading.Event()
         self._wlock = threading.Lock()
         machine.attach(self._write, self.hang_up)
 
@@ -75,7 +79,7 @@ class PtyLink(DeviceLink):
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
         with self._wlock:
-            while view and not self._closed:
+            while view and not self._closing.is_set():
                 try:
                     view = view[os.write(self._master, view):]
                 except BlockingIOError:
@@ -99,6 +103,7 @@ class PtyLink(DeviceLink):
                 return
 
     def _release(self) -> None:
+        self._closing.set()
         with self._wlock:
             if self._closed:
                 return
@@ -136,7 +141,7 @@ class TcpLink(DeviceLink):
             client.settimeout(0.1)
             with self._lock:
                 self._client = client
-            self.machine.attach(_sender(client), self.hang_up)
+            self.machine.attach(_sender(client, self._stop), self.hang_up)
             self._pump(client)
 
     def _pump(self, client: socket.socket) -> None:
@@ -165,11 +170,21 @@ class TcpLink(DeviceLink):
         self._server.close()
 
 
-def _sender(client: socket.socket) -> Callable[[bytes], None]:
-    """sendall that treats a vanished host as a hang-up, not a crash of the link thread."""
+def _sender(client: socket.socket, stop: threading.Event) -> Callable[[bytes], None]:
+    """sendall that waits out a slow host (a flood fills its buffers) until the link
+    stops, and treats a vanished host as a hang-up, not a crash of the link thread.
+
+    ``socket.sendall`` is not used: on its timeout nobody knows how much was sent,
+    and a frame cut there would corrupt the stream.
+    """
     def send(data: bytes) -> None:
-        try:
-            client.sendall(data)
-        except OSError:
-            log.debug("host went away while the emulator was sending")
+        view = memoryview(data)
+        while view and not stop.is_set():
+            try:
+                view = view[client.send(view):]
+            except TimeoutError:
+                continue  # nothing was sent; the host is slow, not gone
+            except OSError:
+                log.debug("host went away while the emulator was sending")
+                return
     return send

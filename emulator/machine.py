@@ -3,27 +3,43 @@
 The machine is link-agnostic: a link feeds it the bytes the host wrote
 (``feed``) and gives it two callables at ``attach``: one to send bytes to the
 host and one to hang up. Everything it says goes through the shared codec.
+
+It answers every request it can read, even a hostile one: a field of the wrong
+type is BAD_REQUEST, a frame over MAX_FRAME is FRAME_TOO_LARGE, and a handler
+that fails answers INTERNAL and the machine keeps serving (docs/protocol.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import secrets
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import cbor2
+
 from ..drivers.errors import FrameError
-from ..drivers.framing import MAX_FRAME, PROTOCOL_VERSION, FrameSplitter
-from ..drivers.messages import ErrorCode, Kind, Message, MsgType, decode_message
+from ..drivers.framing import CRC_SIZE, HEADER, MAX_FRAME, PROTOCOL_VERSION, decode_frame, encode_frame
+from ..drivers.messages import ErrorCode, Kind, Message, MsgType, decode_message, type_name
 from .faults import Faults
 from .firmware import FirmwareProfile, get_profile
+from .hostile import HOSTILE_BODIES, MALFORMED_ANSWERS, MALFORMED_ERROR
+from .receiver import Span, SpanReader, request_header
+from .requests import BadField, check_body
 
+log = logging.getLogger(__name__)
 Send = Callable[[bytes], None]
 HangUp = Callable[[], None]
 FEATURES = ("brew", "pay", "provision", "sync", "logs", "reset", "telemetry")
+LOG_KEEP = 50  # log lines kept (READ_LOGS pages through them)
+LOG_LINE_MAX = 900  # UTF-8 bytes; longer lines are cut so one always fits a 1024-byte frame
+QUEUE_LIMIT = 1000  # queued records; BREW answers BUSY beyond this until a SYNC
+BABBLE_CHUNK = bytes(range(1, 256)) * 256  # 65 280 bytes, none of them a delimiter
 
 
 class EmulatedMachine:
@@ -35,16 +51,22 @@ class EmulatedMachine:
         self.faults = Faults()
         self.settings: dict[str, Any] = {}
         self.queued: deque[dict[str, Any]] = deque()
-        self.logs: list[str] = [f"boot firmware {self.profile.version}"]
+        self.queue_limit = QUEUE_LIMIT
+        self.logs: deque[str] = deque([f"boot firmware {self.profile.version}"], maxlen=LOG_KEEP)
         self.bad_frames = 0
+        self.frames_sent = 0  # every frame written to a link, events and answers
+        self.dropped_events = 0  # events over the host's max_frame, never sent
+        self.event_seq = 0  # the last event sequence number used (1..65535)
+        self.host_max_frame = MAX_FRAME  # what the host's HELLO allowed on this link
         self._orders = itertools.count(1)
-        self._event_seq = itertools.count(1)
         self._record_ids = itertools.count(1)
         self._last_order: dict[str, Any] | None = None
-        self._splitter = FrameSplitter()
+        self._reader = SpanReader()
         self._send: Send | None = None
         self._hang_up: HangUp | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # link state
+        self._send_lock = threading.RLock()  # one frame at a time on the wire
+        self._flood: threading.Thread | None = None
 
     # -- link side ----------------------------------------------------------
 
@@ -52,7 +74,8 @@ class EmulatedMachine:
         """Connect the machine to a link."""
         with self._lock:
             self._send, self._hang_up = send, hang_up
-            self._splitter = FrameSplitter()
+            self._reader = SpanReader()
+            self.host_max_frame = MAX_FRAME
 
     def detach(self) -> None:
         with self._lock:
@@ -60,23 +83,18 @@ class EmulatedMachine:
 
     def feed(self, data: bytes) -> None:
         """Bytes the host wrote, as the link received them."""
-        for span in self._splitter.feed(data):
-            if span.frame is None:
-                self.bad_frames += 1
-                continue
-            try:
-                message = decode_message(span.frame)
-            except FrameError:
-                self.bad_frames += 1
-                continue
-            if message.kind is Kind.REQUEST:
-                self._handle(message)
+        for span in self._reader.feed(data):
+            self._receive(span)
+
+    def inject(self, faults: str) -> None:
+        """Switch on faults in the spec form (``"flood,slow_drip:5"``); see Faults."""
+        self.faults.inject(faults)
 
     # -- device-initiated ----------------------------------------------------
 
     def emit_event(self, body: dict[str, Any], type_code: int = MsgType.EVENT) -> None:
-        """Send one device-initiated message."""
-        self._emit(Message(Kind.EVENT, type_code, next(self._event_seq) & 0xFFFF, body))
+        """Send one device-initiated message (dropped if over the host's max_frame)."""
+        self._emit_event(type_code, _dumps(body))
 
     def burst(self, count: int) -> None:
         """Send ``count`` telemetry messages back to back (numbered in ``n``)."""
@@ -91,6 +109,47 @@ class EmulatedMachine:
         if hang_up is not None:
             hang_up()
 
+    def log(self, line: str) -> None:
+        """Append a line to the machine's log (cut to LOG_LINE_MAX bytes of UTF-8)."""
+        encoded = line.encode()
+        if len(encoded) > LOG_LINE_MAX:  # "…" is 3 bytes; a cut character is left out
+            line = encoded[: LOG_LINE_MAX - 3].decode(errors="ignore") + "…"
+        self.logs.append(line)
+
+    # -- receiving -------------------------------------------------------------
+
+    def _receive(self, span: Span) -> None:
+        if span.oversize:
+            self._too_large(request_header(span), "more than MAX_ENCODED bytes without a delimiter")
+            return
+        try:
+            frame = decode_frame(span.encoded)
+            size = HEADER.size + len(frame.body) + CRC_SIZE
+            if size > MAX_FRAME:
+                if frame.kind == Kind.REQUEST:
+                    self._too_large((frame.seq, frame.type), f"a frame of {size} bytes")
+                else:
+                    self.bad_frames += 1
+                return
+            message = decode_message(frame)
+        except FrameError:
+            self.bad_frames += 1
+            return
+        except Exception:  # whatever the decoder trips on, the frame is bad
+            log.debug("undecodable frame", exc_info=True)
+            self.bad_frames += 1
+            return
+        if message.kind is Kind.REQUEST:
+            self._handle(message)
+
+    def _too_large(self, header: tuple[int, int] | None, what: str) -> None:
+        """Answer FRAME_TOO_LARGE if the oversize frame's header reads as a request."""
+        self.bad_frames += 1
+        if header is not None:
+            seq, type_code = header
+            self._send_error(type_code, seq, ErrorCode.FRAME_TOO_LARGE,
+                             f"{what}; MAX_FRAME is {MAX_FRAME}")
+
     # -- requests --------------------------------------------------------------
 
     def _handle(self, request: Message) -> None:
@@ -100,18 +159,35 @@ class EmulatedMachine:
             return
         if self.faults.silent_on == name:
             return
+        try:
+            body = self._answer(request)
+        except _Refusal as refusal:
+            self._before_answer()
+            self._send_error(request.type, request.seq, refusal.code, refusal.detail)
+        except Exception as exc:  # a failing handler answers INTERNAL, not dies
+            log.debug("handler for %s failed", name, exc_info=True)
+            self.log(f"internal error handling {name}: {type(exc).__name__}")
+            self._before_answer()
+            self._send_error(request.type, request.seq, ErrorCode.INTERNAL,
+                             f"{name} failed: {type(exc).__name__}; see READ_LOGS")
+        else:
+            self._before_answer()
+            self._respond(request, body)
+        self._after_answer()
+
+    def _answer(self, request: Message) -> dict[str, Any]:
         handler = self._handlers().get(request.type)
         if handler is None:
-            self._error(request, ErrorCode.UNKNOWN_TYPE, f"no such message type {request.type:#04x}")
-            return
+            raise _Refusal(ErrorCode.UNKNOWN_TYPE, f"no such message type {request.type:#04x}")
+        if self.faults.busy_on == request.type_name:
+            raise _Refusal(ErrorCode.BUSY, f"busy; send {request.type_name} again later")
+        if self.faults.fail_on == request.type_name:
+            raise RuntimeError(f"injected failure in {request.type_name}")
         try:
-            body = handler(request.body)
-        except _Refusal as refusal:
-            self._error(request, refusal.code, refusal.detail)
-            return
-        for n in range(self.faults.events_before_reply):
-            self.emit_event({"event": "heartbeat", "n": n})
-        self._emit(Message(Kind.RESPONSE, request.type, request.seq, body))
+            body = check_body(request.type, request.body)
+        except BadField as exc:
+            raise _Refusal(ErrorCode.BAD_REQUEST, str(exc)) from exc
+        return handler(body)
 
     def _handlers(self) -> dict[int, Callable[[dict[str, Any]], dict[str, Any]]]:
         return {
@@ -122,8 +198,9 @@ class EmulatedMachine:
         }
 
     def _hello(self, body: dict[str, Any]) -> dict[str, Any]:
-        if PROTOCOL_VERSION not in body.get("versions", []):
+        if PROTOCOL_VERSION not in body["versions"]:
             raise _Refusal(ErrorCode.UNSUPPORTED_VERSION, f"this machine speaks v{PROTOCOL_VERSION}")
+        self.host_max_frame = min(body["max_frame"], MAX_FRAME)
         return {"version": PROTOCOL_VERSION, "max_frame": MAX_FRAME, "features": list(FEATURES)}
 
     def _identify(self, _body: dict[str, Any]) -> dict[str, Any]:
@@ -136,18 +213,14 @@ class EmulatedMachine:
                 "queued_records": len(self.queued), "errors": []}
 
     def _brew(self, body: dict[str, Any]) -> dict[str, Any]:
-        drink = body.get("drink")
-        strength = body.get("strength", 3)
-        if not isinstance(drink, str) or not drink:
-            raise _Refusal(ErrorCode.BAD_REQUEST, "drink must be a non-empty text")
-        if not isinstance(strength, int) or not 1 <= strength <= 5:
-            raise _Refusal(ErrorCode.BAD_REQUEST, "strength must be 1..5")
+        if len(self.queued) >= self.queue_limit:
+            raise _Refusal(ErrorCode.BUSY, f"{len(self.queued)} records queued; SYNC first")
         order_id = next(self._orders)
         self.emit_event({"event": "brew.started", "order_id": order_id})
         self.emit_event({"temp_c": 93.5, "pressure_bar": 9.1}, MsgType.TELEMETRY)
-        facts = {**self._device_facts(), **self.settings, "order_id": order_id, "drink": drink,
-                 "strength": strength, "size_ml": body.get("size_ml", 200),
-                 "milk": body.get("milk"), "ingredients": list(body.get("ingredients", [])),
+        facts = {**self._device_facts(), **self.settings, "order_id": order_id,
+                 "drink": body["drink"], "strength": body["strength"], "size_ml": body["size_ml"],
+                 "milk": body["milk"], "ingredients": body["ingredients"],
                  "served_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         self.emit_event({"event": "brew.done", "order_id": order_id})
         for extra in self.profile.extra_events(facts):
@@ -156,50 +229,70 @@ class EmulatedMachine:
         record["record_id"] = next(self._record_ids)
         self.queued.append(record)
         self._last_order = record
-        self.logs.append(self.profile.log_line(facts))
+        self.log(self.profile.log_line(facts))
         return {"order_id": order_id, "duration_ms": 28000}
 
     def _pay(self, body: dict[str, Any]) -> dict[str, Any]:
-        method = body.get("method")
-        if method not in ("card", "cash", "qr", "free"):
-            raise _Refusal(ErrorCode.BAD_REQUEST, "method must be card, cash, qr or free")
-        card = body.get("card") or {}
+        method, card = body["method"], body["card"] or {}
         if method == "card" and not card.get("number"):
             raise _Refusal(ErrorCode.PAYMENT_DECLINED, "card payment without a card number")
+        if method == "qr" and "machine_name" not in self.settings:
+            raise _Refusal(ErrorCode.NOT_PROVISIONED, "qr payment needs PROVISION first")
         if self._last_order is not None:
             facts = {"payment_method": method, "card_number": card.get("number"),
-                     "card_expiry": card.get("expiry"), "routing": body.get("routing")}
+                     "card_expiry": card.get("expiry"), "routing": body["routing"]}
             self._last_order.update(self.profile.make_record(facts))
         return {"approved": True, "txn_id": f"T{next(self._orders):06d}"}
 
     def _provision(self, body: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(body.get("machine_name"), str):
-            raise _Refusal(ErrorCode.BAD_REQUEST, "machine_name is required")
-        self.settings.update({k: v for k, v in body.items() if k != "network"})
-        network = body.get("network")
-        if isinstance(network, dict) and network.get("ssid"):
+        self.settings.update({k: v for k, v in body.items()
+                              if k != "network" and v is not None})
+        network = body["network"]
+        if network and network.get("ssid"):
             self.settings["ssid"] = network["ssid"]  # the Wi-Fi name; never the password
         return {"ok": True}
 
     def _sync(self, body: dict[str, Any]) -> dict[str, Any]:
-        limit = max(1, min(int(body.get("max_records", 32)), 64))
         sent = 0
-        while self.queued and sent < limit:
-            self.emit_event(self.queued.popleft(), MsgType.RECORD)
+        while self.queued and sent < body["max_records"]:
+            raw = _dumps(self.queued[0])
+            if _frame_size(raw) > self.host_max_frame:
+                if sent:
+                    break  # the next page starts with it
+                raise _Refusal(ErrorCode.FRAME_TOO_LARGE,
+                               f"record {self.queued[0].get('record_id')} needs a frame of "
+                               f"{_frame_size(raw)} bytes, over your max_frame "
+                               f"{self.host_max_frame}")
+            self.queued.popleft()
+            self._emit_event(MsgType.RECORD, raw)
             sent += 1
-        return {"sent": sent, "remaining": len(self.queued)}
+        remaining = len(self.queued)
+        if "SYNC" in self.faults.endless_pages:
+            remaining = max(remaining, 1)
+        return {"sent": sent, "remaining": remaining}
 
-    def _read_logs(self, _body: dict[str, Any]) -> dict[str, Any]:
-        return {"lines": list(self.logs[-50:])}
+    def _read_logs(self, body: dict[str, Any]) -> dict[str, Any]:
+        lines = list(self.logs)
+        start = min(body["from"], len(lines))
+        page: list[str] = []
+        budget = self.host_max_frame - 64  # header, CRC and the other fields, with room
+        for line in lines[start:]:
+            budget -= len(_dumps(line))
+            if budget < 0:
+                break
+            page.append(line)
+        remaining = len(lines) - start - len(page)
+        if "READ_LOGS" in self.faults.endless_pages:  # pages that always move on, never end
+            page, remaining = page or [f"page from {body['from']}"], max(remaining, 1)
+            start = body["from"]
+        return {"lines": page, "next": start + len(page), "remaining": remaining}
 
     def _reset(self, body: dict[str, Any]) -> dict[str, Any]:
-        mode = body.get("mode", "soft")
-        if mode not in ("soft", "factory"):
-            raise _Refusal(ErrorCode.BAD_REQUEST, "mode must be soft or factory")
+        mode = body["mode"]
         if mode == "factory":
             self.settings.clear()
             self.queued.clear()
-        self.logs.append(f"reset {mode}")
+        self.log(f"reset {mode}")
         return {"ok": True}
 
     # -- output ----------------------------------------------------------------
@@ -207,22 +300,93 @@ class EmulatedMachine:
     def _device_facts(self) -> dict[str, Any]:
         return {"model": self.profile.model, "serial": self.serial, "firmware": self.profile.version}
 
-    def _error(self, request: Message, code: ErrorCode, detail: str) -> None:
-        self._emit(Message(Kind.ERROR, request.type, request.seq,
-                           {"code": int(code), "message": detail}))
+    def _before_answer(self) -> None:
+        for name in self.faults.hostile_bodies:
+            self._emit_event(MsgType.EVENT, HOSTILE_BODIES[name])
+        for n in range(self.faults.events_before_reply):
+            self.emit_event({"event": "heartbeat", "n": n})
 
-    def _emit(self, message: Message) -> None:
-        raw = message.encode()
-        with self._lock:
+    def _after_answer(self) -> None:
+        if self.faults.babble > 0:
+            count, self.faults.babble = self.faults.babble, 0
+            self._babble(count)
+        if self.faults.flood is not None and self._flood is None:
+            self._flood = threading.Thread(target=self._flood_events, args=(self.faults.flood,),
+                                           name="emulator flood", daemon=True)
+            self._flood.start()
+
+    def _respond(self, request: Message, body: dict[str, Any]) -> None:
+        if request.type_name in self.faults.malformed_answers:
+            body = MALFORMED_ANSWERS[request.type_name]
+        raw = _dumps(body)
+        if _frame_size(raw) > self.host_max_frame:
+            self._send_error(request.type, request.seq, ErrorCode.FRAME_TOO_LARGE,
+                             f"the answer needs {_frame_size(raw)} bytes, over your "
+                             f"max_frame {self.host_max_frame}")
+            return
+        self._write(encode_frame(Kind.RESPONSE, request.seq, request.type, raw))
+
+    def _send_error(self, type_code: int, seq: int, code: ErrorCode, detail: str) -> None:
+        body: dict[str, Any] = {"code": int(code), "message": detail[:200]}
+        if "ERROR" in self.faults.malformed_answers:
+            body = MALFORMED_ERROR
+        self._write(encode_frame(Kind.ERROR, seq, type_code, _dumps(body)))
+
+    def _emit_event(self, type_code: int, raw_body: bytes) -> None:
+        if _frame_size(raw_body) > self.host_max_frame:
+            self.dropped_events += 1
+            self.log(f"{type_name(type_code)} of {_frame_size(raw_body)} bytes not sent: "
+                     f"over the host's max_frame {self.host_max_frame}")
+            return
+        with self._send_lock:  # numbers go out in order
+            self.event_seq = self.event_seq % 0xFFFF + 1  # 1..65535; 0 is never used
+            self._write(encode_frame(Kind.EVENT, self.event_seq, type_code, raw_body))
+
+    def _write(self, raw: bytes) -> None:
+        """Put one frame on the link, committing the faults that shape the bytes."""
+        with self._send_lock:
             send = self._send
             if send is None:
                 return
             if self.faults.corrupt_next > 0:
                 self.faults.corrupt_next -= 1
                 raw = _flip_bit(raw)
-            step = self.faults.split_every or len(raw)
-            for start in range(0, len(raw), step):
-                send(raw[start : start + step])
+            if self.faults.slow_drip_ms > 0:
+                self._drip(send, raw, self.faults.slow_drip_ms / 1000)
+            else:
+                step = self.faults.split_every or len(raw)
+                for start in range(0, len(raw), step):
+                    send(raw[start : start + step])
+            self.frames_sent += 1
+
+    def _drip(self, send: Send, raw: bytes, pause: float) -> None:
+        for at in range(len(raw)):
+            if self._send is not send:
+                return  # detached mid-frame, as a cable pulled mid-frame would
+            send(raw[at : at + 1])
+            time.sleep(pause)
+
+    def _babble(self, count: int) -> None:
+        """``count`` bytes with no delimiter, then one, so the host can resynchronise."""
+        with self._send_lock:
+            while count > 0 and self._send is not None:
+                piece = BABBLE_CHUNK[: min(count, len(BABBLE_CHUNK))]
+                self._send(piece)
+                count -= len(piece)
+            if self._send is not None:
+                self._send(b"\x00")
+
+    def _flood_events(self, count: int) -> None:
+        """TELEMETRY as fast as the link takes it, until ``count``, detach or the fault clears."""
+        n = 0
+        try:
+            while self._send is not None and self.faults.flood is not None and (not count or n < count):
+                self.emit_event({"n": n, "temp_c": 92.5, "pressure_bar": 9.0}, MsgType.TELEMETRY)
+                n += 1
+            if count and n >= count:
+                self.faults.flood = None
+        finally:
+            self._flood = None
 
 
 class _Refusal(Exception):
@@ -230,6 +394,15 @@ class _Refusal(Exception):
         super().__init__(detail)
         self.code = code
         self.detail = detail
+
+
+def _dumps(body: Any) -> bytes:
+    return cbor2.dumps(body)
+
+
+def _frame_size(raw_body: bytes) -> int:
+    """Decoded size of a frame carrying ``raw_body``."""
+    return HEADER.size + len(raw_body) + CRC_SIZE
 
 
 def _flip_bit(raw: bytes) -> bytes:

@@ -36,15 +36,19 @@ class Emulator:
     """One emulated machine served on one link; a context manager.
 
     ``spec`` is the device spec a host uses to reach it with the real client library.
+    ``faults`` switches on emulator faults from the start, in the spec form
+    (``"flood"``, ``"babble:50M,slow_drip:5"``; see emulator/faults.py); ``inject``
+    switches on more while it serves.
     """
 
     def __init__(self, firmware: str = "2.1", transport: str = "serial",
-                 serial: str | None = None) -> None:
+                 serial: str | None = None, faults: str = "") -> None:
         factory = LINKS.get(transport)
         if factory is None:
             raise ValueError(f"no emulated transport {transport!r}; known: {', '.join(sorted(LINKS))}")
         self.transport = transport
         self.machine = EmulatedMachine(firmware, serial=serial)
+        self.machine.inject(faults)  # ValueError names the known faults
         self.link = factory(self.machine)
 
     @property
@@ -60,6 +64,10 @@ class Emulator:
         if self.transport == "socket":
             return f"serial+{self.url}"
         return self.url
+
+    def inject(self, faults: str) -> None:
+        """Switch on faults in the spec form; ValueError names the known ones."""
+        self.machine.inject(faults)
 
     def __enter__(self) -> Emulator:
         self.start()

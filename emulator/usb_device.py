@@ -58,6 +58,7 @@ _LIBUSB_ERRORS: dict[int, tuple[str, int]] = {
 GET_STATUS, CLEAR_FEATURE, SET_FEATURE, GET_DESCRIPTOR = 0x00, 0x01, 0x03, 0x06
 GET_CONFIGURATION, SET_CONFIGURATION, GET_INTERFACE, SET_INTERFACE = 0x08, 0x09, 0x0A, 0x0B
 ENDPOINT_HALT = 0
+IN_BACKLOG = 1 << 20  # bytes a device holds for bulk IN before its writes block
 
 
 def usb_error(code: int) -> usb.core.USBError:
@@ -134,8 +135,14 @@ class EmulatedUsbDevice:
             self._arrived.notify_all()
 
     def send_in(self, data: bytes) -> None:
-        """One device write on bulk IN, as packets ending in a short one or a ZLP."""
+        """One device write on bulk IN, as packets ending in a short one or a ZLP.
+
+        Blocks while more than IN_BACKLOG bytes wait for the host, as a device whose
+        buffer is full does, so a flooding machine cannot grow this queue without end.
+        """
         with self._arrived:
+            while self._connected and self._queued > IN_BACKLOG:
+                self._arrived.wait(0.1)
             if not self._connected:
                 return
             for start in range(0, len(data), MAX_PACKET):
@@ -178,6 +185,7 @@ class EmulatedUsbDevice:
                     self.faults.babble_reads -= 1
                     raise usb_error(ERROR_OVERFLOW)
                 if self._take(got, size):
+                    self._arrived.notify_all()  # room for a sender waiting on IN_BACKLOG
                     return bytes(got)
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:

@@ -50,7 +50,7 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     "PROVISION.network.psk": (IDENTITY,),  # a secret: always redacted
     "PROVISION.ok": (DEVICE,),
     **_fields("SYNC", DEVICE, ("max_records", "sent", "remaining")),
-    **_fields("READ_LOGS", DEVICE, ("lines[]", "lines")),
+    **_fields("READ_LOGS", DEVICE, ("lines[]", "lines", "from", "next", "remaining")),
     **_fields("RESET", DEVICE, ("mode", "ok")),
     **_fields("EVENT", DEVICE, ("event", "n")),
     "EVENT.order_id": (PRODUCT,),

@@ -17,7 +17,7 @@ DEVICE = {("device", path) for path in (
     "STATUS.state", "STATUS.water_ml", "STATUS.beans_g", "STATUS.temp_c",
     "STATUS.queued_records", "STATUS.errors", "PROVISION.ok", "PAY.approved", "PAY.txn_id",
     "EVENT.event", "TELEMETRY.temp_c", "TELEMETRY.pressure_bar", "SYNC.sent", "SYNC.remaining",
-    "READ_LOGS.lines[]", "RESET.ok",
+    "READ_LOGS.lines[]", "READ_LOGS.next", "READ_LOGS.remaining", "RESET.ok",
     "RECORD.model", "RECORD.serial", "RECORD.firmware", "RECORD.record_id")}
 PRODUCT = {("product", path) for path in (
     "BREW.order_id", "BREW.duration_ms", "EVENT.order_id", "RECORD.drink", "RECORD.strength",
