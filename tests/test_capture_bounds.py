@@ -7,6 +7,9 @@ import contextlib
 import io
 import os
 import random
+import resource
+import subprocess
+import sys
 import threading
 import time
 import tty
@@ -226,3 +229,40 @@ def test_past_max_records_answers_are_kept_in_order_and_the_rest_counted() -> No
     assert kinds == [Kind.EVENT] * 3 + [Kind.RESPONSE, "capture_full"]
     assert capture.meta["overflow"]["records"] == 3
     assert capture.meta["overflow"]["bytes"] == sum(len(event(n).raw) for n in (4, 5, 6))
+
+
+def test_emulator_babble_is_bounded_and_the_link_resynchronises() -> None:
+    with open_device("emu://?firmware=2.1&transport=serial") as device:
+        assert device.emulator is not None
+        device.emulator.inject("babble:5000000")
+        device.machine.status()  # answered, then 5 MB without a delimiter
+        deadline = time.monotonic() + 30
+        while device.machine.connection.frame_errors == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        settle(device.machine.connection)
+        assert device.machine.status()["state"] == "ready"
+    runs = [e.record for e in device.capture.entries if e.record.error is not None]
+    assert 1 <= len(runs) < 40 and all(len(r.raw) <= EXCERPT for r in runs)
+    counted = sum(r.meta[RUN_KEY]["bytes"] if RUN_KEY in r.meta else len(r.raw) for r in runs)
+    assert 5_000_000 - 2 * MAX_ENCODED <= counted <= 5_000_000
+    started = time.monotonic()
+    verify(device.capture)
+    assert time.monotonic() - started < 5
+
+
+def test_brewbench_run_under_a_flood_ends_with_the_capture_saved(tmp_path: Path) -> None:
+    """The real command against an emulated machine that floods after its first answer."""
+    env = {**os.environ, "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key")}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "brewbench", "run", "--device",
+         "emu://?firmware=2.1&transport=serial&fault=flood", "--results", str(tmp_path / "r")],
+        capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    assert time.monotonic() - started < 300
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < 200  # the stated bound (docs/reliability.md)
+    (saved,) = (tmp_path / "r").rglob("*.jsonl")
+    loaded = Capture.load(saved)
+    telemetry = [m for m in loaded.messages(direction="rx") if m.type == MsgType.TELEMETRY]
+    assert telemetry and loaded.actions
