@@ -9,6 +9,9 @@ telemetry back to back from another thread for the whole duration. It prints
 the process's peak RSS, how many frames the device sent and how many the
 capture kept and counted.
 
+First, the real ``brewbench run`` against an emulated machine whose ``flood``
+fault sends telemetry from its first answer until the link closes.
+
 Babble: a device of our own on a real pty writes N MB of random bytes with no
 frame delimiter; the bench's SerialTransport + Connection + Capture read it,
 then the analysis (classification both ways, canary hunt) and a redacted save
@@ -118,6 +121,18 @@ def in_child(kind: str, size: float) -> dict[str, float]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def brewbench_run_flooded(results: Path) -> tuple[float, float]:
+    """The real ``brewbench run`` against a machine that floods after its first answer
+    (``fault=flood``, until the link closes): seconds taken and the command's peak RSS."""
+    env = {**os.environ, "BREWBENCH_LAB_KEY_FILE": str(results / "lab.key")}
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-m", "brewbench", "run", "--device",
+                    "emu://?firmware=2.1&transport=serial&fault=flood", "--results",
+                    str(results / "run")], check=False, capture_output=True, env=env)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return time.monotonic() - start, peak
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--flood", type=float, nargs="*", default=[10, 30, 60])
@@ -131,6 +146,10 @@ def main() -> None:
                       else babble_run(int(float(size)), Path(folder)))
         print(json.dumps(result))
         return
+    with tempfile.TemporaryDirectory() as folder:
+        took, peak = brewbench_run_flooded(Path(folder))
+    print(f"brewbench run, machine flooding from its first answer: {took:.1f} s, peak RSS "
+          f"{peak:.1f} MB", flush=True)
     for seconds in args.flood:
         r = in_child("flood", seconds)
         print(f"flood {seconds:>4g} s: peak RSS {r['peak_rss_mb']:6.1f} MB; device sent "
