@@ -8,6 +8,7 @@ can be repeated exactly.
 
 import os
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("brewbench", deadline=None)
@@ -15,6 +16,6 @@ settings.register_profile("ci", parent=settings.get_profile("brewbench"), derand
 settings.load_profile("ci" if os.environ.get("CI") else "brewbench")
 
 
-def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
+def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--soak-seconds", type=float, default=20.0,
                      help="how long the hostile-device soak test runs (default 20 s)")

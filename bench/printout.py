@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
+from ..drivers.records import NOTE_KEY
 from .capture import Capture
 from .values import key_text
 from .verify.verification import Verification
@@ -23,22 +25,8 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
     print(f"   device: {meta.get('manufacturer', '?')} {meta.get('model', '?')} "
           f"serial {meta.get('serial', '?')} firmware {meta.get('firmware', '?')} "
           f"over {meta.get('transport', '?')}", file=out)
-    for index, span in enumerate(capture.actions):
-        entries = [e for e in capture.entries if _within(e.record.stamp.mono_ns, index, capture)]
-        emitted = Counter[str]()
-        fields: dict[str, set[str]] = {}
-        for entry in entries:
-            if entry.record.direction != "rx":
-                continue
-            record = entry.record
-            message = record.message
-            label = (message.type_name if message else "BAD_FRAME" if record.error is not None
-                     else f"{record.channel}:{record.meta.get('answer', 'link')}")
-            emitted[label] += 1
-            # a hostile body may have keys of any type: shown as path elements
-            fields.setdefault(label, set()).update(
-                (key_text(key) for key in message.body) if message else
-                (k for k in record.meta if k != "line"))
+    emitted_per_span = _emitted_per_span(capture)
+    for span, (emitted, fields) in zip(capture.actions, emitted_per_span, strict=True):
         what = ", ".join(
             f"{label}x{count} {{{', '.join(sorted(fields.get(label, ())))}}}"
             for label, count in emitted.items())
@@ -47,8 +35,46 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
     _print_link_events(capture, out)
     if capture.frame_errors:
         print(f"   bad frames: {capture.frame_errors}", file=out)
+    _print_bounds(capture, out)
     if result is not None:
         _print_verification(result, out, saved)
+
+
+def _emitted_per_span(capture: Capture) -> list[tuple[Counter[str], dict[str, set[str]]]]:
+    """Per action span, the message types received and their fields, in one pass over
+    the entries (a flooded capture holds many of them)."""
+    spans = capture.actions
+    starts = [span.started.mono_ns for span in spans]
+    out: list[tuple[Counter[str], dict[str, set[str]]]] = [(Counter(), {}) for _ in spans]
+    for entry in capture.entries:
+        record = entry.record
+        if record.direction != "rx":
+            continue
+        index = bisect.bisect_right(starts, record.stamp.mono_ns) - 1
+        if index < 0 or not _within(record.stamp.mono_ns, index, capture):
+            continue
+        emitted, fields = out[index]
+        message = record.message
+        label = (message.type_name if message else "BAD_FRAME" if record.error is not None
+                 else f"{record.channel}:{record.meta.get('answer', 'link')}")
+        emitted[label] += 1
+        # a hostile body may have keys of any type: shown as path elements
+        fields.setdefault(label, set()).update(
+            (key_text(key) for key in message.body) if message else
+            (k for k in record.meta if k != "line"))
+    return out
+
+
+def _print_bounds(capture: Capture, out: TextIO) -> None:
+    """What the capture did not keep, and events the inbox had to drop (docs/reliability.md)."""
+    overflow = capture.meta.get("overflow")
+    if overflow:
+        print(f"   not kept: {overflow['records']} record(s), {overflow['bytes']} bytes past "
+              f"the {overflow['max_records']}-record bound (counted, not analysed)", file=out)
+    dropped = sum(int(e.record.meta.get("dropped", 0)) for e in capture.notes()
+                  if e.record.meta.get(NOTE_KEY) == "inbox_overflow")
+    if dropped:
+        print(f"   events dropped by a full inbox: {dropped} (kept in the capture)", file=out)
 
 
 def _print_verification(result: Verification, out: TextIO, saved: Path | None) -> None:

@@ -4,8 +4,12 @@ kept in bounded memory, counted, and saved (docs/reliability.md, "Memory and cap
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import random
+import resource
+import subprocess
+import sys
 import threading
 import time
 import tty
@@ -15,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from brewbench.bench.capture import Capture, Entry
-from brewbench.bench.capture_store import EntryStore
+from brewbench.bench.capture_store import WINDOW, WINDOW_BYTES, EntryStore
 from brewbench.bench.devices import open_device
+from brewbench.bench.printout import print_capture
 from brewbench.bench.verify.capture_redaction import classify_capture, save_capture
 from brewbench.bench.verify.redact import Redactor
 from brewbench.bench.verify.verification import verify
@@ -24,10 +29,12 @@ from brewbench.drivers.bad_runs import EXCERPT, RUN_KEY
 from brewbench.drivers.connection import MAX_INBOX, Connection
 from brewbench.drivers.errors import BrewbenchError
 from brewbench.drivers.framing import MAX_ENCODED
-from brewbench.drivers.messages import MsgType
+from brewbench.drivers.messages import Kind, Message, MsgType
 from brewbench.drivers.records import NOTE_KEY, RX, Record, Stamp
 from brewbench.drivers.serial_transport import SerialTransport
+from brewbench.emulator.machine import EmulatedMachine
 
+HostilePty = tuple[int, Connection, Capture]
 RSS_GROWTH_MB = 150  # what a flood may add to the test process (docs/reliability.md)
 REDACTOR = Redactor(b"k" * 32)
 
@@ -37,20 +44,17 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def flood(machine, stop: threading.Event) -> Iterator[int]:
-    """Telemetry back to back until ``stop``; yields nothing, counts what it sent."""
-    sent = 0
+def flood(machine: EmulatedMachine, stop: threading.Event) -> None:
+    """Telemetry back to back until ``stop``."""
     while not stop.is_set():
         machine.burst(200)
-        sent += 200
-    yield sent
 
 
 def test_entry_store_spools_sealed_blocks_and_reads_them_back() -> None:
     planted = b"Ada Canary-7F3A"
     entries = [Entry("brew", Record("serial", RX, Stamp(n, n), planted + bytes([n])))
                for n in range(11)]
-    store: EntryStore[Entry] = EntryStore(block=4)
+    store: EntryStore[Entry] = EntryStore(block=4, weigh=lambda _e: WINDOW_BYTES)
     store.extend(entries[:9])
     store.append(entries[9])
     store.append(entries[10])
@@ -64,14 +68,23 @@ def test_entry_store_spools_sealed_blocks_and_reads_them_back() -> None:
         store[11]
 
 
+def test_entry_store_keeps_a_window_in_memory_and_seals_what_falls_out() -> None:
+    entries = [Entry("idle", Record("serial", RX, Stamp(n, n), bytes([n % 256])))
+               for n in range(2 * 2 * WINDOW + 3)]
+    store: EntryStore[Entry] = EntryStore(entries, block=2)
+    assert store.spooled_bytes > 0  # WINDOW blocks of 2 stay; the older ones are sealed
+    assert list(store) == entries and store[0] == entries[0] and store[-2] == entries[-2]
+    small: EntryStore[Entry] = EntryStore(entries[:2 * WINDOW], block=2)
+    assert small.spooled_bytes == 0 and list(small) == entries[:2 * WINDOW]
+
+
 def test_flood_keeps_memory_bounded_and_the_capture_is_saved(tmp_path: Path) -> None:
     before = rss_mb()
     with open_device("emu://?firmware=2.1&transport=serial") as device:
         assert device.emulator is not None
         device.capture.max_records = 5_000
         stop = threading.Event()
-        sender = flood(device.emulator.machine, stop)
-        thread = threading.Thread(target=lambda: next(sender))
+        thread = threading.Thread(target=flood, args=(device.emulator.machine, stop))
         thread.start()
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
@@ -93,12 +106,15 @@ def test_flood_keeps_memory_bounded_and_the_capture_is_saved(tmp_path: Path) -> 
     loaded = Capture.load(saved)
     assert len(loaded.entries) == len(capture.entries)
     assert loaded.meta["overflow"] == overflow
+    printed = io.StringIO()
+    print_capture(loaded, printed)
+    assert "not kept:" in printed.getvalue() and "dropped by a full inbox" in printed.getvalue()
     answers = loaded.messages(action="status", direction="rx")
     assert any(m.type == MsgType.STATUS for m in answers)  # answers are kept past the bound
 
 
 @pytest.fixture
-def hostile_pty() -> Iterator[tuple[int, Connection, Capture]]:
+def hostile_pty() -> Iterator[HostilePty]:
     """A device of our own on a real pty that sends whatever the test writes to ``master``."""
     master, slave = os.openpty()
     tty.setraw(slave)
@@ -123,7 +139,7 @@ def settle(connection: Connection) -> None:
         last = connection.frame_errors
 
 
-def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty) -> None:
+def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty: HostilePty) -> None:
     master, connection, capture = hostile_pty
     noise = random.Random(7).randbytes(1 << 20)
     no_delimiter = noise.replace(b"\x00", b"\x01")
@@ -144,7 +160,7 @@ def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty) -> None:
     assert time.monotonic() - started < 5
 
 
-def test_a_lone_corrupt_frame_keeps_all_its_bytes(hostile_pty) -> None:
+def test_a_lone_corrupt_frame_keeps_all_its_bytes(hostile_pty: HostilePty) -> None:
     master, connection, capture = hostile_pty
     os.write(master, b"\x07garbage\x00")
     settle(connection)
@@ -196,3 +212,57 @@ def test_soak_random_faults_end_within_bounds(request: pytest.FixtureRequest) ->
     kept = sum(1 for m in capture.messages(direction="rx") if m.type == MsgType.TELEMETRY)
     counted = capture.meta.get("overflow", {}).get("records", 0)
     assert kept + counted + capture.frame_errors >= sent
+
+
+def test_past_max_records_answers_are_kept_in_order_and_the_rest_counted() -> None:
+    def event(n: int) -> Record:
+        message = Message(Kind.EVENT, MsgType.TELEMETRY, n, {"n": n})
+        return Record("serial", RX, Stamp(n, n), message.encode(), message)
+
+    answer = Message(Kind.RESPONSE, MsgType.STATUS, 9, {"state": "ready"})
+    reply = Record("serial", RX, Stamp(9, 9), answer.encode(), answer)
+    capture = Capture("dev", max_records=3)
+    capture.records([event(1), event(2), event(3), event(4), reply, event(5)])
+    capture.record(event(6))
+    kinds = [(e.record.message.kind if e.record.message else e.record.meta[NOTE_KEY])
+             for e in capture.entries]
+    assert kinds == [Kind.EVENT] * 3 + [Kind.RESPONSE, "capture_full"]
+    assert capture.meta["overflow"]["records"] == 3
+    assert capture.meta["overflow"]["bytes"] == sum(len(event(n).raw) for n in (4, 5, 6))
+
+
+def test_emulator_babble_is_bounded_and_the_link_resynchronises() -> None:
+    with open_device("emu://?firmware=2.1&transport=serial") as device:
+        assert device.emulator is not None
+        device.emulator.inject("babble:5000000")
+        device.machine.status()  # answered, then 5 MB without a delimiter
+        deadline = time.monotonic() + 30
+        while device.machine.connection.frame_errors == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        settle(device.machine.connection)
+        assert device.machine.status()["state"] == "ready"
+    runs = [e.record for e in device.capture.entries if e.record.error is not None]
+    assert 1 <= len(runs) < 40 and all(len(r.raw) <= EXCERPT for r in runs)
+    counted = sum(r.meta[RUN_KEY]["bytes"] if RUN_KEY in r.meta else len(r.raw) for r in runs)
+    assert 5_000_000 - 2 * MAX_ENCODED <= counted <= 5_000_000
+    started = time.monotonic()
+    verify(device.capture)
+    assert time.monotonic() - started < 5
+
+
+def test_brewbench_run_under_a_flood_ends_with_the_capture_saved(tmp_path: Path) -> None:
+    """The real command against an emulated machine that floods after its first answer."""
+    env = {**os.environ, "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key")}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "brewbench", "run", "--device",
+         "emu://?firmware=2.1&transport=serial&fault=flood", "--results", str(tmp_path / "r")],
+        capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    assert time.monotonic() - started < 300
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert peak_mb < 200  # the stated bound (docs/reliability.md)
+    (saved,) = (tmp_path / "r").rglob("*.jsonl")
+    loaded = Capture.load(saved)
+    telemetry = [m for m in loaded.messages(direction="rx") if m.type == MsgType.TELEMETRY]
+    assert telemetry and loaded.actions
