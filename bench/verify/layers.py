@@ -232,6 +232,8 @@ def find_escapes(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
 
 def find_utf16(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
     """Text in UTF-16 (either byte order), so that what it wraps is searched too."""
+    if b"\x00" not in buffer:  # ASCII in UTF-16 has a zero byte in every pair
+        return
     for pattern, skip in ((_UTF16LE_RUN, 0), (_UTF16BE_RUN, 1)):
         for match in pattern.finditer(buffer):
             yield Peeled("utf16", match.start(), match.end(), match.group()[skip::2], (2, 1))
