@@ -18,13 +18,8 @@ import base64
 import gzip
 import os
 import random
-import sys
 import time
 import zlib
-from pathlib import Path
-
-# Sibling scripts are called serial.py and usb.py: keep this folder from shadowing them.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 from brewbench.bench.capture import Capture, Entry
 from brewbench.bench.verify.canaries import plant

@@ -29,8 +29,6 @@ from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
 from .run_verdict import RunVerdict
 
-log = logging.getLogger("brewbench")
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
