@@ -267,7 +267,7 @@ def _merge(found: list[Match]) -> list[Match]:
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     """True when ``start:end`` overlaps one of the sorted ``spans``."""
     index = bisect.bisect_left(spans, (end, end))
-    return any(s < end and e > start for s, e in spans[max(0, index - 64): index])
+    return any(e > start for _s, e in spans[:index])  # few whole matches per buffer
 
 
 def value_bytes(value: Any) -> bytes | None:
