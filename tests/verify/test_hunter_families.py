@@ -13,6 +13,7 @@ import hashlib
 import lzma
 import string
 import unicodedata
+import zlib
 from collections.abc import Callable
 
 from hypothesis import given, settings
@@ -70,7 +71,8 @@ FORMS: dict[str, Form] = {
     "sha256 base64": lambda v, _p, _k: base64.b64encode(hashlib.sha256(v).digest()),
     "md5 of NFKD casefold": lambda v, _p, _k: hashlib.md5(
         unicodedata.normalize("NFKD", v.decode()).casefold().encode()).hexdigest().encode(),
-    "base32 of gzip": lambda v, p, _k: base64.b32encode(lzma.compress(p + v)),
+    "base32 of xz": lambda v, p, _k: base64.b32encode(lzma.compress(p + v)),
+    "lower base32 of zlib": lambda v, p, _k: base64.b32encode(zlib.compress(p + v)).lower(),
 }
 
 #: forms that need a value with distinctive byte differences (not a card number)
