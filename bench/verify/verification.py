@@ -18,7 +18,7 @@ from .canaries import CanarySet
 from .classify import Classified, classify
 from .contracts import Contract, Verdict, contract_for, judge
 from .emissions import emissions
-from .hunter import Finding, Hunter
+from .hunter import Finding, hunter_for
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
     """
     chosen = contract_for(capture, contract) if contract is not None else None
     found = emissions(capture)
-    findings = Hunter(canaries.canaries).hunt(found) if canaries else []
+    findings = hunter_for(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
     verdict = judge(classified, chosen, capture.device) if chosen is not None else None
     return Verification(capture, classified, findings, verdict)
