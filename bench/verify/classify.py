@@ -84,8 +84,16 @@ def classify(emissions: Sequence[Emission], findings: Iterable[CanaryHit] = (),
                 emissions[index].path))
     for index, label in _coordinate_pairs(emissions):
         extra[index].append(_against_catalogue(label, emissions[index].path))
-    return [Classified(e, _dedupe(_found_first(_labels(e, names) + extra.get(i, []))))
+    return [Classified(e, _dedupe(_found_first(_safe_labels(e, names) + extra.get(i, []))))
             for i, e in enumerate(emissions)]
+
+
+def _safe_labels(emission: Emission, names: list[str]) -> list[Label]:
+    """``_labels``, or ``unknown`` with the reason when a hostile value defeats a detector."""
+    try:
+        return _labels(emission, names)
+    except Exception as exc:  # one value must not stop the classification
+        return [Label(UNKNOWN, CONTENT, f"not classified: {type(exc).__name__}")]
 
 
 def _labels(emission: Emission, names: list[str]) -> list[Label]:

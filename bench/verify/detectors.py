@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..values import int_text
 from .catalogue import IDENTITY, LOCATION, PAYMENT
 from .location_detectors import (
     find_ipv4,
@@ -120,7 +121,7 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, int):
-        return str(value)
+        return int_text(value)
     if isinstance(value, bytes | bytearray):
         try:
             text = bytes(value).decode("utf-8")

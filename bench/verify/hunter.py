@@ -29,6 +29,7 @@ from typing import Any
 
 import ahocorasick
 
+from ..values import int_text
 from .canaries import Canary
 from .emissions import Emission
 from .encodings import Transform, patterns
@@ -283,6 +284,8 @@ def value_bytes(value: Any) -> bytes | None:
         return bytes(value)
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value).encode()
+    if isinstance(value, float):
         return str(value).encode()
     return None  # None, booleans, empty containers, redaction tokens
