@@ -26,7 +26,7 @@ from ..capture import Capture, Entry
 from .canaries import CanarySet
 from .classify import Classified, classify
 from .emissions import RAW_TOKEN, emissions, link_details, map_leaves
-from .hunter import Finding, Hunter
+from .hunter import Finding, hunter_for
 from .redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def classify_capture(capture: Capture, canaries: CanarySet | None = None
                      ) -> tuple[list[Classified], list[Finding]]:
     """Classify both directions of a capture, hunting canaries when they are given."""
     found = emissions(capture, direction=None)
-    findings = Hunter(canaries.canaries).hunt(found) if canaries else []
+    findings = hunter_for(canaries.canaries).hunt(found) if canaries else []
     names = canaries.names() if canaries else ()
     return classify(found, findings, names), findings
 

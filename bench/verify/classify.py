@@ -130,19 +130,33 @@ def _recorded_labels(token: Mapping[str, Any]) -> list[Label]:
 
 
 def _coordinate_pairs(emissions: Sequence[Emission]) -> Iterable[tuple[int, Label]]:
-    """Numeric lat/lon siblings of one message reveal a position."""
-    groups: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
+    """Numeric lat/lon siblings of one message reveal a position: decimal degrees, or
+    integers scaled by 10^7 under an ``E7`` key (``latitudeE7``, ``lat_e7``)."""
+    groups: dict[tuple[int, str], dict[str, tuple[int, float]]] = defaultdict(dict)
     for index, emission in enumerate(emissions):
         parent, _, name = emission.path.rpartition(".")
-        if isinstance(emission.value, float) and name.lower() in _LAT | _LON:
-            axis = "lat" if name.lower() in _LAT else "lon"
-            groups[(emission.entry, parent)][axis] = index
+        axis, scale = _axis(name.lower())
+        value = emission.value
+        if axis and isinstance(value, int | float) and not isinstance(value, bool) \
+                and (scale > 1 or isinstance(value, float)):
+            groups[(emission.entry, parent)][axis] = (index, value / scale)
     for pair in groups.values():
         if len(pair) == 2:
-            lat, lon = emissions[pair["lat"]].value, emissions[pair["lon"]].value
-            if abs(lat) <= 90 and abs(lon) <= 180:
-                for index in pair.values():
+            (_, lat), (_, lon) = pair["lat"], pair["lon"]
+            if abs(lat) <= 90 and abs(lon) <= 180 and (lat, lon) != (0.0, 0.0):
+                for index, _value in pair.values():
                     yield index, Label(LOCATION, CONTENT, "lat_lon")
+
+
+def _axis(name: str) -> tuple[str, float]:
+    """("lat" | "lon" | "", scale) for a field name."""
+    scale = 1e7 if name.endswith("e7") else 1.0
+    base = name.removesuffix("e7").removesuffix("_")
+    if base in _LAT:
+        return "lat", scale
+    if base in _LON:
+        return "lon", scale
+    return "", 1.0
 
 
 def _dedupe(labels: list[Label]) -> tuple[Label, ...]:

@@ -41,7 +41,7 @@ from .canaries import CanarySet
 from .catalogue import CATEGORIES
 from .classify import Classified, classify
 from .emissions import emissions
-from .hunter import Hunter
+from .hunter import hunter_for
 from .redact import Redactor
 from .residency import (
     Regions,
@@ -270,7 +270,7 @@ def check(capture: Capture, contract: Contract | Path, canaries: CanarySet | Non
     """
     contract = contract_for(capture, contract)
     found = emissions(capture)
-    findings = Hunter(canaries.canaries).hunt(found) if canaries else []
+    findings = hunter_for(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
     return judge(classified, contract, capture.device, redactor,
                  entry_destinations(capture, found))

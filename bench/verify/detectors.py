@@ -12,7 +12,6 @@ they are printable UTF-8 text, so random binary never lights up.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -20,6 +19,18 @@ from typing import Any
 
 from ..values import int_text
 from .catalogue import IDENTITY, LOCATION, PAYMENT
+from .location_detectors import (
+    find_ipv4,
+    find_ipv6,
+    find_latlon,
+    find_macs,
+    find_places,
+    find_ssids,
+)
+from .payment_detectors import find_cards, find_ibans, is_card_number, is_iban, luhn_valid
+
+__all__ = ["DETECTORS", "Detector", "Hit", "as_text", "detect", "is_card_number", "is_iban",
+           "luhn_valid", "name_finder"]
 
 Span = tuple[int, int]
 Finder = Callable[[str], Iterator[Span]]
@@ -42,89 +53,40 @@ class Hit:
     end: int
 
 
-# -- payment ---------------------------------------------------------------------
-
-# Not inside a longer word: hex, base64 or identifiers hold digit runs that pass Luhn.
-_CARD = re.compile(r"(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])")
-# (prefixes, lengths) per network, from the networks' published IIN ranges.
-_NETWORKS: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = (
-    (("4",), (13, 16, 19)),                                             # Visa
-    (tuple(str(p) for p in (*range(51, 56), *range(2221, 2721))), (16,)),  # Mastercard
-    (("34", "37"), (15,)),                                              # Amex
-    (("6011", "65", *(str(p) for p in range(644, 650))), (16, 19)),  # Discover
-    (("35",), (16, 19)),                                                # JCB
-    (("300", "301", "302", "303", "304", "305", "36", "38"), (14, 16)),  # Diners
-    (("62",), (16, 17, 18, 19)),                                        # UnionPay
-)
-
-
-def luhn_valid(digits: str) -> bool:
-    """True when ``digits`` passes the Luhn check used by card numbers."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        digit = int(char)
-        if index % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
-
-
-def is_card_number(digits: str) -> bool:
-    """A Luhn-valid number with a card network's prefix and length."""
-    if not digits.isdigit() or not luhn_valid(digits):
-        return False
-    return any(len(digits) in lengths and digits.startswith(prefixes)
-               for prefixes, lengths in _NETWORKS)
-
-
-def find_cards(text: str) -> Iterator[Span]:
-    for match in _CARD.finditer(text):
-        if is_card_number(re.sub(r"[ -]", "", match.group())):
-            yield match.span()
-
-
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
-_IBAN_LENGTHS = {
-    "AT": 20, "BE": 16, "BG": 22, "CH": 21, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20,
-    "ES": 24, "FI": 18, "FR": 27, "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IS": 26,
-    "IT": 27, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15,
-    "PL": 28, "PT": 25, "RO": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TR": 26,
-}
-
-
-def is_iban(text: str) -> bool:
-    compact = text.replace(" ", "")
-    if _IBAN_LENGTHS.get(compact[:2]) != len(compact):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
-
-
-def find_ibans(text: str) -> Iterator[Span]:
-    for match in _IBAN.finditer(text):
-        if is_iban(match.group()):
-            yield match.span()
-
-
 # -- identity ----------------------------------------------------------------------
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
-                    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b")
-_PHONE = re.compile(r"(?<![\w+])(?:\+|00)[1-9][\d ()./-]{6,20}\d")
+_EMAIL = re.compile(r"(?<![\w.+-])\w[\w.%+'-]{0,63}@"
+                    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})\b"
+                    r"(?![.@-]\w)")
+# "icon@2x.png", "logo@3x.webp": asset names, not addresses.
+_FILE_TYPES = {"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "bin", "hex", "json",
+               "txt", "log", "zip", "gz", "tar", "js", "css", "html", "xml", "csv", "pdf", "img",
+               "fw", "dat", "cfg", "ini", "yaml", "yml", "local", "lan", "internal", "invalid"}
+_DATE = re.compile(r"\+?\d{4}-\d{2}-\d{2}")
+_IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2} ?$")
+_PHONE = re.compile(r"(?<![\w+.])(?:\+|00)[1-9][\d ()./-]{6,20}\d(?![\d.]|[:]\d)")
 
 
 def find_emails(text: str) -> Iterator[Span]:
     for match in _EMAIL.finditer(text):
-        yield match.span()
+        local = match.group().partition("@")[0]  # "ada.@x.org" is not an address
+        if match.group(1).lower() not in _FILE_TYPES and not local.endswith("."):
+            yield match.span()
 
 
 def find_phones(text: str) -> Iterator[Span]:
+    """International numbers: ``+`` or ``00``, 8-15 digits; not a decimal, time or offset."""
     for match in _PHONE.finditer(text):
-        digits = re.sub(r"\D", "", match.group())
-        if match.group().startswith("00"):
+        found = match.group()
+        digits = re.sub(r"\D", "", found)
+        if found.startswith("00"):
             digits = digits[2:]
-        if 8 <= len(digits) <= 15 and not re.search(r"\d{2}:\d{2}", match.group()):
-            yield match.span()
+        if not 8 <= len(digits) <= 15 or re.search(r"\d{2}:\d{2}", found):
+            continue
+        if (found.count(".") == 1 and " " not in found) or _DATE.fullmatch(found) \
+                or _IBAN_HEAD.search(text, 0, match.start()):
+            continue  # a signed decimal, a date or the digits of an IBAN: nothing to dial
+        yield match.span()
 
 
 def name_finder(names: Iterable[str]) -> Finder:
@@ -135,67 +97,6 @@ def name_finder(names: Iterable[str]) -> Finder:
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in wanted) + r")(?!\w)",
                          re.IGNORECASE)
     return lambda text: (m.span() for m in pattern.finditer(text))
-
-
-# -- location / network ------------------------------------------------------------
-
-_MAC = re.compile(r"(?<![0-9A-Fa-f:-])[0-9A-Fa-f]{2}([:-])(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}"
-                  r"(?![0-9A-Fa-f:-])")
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
-_IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
-_LATLON = re.compile(r"(?<![\d.])(-?\d{1,2}\.\d{4,})\s*[,;/ ]\s*(-?\d{1,3}\.\d{4,})(?![\d.])")
-_PLACE = re.compile(
-    r"(?i)(?<!\w)(?:(?:floor|fl\.|storey|etage|room|rm\.|suite|building|bldg\.?|wing)"
-    r"\s*[#:.]?\s*[A-Z0-9][A-Z0-9-]{0,7}|\d{1,3}(?:st|nd|rd|th)\s+floor)(?!\w)")
-_SSID = re.compile(r"(?i)(?<!\w)(?:ssid|essid|wifi|wlan)\"?\s*[=:]\s*\"?[^\s\",;}]{1,32}")
-
-
-def find_macs(text: str) -> Iterator[Span]:
-    for match in _MAC.finditer(text):
-        octets = re.split("[:-]", match.group().lower())
-        if len(set(octets)) > 1:  # all-zero / broadcast placeholders reveal nothing
-            yield match.span()
-
-
-def find_ipv4(text: str) -> Iterator[Span]:
-    for match in _IPV4.finditer(text):
-        try:
-            address = ipaddress.IPv4Address(match.group())
-        except ValueError:
-            continue
-        octets = [int(o) for o in match.group().split(".")]
-        if address.is_unspecified or max(octets) < 10:  # "1.2.0.3" is a version, not a host
-            continue
-        yield match.span()
-
-
-def find_ipv6(text: str) -> Iterator[Span]:
-    for match in _IPV6.finditer(text):
-        candidate = match.group()
-        if candidate.count(":") < 2 or sum(c.isalnum() for c in candidate) < 4:
-            continue
-        try:
-            ipaddress.IPv6Address(candidate)
-        except ValueError:
-            continue
-        yield match.span()
-
-
-def find_latlon(text: str) -> Iterator[Span]:
-    for match in _LATLON.finditer(text):
-        lat, lon = float(match.group(1)), float(match.group(2))
-        if abs(lat) <= 90 and abs(lon) <= 180 and (lat, lon) != (0.0, 0.0):
-            yield match.span()
-
-
-def find_places(text: str) -> Iterator[Span]:
-    for match in _PLACE.finditer(text):
-        yield match.span()
-
-
-def find_ssids(text: str) -> Iterator[Span]:
-    for match in _SSID.finditer(text):
-        yield match.span()
 
 
 #: name -> detector; extend for new kinds of data.

@@ -4,7 +4,8 @@ Firmware that hashes a value usually normalises it first: lower or upper case,
 whitespace dropped or replaced, a trailing newline (``echo name | md5sum``), a
 Unicode normal form. A digest cannot be inverted, but the bench knows the value,
 so it digests every such form with every common algorithm and searches the
-digests as hex (both cases), raw bytes and base64.
+digests as hex (both cases), raw bytes and base64, and the first 8 bytes of
+each digest in hex (a digest cut short to make an identifier).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-__all__ = ["ALGORITHMS", "NORMAL_FORMS", "digest_patterns", "normal_forms"]
+__all__ = ["ALGORITHMS", "NORMAL_FORMS", "TRUNCATED", "digest_patterns", "normal_forms"]
 
+TRUNCATED = 8  # bytes: 16 hex digits, still far too many to match by chance
 ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_256", "blake2b",
               "blake2s")
 
@@ -54,6 +56,11 @@ def digest_patterns(value: bytes) -> list[tuple[str, bytes]]:
         for algorithm in ALGORITHMS:
             raw = hashlib.new(algorithm, form).digest()
             name = algorithm.replace("_", "-")
+            if len(raw) > TRUNCATED:  # device ids are often a digest cut to 8 bytes
+                cut = raw[:TRUNCATED]
+                out += [(f"{name}-hex (first {TRUNCATED} bytes){suffix}", cut.hex().encode()),
+                        (f"{name}-hex (first {TRUNCATED} bytes){suffix}",
+                         cut.hex().upper().encode())]
             out += [(f"{name}-hex{suffix}", raw.hex().encode()),
                     (f"{name}-hex{suffix}", raw.hex().upper().encode()),
                     (f"{name}-raw{suffix}", raw),

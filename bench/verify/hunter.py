@@ -22,6 +22,7 @@ normalised digests (bench.radix, bench.digests) as patterns.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,7 @@ from .keyed import KEY_FAMILIES, key_of, useful
 from .layers import LAYERS, Finder
 from .runtag import CONTEXT, attribute, hex_flanked, run_tag_of
 
-__all__ = ["Finding", "Hunter", "Match", "chain_text", "value_bytes"]
+__all__ = ["Finding", "Hunter", "Match", "chain_text", "hunter_for", "value_bytes"]
 
 MAX_DEPTH = 4
 WORK_FACTOR = 64  # peeled bytes scanned at most per input byte (plus a floor)
@@ -80,6 +81,13 @@ class Finding:
                 f"{self.action}, entry {self.entry} byte {self.offset}{split}")
 
 
+@functools.lru_cache(maxsize=8)
+def hunter_for(canaries: tuple[Canary, ...]) -> Hunter:
+    """The default hunter for a run's canaries, built once: verifying, checking the
+    contract and redacting one capture all hunt the same set."""
+    return Hunter(canaries)
+
+
 def chain_text(chain: Sequence[str]) -> str:
     """``('zlib', 'base64', 'plain')`` -> ``zlib > base64``."""
     parts = list(chain[:-1]) if len(chain) > 1 and chain[-1] == "plain" else list(chain)
@@ -113,8 +121,7 @@ class Hunter:
         self.pattern_count = len(self._automaton)
         # Layers only shrink what they wrap (compressed output is judged after
         # inflating), so a peeled buffer shorter than every pattern holds no canary.
-        self.shortest = min((length for entries in self._automaton.values()
-                             for _c, _e, length in entries), default=0)
+        self.shortest = min(map(len, self._automaton.keys()), default=0)
         if self.pattern_count:
             self._automaton.make_automaton()
         self._keyed = {family: _differences(self.canaries, diffs)
@@ -268,7 +275,7 @@ def _merge(found: list[Match]) -> list[Match]:
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     """True when ``start:end`` overlaps one of the sorted ``spans``."""
     index = bisect.bisect_left(spans, (end, end))
-    return any(s < end and e > start for s, e in spans[max(0, index - 64): index])
+    return any(e > start for _s, e in spans[:index])  # few whole matches per buffer
 
 
 def value_bytes(value: Any) -> bytes | None:

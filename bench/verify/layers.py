@@ -64,6 +64,7 @@ Finder = Callable[[bytes, Sequence[int]], Iterator[Peeled]]
 _ZLIB_HEADER = re.compile(rb"\x78[\x01\x5e\x9c\xda]")
 _GZIP_HEADER = re.compile(rb"\x1f\x8b\x08")
 _BASE64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{12,}={0,2}")
+_BASE32_RUN = re.compile(rb"[A-Z2-7]{16,}=*|[a-z2-7]{16,}=*")
 _HEX_RUN = re.compile(rb"[0-9A-Fa-f]{12,}")  # odd lengths too: either nibble may start
 # Pieces are matched greedily with no alternatives, so the scan stays linear in the input.
 _URL_PIECE = re.compile(rb"[^\s\"'<>]+")
@@ -165,6 +166,23 @@ def find_base64(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
                 yield Peeled("base64", match.start() + skip, match.end(), data, (4, 3))
 
 
+def find_base32(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
+    """Runs of base32 (RFC 4648, either case), decoded from each of the 8 possible starts."""
+    for match in _BASE32_RUN.finditer(buffer):
+        text = match.group().rstrip(b"=").upper()
+        for skip in range(8):
+            body = text[skip:]
+            extra = len(body) % 8
+            body = body[: len(body) - extra] if extra in (1, 3, 6) else body
+            body += b"=" * (-len(body) % 8)
+            try:
+                data = base64.b32decode(body)
+            except (binascii.Error, ValueError):
+                continue
+            if len(data) >= MIN_DECODED:
+                yield Peeled("base32", match.start() + skip, match.end(), data, (8, 5))
+
+
 def find_hex(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
     for match in _HEX_RUN.finditer(buffer):
         for skip in (0, 1):
@@ -232,6 +250,8 @@ def find_escapes(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
 
 def find_utf16(buffer: bytes, _starts: Sequence[int]) -> Iterator[Peeled]:
     """Text in UTF-16 (either byte order), so that what it wraps is searched too."""
+    if b"\x00" not in buffer:  # ASCII in UTF-16 has a zero byte in every pair
+        return
     for pattern, skip in ((_UTF16LE_RUN, 0), (_UTF16BE_RUN, 1)):
         for match in pattern.finditer(buffer):
             yield Peeled("utf16", match.start(), match.end(), match.group()[skip::2], (2, 1))
@@ -245,6 +265,7 @@ LAYERS: dict[str, Finder] = {
     "bzip2": _other_codec(_BZIP2_HEADER, bz2.BZ2Decompressor, "bzip2", OSError),
     "xz": _other_codec(_XZ_HEADER, lzma.LZMADecompressor, "xz", lzma.LZMAError),
     "base64": find_base64,
+    "base32": find_base32,
     "hex": find_hex,
     "hex-separated": find_hex_separated,
     "entities": find_entities,

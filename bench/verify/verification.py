@@ -18,7 +18,7 @@ from .canaries import CanarySet
 from .classify import Classified, classify
 from .contracts import Contract, Verdict, contract_for, judge
 from .emissions import emissions
-from .hunter import Finding, Hunter
+from .hunter import Finding, hunter_for
 from .redact import Redactor
 from .residency import entry_destinations
 
@@ -46,7 +46,7 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
     chosen = contract_for(capture, contract) if contract is not None else None
     problems: list[str] = []
     found = emissions(capture, problems=problems)
-    findings = Hunter(canaries.canaries).hunt(found) if canaries else []
+    findings = hunter_for(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
     verdict = (judge(classified, chosen, capture.device, redactor,
                      destinations=entry_destinations(capture, found))

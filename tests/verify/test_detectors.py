@@ -83,3 +83,16 @@ def test_hex_and_base64_text_light_nothing(data: bytes) -> None:
 def test_ordinary_telemetry_lights_nothing(session_of: Callable) -> None:
     labelled = classify(emissions(session_of("1.0").capture))
     assert [item for item in labelled if any(lb.reason == CONTENT for lb in item.labels)] == []
+
+
+def test_every_detector_reaches_its_measured_precision_and_recall() -> None:
+    """The labelled corpus (detector_corpus.py): >= 30 positives and 30 hard negatives each."""
+    from .detector_corpus import CORPUS, score
+
+    assert set(CORPUS) == {"card_number", "iban", "email", "phone", "mac_address", "ipv4",
+                           "ipv6", "lat_lon", "place", "ssid"}
+    for name, result in score(detect).items():
+        positives, negatives = CORPUS[name]
+        assert len(positives) >= 30 and len(negatives) >= 30, name
+        assert result.precision >= 0.95, (name, result.false_alarms)
+        assert result.recall >= 0.95, (name, result.missed)

@@ -13,6 +13,7 @@ import hashlib
 import lzma
 import string
 import unicodedata
+import zlib
 from collections.abc import Callable
 
 from hypothesis import given, settings
@@ -66,10 +67,12 @@ FORMS: dict[str, Form] = {
     "sha512 of lower": lambda v, _p, _k: hashlib.sha512(v.lower()).hexdigest().encode(),
     "blake2b raw of upper": lambda v, _p, _k: hashlib.blake2b(v.upper()).digest(),
     "sha1 with a newline": lambda v, _p, _k: hashlib.sha1(v + b"\n").hexdigest().encode(),
+    "sha256 cut to 16 hex digits": lambda v, _p, _k: hashlib.sha256(v).hexdigest()[:16].encode(),
     "sha256 base64": lambda v, _p, _k: base64.b64encode(hashlib.sha256(v).digest()),
     "md5 of NFKD casefold": lambda v, _p, _k: hashlib.md5(
         unicodedata.normalize("NFKD", v.decode()).casefold().encode()).hexdigest().encode(),
-    "base32 of gzip": lambda v, p, _k: base64.b32encode(lzma.compress(p + v)),
+    "base32 of xz": lambda v, p, _k: base64.b32encode(lzma.compress(p + v)),
+    "lower base32 of zlib": lambda v, p, _k: base64.b32encode(zlib.compress(p + v)).lower(),
 }
 
 #: forms that need a value with distinctive byte differences (not a card number)

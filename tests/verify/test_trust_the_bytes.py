@@ -96,3 +96,24 @@ def test_contract_marker_fails_on_a_planted_value_in_a_device_field(
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*collected data beyond its contract*",
                                  "*identity*STATUS.state*status*serial*category not allowed*"])
+
+
+@pytest.mark.parametrize(("lat_key", "lon_key", "lat", "lon"), [
+    ("lat", "lon", 48.1374, 11.5754), ("latitudeE7", "longitudeE7", 481374300, 115754900),
+    ("lat_e7", "lng_e7", -338688000, 1512093000)])
+def test_coordinates_in_a_map_are_a_position(lat_key: str, lon_key: str, lat: float,
+                                             lon: float) -> None:
+    capture = Capture("t", meta={"model": "CM-500", "firmware": "1.0"})
+    message = Message(Kind.EVENT, MsgType.TELEMETRY, 1, {"gps": {lat_key: lat, lon_key: lon}})
+    capture.entries.append(Entry("sync", Record("serial", RX, Stamp(1, 1), message.encode(),
+                                                message)))
+    labelled = classify(emissions(capture))
+    assert all("location" in item.categories for item in labelled), labelled
+
+
+def test_whole_numbers_named_lat_lon_without_e7_are_not_a_position() -> None:
+    capture = Capture("t", meta={"model": "CM-500", "firmware": "1.0"})
+    message = Message(Kind.EVENT, MsgType.TELEMETRY, 1, {"lat": 48, "lon": 11})
+    capture.entries.append(Entry("sync", Record("serial", RX, Stamp(1, 1), message.encode(),
+                                                message)))
+    assert not any("location" in item.categories for item in classify(emissions(capture)))
