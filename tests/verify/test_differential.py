@@ -147,3 +147,23 @@ def test_variants_change_every_value_and_its_length() -> None:
     mixed = planted_for(make_design(("owner",)).runs[1], base, variant)
     assert mixed["owner"] == variant["owner"] and mixed["site"] == base["site"]
     assert mixed.tag == base.tag
+
+
+@pytest.mark.parametrize("kind", ["one-at-a-time", "group"])
+def test_a_digest_of_every_planted_value_follows_them_all(kind: str) -> None:
+    design, seen = observe(kind, lambda v: hash(tuple(sorted(v))))
+    outcome = attribute(seen, design)
+    assert (outcome.kind, set(outcome.names)) == (DEPENDS, set(NAMES))
+    assert outcome.exact == (kind == "one-at-a-time")
+
+
+def test_a_field_flipping_between_two_values_is_noise() -> None:
+    design = make_design(NAMES)
+    flips = [0 if run.baseline else 1 for run in design.runs]  # changes in every varied run
+    assert attribute(flips, design).kind == NOISE
+
+
+def test_group_design_names_every_value_that_could_explain_two() -> None:
+    design, seen = observe("group", lambda v: ("owner" in v, "site" in v))
+    outcome = attribute(seen, design)
+    assert outcome.kind == DEPENDS and {"owner", "site"} <= set(outcome.names)
