@@ -3,19 +3,12 @@ on which channel, in which action (classified by bench.classify)."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from ..capture import Capture
 from ..verify.classify import classify
 from ..verify.emissions import emissions
-from .diff import Collected, Inventory
+from ..verify.inventory import Inventory, count_collected
 
 
 def inventory_of(capture: Capture) -> Inventory:
     """Count every field of every message the device emitted, once per category it reveals."""
-    inventory: Inventory = Counter()
-    for item in classify(emissions(capture)):
-        e = item.emission
-        for category in item.categories:
-            inventory[Collected(category, e.path, e.channel, e.action)] += 1
-    return inventory
+    return count_collected(classify(emissions(capture)))

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..verify.inventory import Inventory
 from . import differential
 from .collect import inventory_of
-from .diff import Inventory, categories, diff, merge
+from .diff import categories, diff, merge
 from .history import previous_night
 from .junit import merge_junit
 from .plan import Plan

@@ -111,6 +111,10 @@ def observe(design_kind: str, rule: Callable[[frozenset[str]], object]) -> tuple
     return design, [rule(run.varied) for run in design.runs]
 
 
+def varied_with(name: str) -> Callable[[frozenset[str]], object]:
+    return lambda varied: name in varied
+
+
 def test_a_slot_following_two_values_names_both() -> None:
     design, seen = observe("one-at-a-time", lambda v: ("owner" in v, "site" in v))
     assert attribute(seen, design).names == ("owner", "site")
@@ -118,7 +122,7 @@ def test_a_slot_following_two_values_names_both() -> None:
 
 def test_group_design_attributes_one_value_exactly() -> None:
     for name in NAMES:
-        design, seen = observe("group", lambda v, n=name: n in v)
+        design, seen = observe("group", varied_with(name))
         outcome = attribute(seen, design)
         assert (outcome.kind, outcome.names, outcome.exact) == (DEPENDS, (name,), True)
 
