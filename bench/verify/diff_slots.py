@@ -33,6 +33,9 @@ GAP = 3  # unchanged positions bridged between two that follow the same values
 # Inside a value that varies by itself, one lone position that seems to follow planted
 # values is most likely a random byte that happened to repeat: ranges need two.
 MIN_RANGE_IN_NOISE = 2
+# Values longer than this are compared whole: the device is an adversary, and a
+# megabyte blob compared byte by byte would cost seconds per slot.
+MAX_POSITIONS = 64 * 1024
 
 
 class _Absent:
@@ -197,7 +200,7 @@ def _length(result: SlotResult, values: Sequence[Any]) -> int:
 def _same_length(values: Sequence[Any]) -> bool:
     kinds = {type(v) for v in values}
     return (len(kinds) == 1 and kinds <= {str, bytes} and len({len(v) for v in values}) == 1
-            and len(values[0]) > 0)
+            and 0 < len(values[0]) <= MAX_POSITIONS)
 
 
 def _hashable(value: Any) -> Hashable:
