@@ -9,13 +9,18 @@ from pathlib import Path
 import pytest
 
 from brewbench.bench.differential_run import run_differential
+from brewbench.bench.influx.differential_points import differential_points
+from brewbench.bench.influx.lineproto import encode
+from brewbench.bench.influx.schema import RunTags, check_point
 from brewbench.bench.verify.canaries import plant
+from brewbench.bench.verify.contracts import load_contracts, select
 from brewbench.bench.verify.diff_design import make_design, planted_for, run_count, variant_of
 from brewbench.bench.verify.diff_slots import CONSTANT, DEPENDS, NOISE, attribute
 from brewbench.bench.verify.differential import (
     FOLLOWS,
     DifferentialResult,
     differential_verdict,
+    findings_beyond,
 )
 from brewbench.bench.verify.emissions import emissions
 from brewbench.bench.verify.hunter import Hunter
@@ -171,3 +176,16 @@ def test_group_design_names_every_value_that_could_explain_two() -> None:
     design, seen = observe("group", lambda v: ("owner" in v, "site" in v))
     outcome = attribute(seen, design)
     assert outcome.kind == DEPENDS and {"owner", "site"} <= set(outcome.names)
+
+
+def test_points_match_the_schema_and_hold_no_value(differential_of: Callable) -> None:
+    result = differential_of("2.4")
+    contract = select(load_contracts(CM500), "CM-500", "2.4")
+    points = differential_points(result, RunTags(run="r1", test="t1"), REDACTOR,
+                                 beyond=findings_beyond(result, contract),
+                                 contract=contract.source)
+    for point in points:
+        check_point(point)
+    assert {dict(p.fields)["beyond_contract"] for p in points} == {True}
+    assert {dict(p.tags)["firmware"] for p in points} == {"2.4"}
+    assert "Canary" not in encode(points)
