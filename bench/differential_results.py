@@ -76,9 +76,11 @@ def judge_differential(result: DifferentialResult, contract: Path | None,
 
 
 def keep_differential(outcome: DifferentialOutcome, results: Path, run_log: RunLog, *,
-                      test: str, started_ns: int, raw: bool = False) -> Path:
+                      test: str, started_ns: int, raw: bool = False,
+                      log_test: bool = True) -> Path:
     """Save the findings file and the baseline capture under ``results/differential``,
-    and log the test and its findings; returns the findings file.
+    and log its findings, and the test unless ``log_test`` is False (the pytest plugin
+    logs every test itself); returns the findings file.
 
     Raises:
         LabKeyError: the lab key for keyed hashes cannot be read or created.
@@ -95,8 +97,9 @@ def keep_differential(outcome: DifferentialOutcome, results: Path, run_log: RunL
             folder / f"{name}.baseline.jsonl")
     path = folder / f"{name}.json"
     _write_private(path, json.dumps(findings_record(outcome, redactor), indent=1))
-    run_log.test(baseline, test=test, outcome="passed" if outcome.ok else "failed",
-                 duration_s=(time.time_ns() - started_ns) / 1e9, started_ns=started_ns)
+    if log_test:
+        run_log.test(baseline, test=test, outcome="passed" if outcome.ok else "failed",
+                     duration_s=(time.time_ns() - started_ns) / 1e9, started_ns=started_ns)
     chosen = outcome.verdict.contract if outcome.verdict else None
     run_log.sink.write(differential_points(result, RunTags(run=run_log.run, test=test), redactor,
                                            beyond=findings_beyond(result, chosen),

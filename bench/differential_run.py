@@ -19,7 +19,7 @@ from ..drivers.errors import BrewbenchError
 from ..drivers.machine import CoffeeMachine
 from .capture import Capture
 from .devices import open_device
-from .scenario import standard_steps
+from .scenario import standard_steps, steps_for
 from .verify.canaries import CanarySet, plant
 from .verify.diff_design import make_design, planted_for, variant_of
 from .verify.differential import DifferentialError, DifferentialResult, analyse
@@ -30,7 +30,7 @@ Progress = Callable[[str], None]
 
 def standard_scenario(machine: CoffeeMachine, canaries: CanarySet) -> None:
     """The standard session (bench.scenario) planting ``canaries``."""
-    for step in standard_steps(canaries.provisioning(), card=canaries.card()):
+    for step in steps_for(machine, standard_steps(canaries.provisioning(), card=canaries.card())):
         step.run(machine)
 
 

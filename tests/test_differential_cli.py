@@ -59,4 +59,5 @@ def test_usage_mistakes_exit_2_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr == "brewbench: a differential analysis needs at least 2 baseline runs\n"
     done = brewbench(tmp_path, "--contract", str(tmp_path / "none.toml"))
-    assert done.returncode == 2 and "does not exist" in done.stderr
+    assert done.returncode == 2 and "No such file or directory" in done.stderr
+    assert len(done.stderr.splitlines()) == 1

@@ -34,7 +34,7 @@ def test_marker_fails_a_keyed_leak_and_names_it(pytester: pytest.Pytester,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BREWBENCH_LAB_KEY_FILE", str(pytester.path / "lab.key"))
     results = pytester.path / "out"
-    result = run(pytester, "--device", "emu://?firmware=2.3", "--brewbench-results",
+    result = run(pytester, "--brewbench-device", "emu://?firmware=2.3", "--brewbench-results",
                  str(results), "--brewbench-run-id", "r1")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*5 differential finding(s) beyond its contract*",
@@ -46,4 +46,4 @@ def test_marker_fails_a_keyed_leak_and_names_it(pytester: pytest.Pytester,
 def test_marker_passes_clean_firmware_with_nonces(pytester: pytest.Pytester,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BREWBENCH_LAB_KEY_FILE", str(pytester.path / "lab.key"))
-    run(pytester, "--device", "emu://?firmware=1.1").assert_outcomes(passed=2)
+    run(pytester, "--brewbench-device", "emu://?firmware=1.1").assert_outcomes(passed=2)

@@ -47,6 +47,9 @@ SCHEMA: dict[str, Measurement] = {
             "count": int, "categories": str, "exact": bool, "span_start": int, "span_end": int,
             "runs": int, "design": str, "value_hash": str, "beyond_contract": bool,
             "contract": str}),
+    # Where uplink data went: the destination is a host name (bounded), never a URL.
+    "uplink": Measurement((*RUN_TAGS, "action", "category", "destination", "protocol"), {
+        "count": int, "fields": int, "residency_breach": bool}),
 }
 
 

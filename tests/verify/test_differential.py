@@ -4,6 +4,7 @@ and what changes by itself (clocks, counters, nonces) is never called a leak."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -116,18 +117,18 @@ def observe(design_kind: str, rule: Callable[[frozenset[str]], object]) -> tuple
     return design, [rule(run.varied) for run in design.runs]
 
 
-def varied_with(name: str) -> Callable[[frozenset[str]], object]:
-    return lambda varied: name in varied
-
-
 def test_a_slot_following_two_values_names_both() -> None:
     design, seen = observe("one-at-a-time", lambda v: ("owner" in v, "site" in v))
     assert attribute(seen, design).names == ("owner", "site")
 
 
+def contains(name: str, varied: frozenset[str]) -> bool:
+    return name in varied
+
+
 def test_group_design_attributes_one_value_exactly() -> None:
     for name in NAMES:
-        design, seen = observe("group", varied_with(name))
+        design, seen = observe("group", partial(contains, name))
         outcome = attribute(seen, design)
         assert (outcome.kind, outcome.names, outcome.exact) == (DEPENDS, (name,), True)
 
