@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..drivers.records import RX
 from ..drivers.specs import slug
 from .influx.differential_points import differential_points
 from .influx.run_log import RunLog
 from .influx.schema import RunTags
-from .verify.capture_redaction import save_capture
+from .verify.capture_redaction import classify_capture, redact_capture, save_capture
+from .verify.classify import Classified, Label
 from .verify.contracts import Verdict
 from .verify.differential import (
     DifferentialResult,
@@ -74,9 +76,11 @@ def judge_differential(result: DifferentialResult, contract: Path | None,
 
 
 def keep_differential(outcome: DifferentialOutcome, results: Path, run_log: RunLog, *,
-                      test: str, started_ns: int, raw: bool = False) -> Path:
+                      test: str, started_ns: int, raw: bool = False,
+                      log_test: bool = True) -> Path:
     """Save the findings file and the baseline capture under ``results/differential``,
-    and log the test and its findings; returns the findings file.
+    and log its findings, and the test unless ``log_test`` is False (the pytest plugin
+    logs every test itself); returns the findings file.
 
     Raises:
         LabKeyError: the lab key for keyed hashes cannot be read or created.
@@ -86,18 +90,41 @@ def keep_differential(outcome: DifferentialOutcome, results: Path, run_log: RunL
     folder = results / FOLDER
     name = slug(str(result.captures[0].meta.get("spec", result.device)))
     baseline = result.captures[result.design.baselines[0]]
-    save_capture(baseline, folder / f"{name}.baseline.jsonl", redactor=redactor,
-                 canaries=result.base, raw=raw)
+    if raw:
+        save_capture(baseline, folder / f"{name}.baseline.jsonl", raw=True)
+    else:
+        redact_capture(baseline, redactor, _labelled(result)).save(
+            folder / f"{name}.baseline.jsonl")
     path = folder / f"{name}.json"
     _write_private(path, json.dumps(findings_record(outcome, redactor), indent=1))
-    run_log.test(baseline, test=test, outcome="passed" if outcome.ok else "failed",
-                 duration_s=(time.time_ns() - started_ns) / 1e9, started_ns=started_ns)
+    if log_test:
+        run_log.test(baseline, test=test, outcome="passed" if outcome.ok else "failed",
+                     duration_s=(time.time_ns() - started_ns) / 1e9, started_ns=started_ns)
     chosen = outcome.verdict.contract if outcome.verdict else None
     run_log.sink.write(differential_points(result, RunTags(run=run_log.run, test=test), redactor,
                                            beyond=findings_beyond(result, chosen),
                                            contract=chosen.source if chosen else ""))
     outcome.path = path
     return path
+
+
+def _labelled(result: DifferentialResult) -> list[Classified]:
+    """The first baseline's emissions classified as usual, plus the planted values' categories
+    on every field a finding names: a field that follows the owner is redacted as identity,
+    whatever the field catalogue says it holds."""
+    baseline = result.captures[result.design.baselines[0]]
+    classified, _ = classify_capture(baseline, result.base)
+    extra: dict[tuple[str, str, str], tuple[Label, ...]] = {}
+    for f in result.findings:
+        labels = tuple(Label(c, "differential", f"follows {'/'.join(f.canaries)}")
+                       for c in f.categories)
+        extra[f.action, f.channel, f.path] = extra.get((f.action, f.channel, f.path), ()) + labels
+    out = []
+    for item in classified:
+        e = item.emission
+        more = extra.get((e.action, e.channel, e.path), ()) if e.direction == RX else ()
+        out.append(Classified(e, item.labels + more) if more else item)
+    return out
 
 
 def findings_record(outcome: DifferentialOutcome, redactor: Redactor) -> dict[str, Any]:

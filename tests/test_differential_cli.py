@@ -35,6 +35,9 @@ def test_keyed_leaks_beyond_the_contract_exit_1_with_redacted_evidence(tmp_path:
     assert {(tuple(f["canaries"]), f["field"]) for f in record["findings"]} >= {
         (("owner",), "RECORD.uid"), (("site",), "RECORD.loc"), (("card_number",), "RECORD.ref")}
     assert "Canary" not in saved.read_text()
+    baseline = next(saved.parent.glob("*.baseline.jsonl")).read_text()
+    assert '["identity", "differential", "follows owner"]' in baseline  # the RECORD.uid token
+    assert "Canary" not in baseline
 
     lines = [p for path in tmp_path.glob("spool/*.lp") for p in parse(path.read_text())
              if p.measurement == "differential_findings"]

@@ -33,6 +33,9 @@ GAP = 3  # unchanged positions bridged between two that follow the same values
 # Inside a value that varies by itself, one lone position that seems to follow planted
 # values is most likely a random byte that happened to repeat: ranges need two.
 MIN_RANGE_IN_NOISE = 2
+# Values longer than this are compared whole: the device is an adversary, and a
+# megabyte blob compared byte by byte would cost seconds per slot.
+MAX_POSITIONS = 64 * 1024
 
 
 class _Absent:
@@ -98,6 +101,10 @@ def attribute(observed: Sequence[Hashable], design: Design) -> Outcome:
         if fits:
             names = tuple(dict.fromkeys(n for c in fits for n in c))
             return Outcome(DEPENDS, names, exact=len(fits) == 1)
+    if len(candidates) > MAX_JOINT and _function_of(observed, design, tuple(candidates)) \
+            and _injective(observed, design, tuple(candidates), changed):
+        # A digest of many planted values at once (a whole settings record, say).
+        return Outcome(DEPENDS, tuple(candidates), exact=design.kind == "one-at-a-time")
     return Outcome(NOISE)  # changes no choice of planted values explains
 
 
@@ -109,6 +116,15 @@ def _function_of(observed: Sequence[Hashable], design: Design, names: tuple[str,
         if seen.setdefault(key, value) != value:
             return False
     return True
+
+
+def _injective(observed: Sequence[Hashable], design: Design, names: tuple[str, ...],
+               changed: Sequence[bool]) -> bool:
+    """True when every distinct choice of ``names`` among the changed runs gave a distinct
+    value: what a digest of them does, and a field flipping between a few values does not."""
+    keys = {tuple(n in run.varied for n in names): value
+            for value, run, moved in zip(observed, design.runs, changed, strict=True) if moved}
+    return len(set(keys.values())) == len(keys)
 
 
 def analyse_slot(values: Sequence[Any], design: Design, opaque: bool = False) -> list[SlotResult]:
@@ -184,7 +200,7 @@ def _length(result: SlotResult, values: Sequence[Any]) -> int:
 def _same_length(values: Sequence[Any]) -> bool:
     kinds = {type(v) for v in values}
     return (len(kinds) == 1 and kinds <= {str, bytes} and len({len(v) for v in values}) == 1
-            and len(values[0]) > 0)
+            and 0 < len(values[0]) <= MAX_POSITIONS)
 
 
 def _hashable(value: Any) -> Hashable:

@@ -69,7 +69,7 @@ class DiffFinding:
     message_type: str
     span: tuple[int, int] | None
     evidence: tuple[tuple[str, Any], ...]
-    emission: Emission  # the slot as the first baseline run saw it
+    emission: Emission  # the slot as the first baseline run saw it (else the first run)
     count: int = 1  # slots of this field, action and channel that showed the same
 
     @property
@@ -81,8 +81,8 @@ class DiffFinding:
         joiner = " and " if self.exact else " or "
         what = joiner.join(self.canaries)
         head = f"{what} in {self.where} on {self.channel} during {self.action}"
-        how = ("varies; cannot attribute (it changes by itself, and its length follows "
-               f"{what})" if self.status == UNATTRIBUTABLE else f"follows {what}")
+        how = ("varies; cannot attribute (it changes by itself, and its length or presence "
+               f"follows {what})" if self.status == UNATTRIBUTABLE else f"follows {what}")
         shown = ", ".join(f"{label} {self._show(value, redactor, raw)}"
                           for label, value in self.evidence)
         times = f", {self.count} values" if self.count > 1 else ""
@@ -143,7 +143,8 @@ def analyse(design: Design, base: CanarySet, variant: CanarySet,
     groups: dict[tuple[Any, ...], DiffFinding] = {}
     for key in keys:
         values = [run[key].value if key in run else ABSENT for run in per_run]
-        first = next(run[key] for run in per_run if key in run)
+        first = per_run[design.baselines[0]].get(key) or next(
+            run[key] for run in per_run if key in run)
         parts = analyse_slot(values, design, first.opaque)
         if any(p.outcome.kind == NOISE for p in parts):
             result.noisy += 1

@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 
 from brewbench.bench.differential_run import run_differential
+from brewbench.bench.influx.differential_points import differential_points
+from brewbench.bench.influx.lineproto import encode
+from brewbench.bench.influx.schema import RunTags, check_point
 from brewbench.bench.verify.canaries import plant
+from brewbench.bench.verify.contracts import load_contracts, select
 from brewbench.bench.verify.diff_design import make_design, planted_for, run_count, variant_of
 from brewbench.bench.verify.diff_slots import CONSTANT, DEPENDS, NOISE, attribute
 from brewbench.bench.verify.differential import (
     FOLLOWS,
     DifferentialResult,
     differential_verdict,
+    findings_beyond,
 )
 from brewbench.bench.verify.emissions import emissions
 from brewbench.bench.verify.hunter import Hunter
@@ -152,3 +157,36 @@ def test_variants_change_every_value_and_its_length() -> None:
     mixed = planted_for(make_design(("owner",)).runs[1], base, variant)
     assert mixed["owner"] == variant["owner"] and mixed["site"] == base["site"]
     assert mixed.tag == base.tag
+
+
+@pytest.mark.parametrize("kind", ["one-at-a-time", "group"])
+def test_a_digest_of_every_planted_value_follows_them_all(kind: str) -> None:
+    design, seen = observe(kind, lambda v: hash(tuple(sorted(v))))
+    outcome = attribute(seen, design)
+    assert (outcome.kind, set(outcome.names)) == (DEPENDS, set(NAMES))
+    assert outcome.exact == (kind == "one-at-a-time")
+
+
+def test_a_field_flipping_between_two_values_is_noise() -> None:
+    design = make_design(NAMES)
+    flips = [0 if run.baseline else 1 for run in design.runs]  # changes in every varied run
+    assert attribute(flips, design).kind == NOISE
+
+
+def test_group_design_names_every_value_that_could_explain_two() -> None:
+    design, seen = observe("group", lambda v: ("owner" in v, "site" in v))
+    outcome = attribute(seen, design)
+    assert outcome.kind == DEPENDS and {"owner", "site"} <= set(outcome.names)
+
+
+def test_points_match_the_schema_and_hold_no_value(differential_of: Callable) -> None:
+    result = differential_of("2.4")
+    contract = select(load_contracts(CM500), "CM-500", "2.4")
+    points = differential_points(result, RunTags(run="r1", test="t1"), REDACTOR,
+                                 beyond=findings_beyond(result, contract),
+                                 contract=contract.source)
+    for point in points:
+        check_point(point)
+    assert {dict(p.fields)["beyond_contract"] for p in points} == {True}
+    assert {dict(p.tags)["firmware"] for p in points} == {"2.4"}
+    assert "Canary" not in encode(points)
