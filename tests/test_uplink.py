@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import subprocess
 import sys
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from brewbench.bench.influx.schema import RunTags
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.influx.sink import open_sink
 from brewbench.bench.influx.verification_points import destination_points
-from brewbench.bench.uplink.servers import Mosquitto
+from brewbench.bench.uplink.decode import MAX_INFLATED, decode
+from brewbench.bench.uplink.records import uplink_records
+from brewbench.bench.uplink.servers import MAX_BODY, HttpEndpoint, Mosquitto
 from brewbench.bench.uplink.tap import CHANNEL, UplinkTap
 from brewbench.bench.verify.canaries import plant
 from brewbench.bench.verify.classify import classify
@@ -28,6 +32,7 @@ from brewbench.bench.verify.emissions import emissions
 from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.residency import destinations
 from brewbench.bench.verify.verification import verify
+from brewbench.drivers.records import Stamp
 from brewbench.emulator.uplink_profiles import UPLINKS
 
 CLOUD_CONTRACT = Path(__file__).parent.parent / "contracts" / "cm-500-cloud.toml"
@@ -186,3 +191,32 @@ def test_the_inventory_shows_which_destinations_received_each_category(
     where = done.stdout.split("where it went (uplink):")[1]
     assert re.search(r"payment\s+pay\.us-east-1\.acme-cloud\.example\s+3", where)
     assert re.search(r"location\s+mqtt\.eu-central-1\.acme-cloud\.example", where)
+
+
+def test_hostile_payloads_are_kept_as_bytes_and_bombs_are_not_inflated():
+    bomb = zlib.compress(b"\x00" * (MAX_INFLATED + 1024))
+    for payload in (bomb, b"\x1f\x8b" + b"\xff" * 40, b"[1, 2]", b"\xa1"):
+        decoded = decode(payload)
+        assert decoded.bodies == () and decoded.error
+    records = uplink_records(bomb, {"protocol": "mqtt", "host": "h"}, Stamp.now())
+    assert len(records) == 1 and records[0].raw == bomb and records[0].message is None
+
+
+def test_the_endpoint_refuses_an_oversized_body_and_keeps_serving():
+    seen = []
+    endpoint = HttpEndpoint(seen.append)
+    endpoint.start()
+    try:
+        connection = http.client.HTTPConnection(*endpoint.address, timeout=5)
+        connection.putrequest("POST", "/huge")
+        connection.putheader("Content-Length", str(MAX_BODY + 1))
+        connection.endheaders()
+        assert connection.getresponse().status == 413
+        connection.close()
+        connection = http.client.HTTPConnection(*endpoint.address, timeout=5)
+        connection.request("POST", "/ok", b"{}", {"Host": "api.example"})
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        endpoint.stop()
+    assert [(r.host, r.path) for r in seen] == [("api.example", "/ok")]
