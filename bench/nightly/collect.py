@@ -4,10 +4,12 @@ on which channel, in which action (classified by bench.classify)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from ..capture import Capture
 from ..verify.classify import classify
 from ..verify.emissions import emissions
+from ..verify.residency import destinations
 from .diff import Collected, Inventory
 
 
@@ -19,3 +21,12 @@ def inventory_of(capture: Capture) -> Inventory:
         for category in item.categories:
             inventory[Collected(category, e.path, e.channel, e.action)] += 1
     return inventory
+
+
+def destinations_of(captures: Iterable[Capture]) -> dict[str, Counter[str]]:
+    """Per category, the uplink hosts that received it across ``captures``, with counts."""
+    out: dict[str, Counter[str]] = {}
+    for capture in captures:
+        for category, hosts in destinations(capture, classify(emissions(capture))).items():
+            out.setdefault(category, Counter()).update(hosts)
+    return out

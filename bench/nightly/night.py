@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .collect import inventory_of
+from .collect import destinations_of, inventory_of
 from .diff import Inventory, categories, diff, merge
 from .history import previous_night
 from .junit import merge_junit
@@ -45,7 +45,8 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
         results.append(TargetResult(
             run, merge(inventory_of(c) for _, c in captures), latencies_of([c for _, c in captures]),
             timeline_of(captures),
-            {test_key(str(c.meta.get("test"))): path for path, c in captures}))
+            {test_key(str(c.meta.get("test"))): path for path, c in captures},
+            destinations_of(c for _, c in captures)))
     comparisons = _between_versions(results) + _against_last_night(results, settings)
     ok, verdict = _verdict(results, comparisons)
     save_summary(settings.run_id, results, settings.results / SUMMARY)

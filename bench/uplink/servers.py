@@ -97,8 +97,9 @@ class HttpEndpoint:
         return (str(host), int(port))
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="uplink-http",
-                                        daemon=True)
+        # A short poll so that stop() returns at once (shutdown waits for the next poll).
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name="uplink-http", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
