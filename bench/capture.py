@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..drivers.messages import Kind, Message, type_name
+from ..drivers.messages import Kind, Message
 from ..drivers.records import Record, Stamp
 
 FORMAT = "brewbench-capture"
@@ -253,4 +253,4 @@ def _unjson(value: Any) -> Any:
     return value
 
 
-__all__ = ["IDLE", "ActionSpan", "Capture", "Entry", "type_name"]
+__all__ = ["IDLE", "ActionSpan", "Capture", "Entry"]

@@ -95,10 +95,6 @@ class ReaderThread:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
-    @property
-    def stopping(self) -> bool:
-        return self._stopping.is_set()
-
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:

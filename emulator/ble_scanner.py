@@ -12,7 +12,6 @@ advertising report it hears, as any platform backend does. RSSI comes from
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from typing import Any
 
@@ -25,7 +24,6 @@ from bumble.device import Advertisement, Device
 from ..drivers.ble_adverts import decode
 from .ble_radio import Radio, hand_over
 
-log = logging.getLogger(__name__)
 
 def bleak_uuid(value: UUID) -> str:
     """A bumble UUID in bleak's form: lower-case 128-bit text."""

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 from bleak import BleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
 
 from brewbench.bench.devices import open_device
 from brewbench.drivers.ble_adverts import ADV_CHANNEL, Advert, encode
@@ -45,15 +47,16 @@ def two_machines(air: Air) -> Iterator[tuple[BleLink, BleLink]]:
 
 
 def test_bleak_discovers_both_machines(air: Air, two_machines: tuple[BleLink, BleLink]) -> None:
-    async def scan() -> dict[str, object]:
-        return await BleakScanner.discover(timeout=0.5, return_adv=True,
+    async def scan() -> dict[str, tuple[BLEDevice, AdvertisementData]]:
+        # bleak passes extra keywords (air=) to the backend; its overloads do not say so
+        return await BleakScanner.discover(timeout=0.5, return_adv=True,  # type: ignore[call-overload,no-any-return]
                                            backend=EmulatedScanner, air=air)
 
     found = asyncio.run(scan())
     first, second = two_machines
     assert {first.address, second.address} <= set(found)
-    _, adv20 = found[first.address]  # type: ignore[misc]
-    _, adv21 = found[second.address]  # type: ignore[misc]
+    _, adv20 = found[first.address]
+    _, adv21 = found[second.address]
     assert adv20.local_name == "BB0020" and adv20.rssi == -48
     assert SERVICE_UUID in adv20.service_uuids
     assert adv20.manufacturer_data[TEST_COMPANY_ID].split(b"\x1f") == [b"CM-500", b"BB0020"]
@@ -63,7 +66,7 @@ def test_bleak_discovers_both_machines(air: Air, two_machines: tuple[BleLink, Bl
 
 def test_bleak_filters_by_service(air: Air, two_machines: tuple[BleLink, BleLink]) -> None:
     async def scan() -> list[str]:
-        devices = await BleakScanner.discover(timeout=0.5, service_uuids=[HEART_RATE],
+        devices = await BleakScanner.discover(timeout=0.5, service_uuids=[HEART_RATE],  # type: ignore[call-overload]
                                               backend=EmulatedScanner, air=air)
         return [d.name or "" for d in devices]
 

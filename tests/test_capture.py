@@ -2,12 +2,13 @@
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
 from brewbench.bench.capture import IDLE, Capture
 from brewbench.bench.devices import open_device
-from brewbench.drivers.messages import MsgType
+from brewbench.drivers.messages import Message, MsgType
 from brewbench.drivers.records import BatchObserver, Record, Stamp
 
 
@@ -15,7 +16,7 @@ def test_ten_thousand_back_to_back_frames_all_arrive_in_order() -> None:
     with open_device("emu://?firmware=1.0") as device:
         assert device.emulator is not None
         device.emulator.machine.burst(10_000)
-        telemetry = []
+        telemetry: list[Message] = []
         while len(telemetry) < 10_000:
             got = device.machine.connection.take(lambda m: m.type == MsgType.TELEMETRY, timeout=10)
             assert got, f"stalled after {len(telemetry)} frames"
@@ -37,7 +38,7 @@ def test_frames_between_actions_are_idle() -> None:
     assert [m.body["n"] for m in idle] == [0, 1]
 
 
-def test_saved_capture_loads_back_identical(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_saved_capture_loads_back_identical(tmp_path: Path) -> None:
     with open_device("emu://?firmware=2.1") as device:
         device.machine.brew("latte", milk="oat")
         device.machine.sync()
@@ -52,7 +53,7 @@ def test_saved_capture_loads_back_identical(tmp_path) -> None:  # type: ignore[n
     assert loaded.entries == device.capture.entries
 
 
-def test_loading_something_else_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_loading_something_else_says_so(tmp_path: Path) -> None:
     path = tmp_path / "notes.jsonl"
     path.write_text('{"hello": 1}\n')
     with pytest.raises(ValueError, match="not a brewbench capture"):

@@ -51,7 +51,7 @@ def test_the_series_cache_gives_the_same_lines_as_a_fresh_encoder() -> None:
     assert encoder.lines(points) == encoder.lines(points) == encode(points)
 
 
-text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
                min_size=1, max_size=40)
 tag_text = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
                    min_size=1, max_size=20)
@@ -88,7 +88,7 @@ def test_strings_numbers_and_ns_timestamps_survive_influxd(
     assert row == {"time": time_ns, "s": one_line, "i": number, "f": real, "b": True, "tag": tag}
 
 
-any_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
+any_text = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=30)
 field_value = st.one_of(any_text, st.integers(-(2**63), 2**63 - 1), st.booleans(),
                         st.floats(allow_nan=False, allow_infinity=False))
 

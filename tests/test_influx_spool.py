@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from brewbench.bench.influx.spool import QUARANTINE, Spool
 
-line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"),
+line = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\n"),
                min_size=1, max_size=60).map(lambda s: s + "\n")
 
 

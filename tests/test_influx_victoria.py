@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import urllib3
 
-from brewbench.bench.influx.points import RunTags, complete_tags, points_for_capture
+from brewbench.bench.influx.points import complete_tags, points_for_capture
+from brewbench.bench.influx.schema import RunTags
 from brewbench.bench.influx.servers import LocalServer
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.influx.sink import open_sink

@@ -2,6 +2,7 @@
 corrupt frames, a machine that goes silent or away, a wrong port."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_corrupt_frame_is_counted_and_the_link_survives(brewbench_device: BenchD
     assert [m.body["n"] for m in arrived] == [1, 2]
 
 
-def test_machine_hanging_up_mid_action(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_machine_hanging_up_mid_action(tmp_path: Path) -> None:
     with open_device("emu://?firmware=2.1") as device:
         assert device.emulator is not None
         device.machine.status()

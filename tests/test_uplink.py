@@ -23,7 +23,7 @@ from brewbench.bench.influx.sink import open_sink
 from brewbench.bench.influx.verification_points import destination_points
 from brewbench.bench.uplink.decode import MAX_INFLATED, decode
 from brewbench.bench.uplink.records import uplink_records
-from brewbench.bench.uplink.servers import MAX_BODY, HttpEndpoint, Mosquitto
+from brewbench.bench.uplink.servers import MAX_BODY, HttpEndpoint, HttpRequest, Mosquitto
 from brewbench.bench.uplink.tap import CHANNEL, UplinkTap
 from brewbench.bench.verify.canaries import plant
 from brewbench.bench.verify.classify import classify
@@ -33,6 +33,7 @@ from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.residency import destinations
 from brewbench.bench.verify.verification import verify
 from brewbench.drivers.records import Stamp
+from brewbench.emulator.uplink import Uplink
 from brewbench.emulator.uplink_profiles import UPLINKS
 
 CLOUD_CONTRACT = Path(__file__).parent.parent / "contracts" / "cm-500-cloud.toml"
@@ -40,6 +41,12 @@ CLOUD_CONTRACT = Path(__file__).parent.parent / "contracts" / "cm-500-cloud.toml
 
 def uplink_entries(capture: Capture) -> list:
     return [e for e in capture.entries if e.record.channel == CHANNEL]
+
+
+def cloud_of(device: BenchDevice) -> Uplink:
+    """The emulated machine's cloud client."""
+    assert device.emulator is not None and device.emulator.machine.uplink is not None
+    return device.emulator.machine.uplink
 
 
 def drive(device: BenchDevice, canaries=None) -> None:
@@ -58,7 +65,7 @@ def test_each_profile_uplink_is_captured_in_full_per_action(firmware, brewbench_
     with open_device(f"emu://?firmware={firmware}",
                      uplink=UplinkTap(brewbench_mosquitto.address)) as device:
         drive(device)
-        cloud = device.emulator.machine.uplink
+        cloud = cloud_of(device)
         assert cloud.pending == 0
         sent = cloud.delivered
     entries = uplink_entries(device.capture)
@@ -124,7 +131,7 @@ def test_broker_down_queues_on_the_device_reports_the_gap_and_loses_nothing(
         brewbench_mosquitto: Mosquitto):
     tap = UplinkTap(brewbench_mosquitto.address)
     with open_device("emu://?firmware=2.0", uplink=tap) as device:
-        machine, cloud = device.machine, device.emulator.machine.uplink
+        machine, cloud = device.machine, cloud_of(device)
         machine.brew("latte")
         brewbench_mosquitto.stop()
         machine.brew("espresso")
@@ -203,7 +210,7 @@ def test_hostile_payloads_are_kept_as_bytes_and_bombs_are_not_inflated():
 
 
 def test_the_endpoint_refuses_an_oversized_body_and_keeps_serving():
-    seen = []
+    seen: list[HttpRequest] = []
     endpoint = HttpEndpoint(seen.append)
     endpoint.start()
     try:

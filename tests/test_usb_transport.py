@@ -236,7 +236,9 @@ def usb_session(tmp_path: Path) -> tuple[Capture, Path, int]:
     with open_device("emu://?firmware=2.1&transport=usb") as device:
         device.machine.brew("latte")
         assert device.emulator is not None
-        device.emulator.link.device.halt(EP_OUT)
+        link = device.emulator.link
+        assert isinstance(link, UsbLink)
+        link.device.halt(EP_OUT)
         with pytest.raises(TransferError):
             device.machine.status()
         capture = device.capture

@@ -27,8 +27,6 @@ from .influx_commands import add_influx_options, add_push_parser, add_query_pars
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
 
-log = logging.getLogger("brewbench")
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()

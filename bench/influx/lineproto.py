@@ -30,7 +30,7 @@ against a real influxd).
 The encoder caches the escaped ``measurement,tags`` prefix of every series it has
 seen: the bench writes many points per series, so most of the escaping is done once.
 ``influxdb_client.Point`` escapes every part of every point again and is several
-times slower (``benchmarks/influx.py`` measures both).
+times slower (``benchmarks/influx_delivery.py`` measures both).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Throw-away local time-series servers: a real ``influxd`` or ``victoria-metrics``.
 
-Used by the pytest fixtures (``fixtures/influx_servers.py``) and by ``benchmarks/influx.py``.
+Used by the pytest fixtures (``fixtures/influx_servers.py``) and by ``benchmarks/influx_delivery.py``.
 Each server runs from the binary on PATH, keeps its data in a folder of its own,
 listens on 127.0.0.1 on free ports, and can be stopped, killed and restarted on
 the same port and data, which is how the tests take a server away mid-run.

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from ..verify.classify import Classified
 from ..verify.contracts import Violation
 from ..verify.hunter import Finding
+from ..verify.inventory import collected_groups
 from ..verify.redact import Redactor
 from ..verify.verification import Verification
 from .lineproto import Point
@@ -30,13 +31,9 @@ def emission_summaries(result: Verification, redactor: Redactor) -> list[Emissio
     first_start: dict[str, int] = {}
     for span in result.capture.actions:
         first_start.setdefault(span.name, span.started.wall_ns)
-    groups: dict[tuple[str, str, str, str], list[Classified]] = {}
-    for item in result.classified:
-        e = item.emission
-        for category in item.categories:
-            groups.setdefault((e.action, e.channel, e.path, category), []).append(item)
     out = []
-    for (action, channel, path, category), items in groups.items():
+    for key, items in collected_groups(result.classified).items():
+        action, channel, path, category = key.action, key.channel, key.field, key.category
         first = items[0].emission
         distinct = len({redactor.digest(i.emission.value) for i in items})
         out.append(EmissionSummary(

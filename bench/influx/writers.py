@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -27,8 +26,6 @@ import urllib3
 
 from ...drivers.errors import BrewbenchError
 from .settings import InfluxSettings
-
-log = logging.getLogger(__name__)
 
 REJECTED = frozenset({400, 413, 422})
 AUTH = frozenset({401, 403})

@@ -9,18 +9,13 @@ from collections.abc import Iterable
 from ..capture import Capture
 from ..verify.classify import classify
 from ..verify.emissions import emissions
+from ..verify.inventory import Inventory, count_collected
 from ..verify.residency import destinations
-from .diff import Collected, Inventory
 
 
 def inventory_of(capture: Capture) -> Inventory:
     """Count every field of every message the device emitted, once per category it reveals."""
-    inventory: Inventory = Counter()
-    for item in classify(emissions(capture)):
-        e = item.emission
-        for category in item.categories:
-            inventory[Collected(category, e.path, e.channel, e.action)] += 1
-    return inventory
+    return count_collected(classify(emissions(capture)))
 
 
 def destinations_of(captures: Iterable[Capture]) -> dict[str, Counter[str]]:

@@ -6,20 +6,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..verify.inventory import Inventory
+
 LOUD = frozenset({"payment", "identity"})
-
-
-@dataclass(frozen=True, order=True)
-class Collected:
-    """One field a device emitted, where and when: the unit of an inventory."""
-
-    category: str
-    field: str
-    channel: str
-    action: str
-
-
-Inventory = Counter[Collected]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from ...drivers.errors import BrewbenchError
 from ..influx.query import InfluxReader
 from ..influx.settings import InfluxSettings
-from .diff import Collected, Inventory
+from ..verify.inventory import Collected, Inventory
 from .plan import Target
 from .summary import previous_inventories
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..verify.inventory import Inventory
 from .collect import destinations_of, inventory_of
-from .diff import Inventory, categories, diff, merge
+from .diff import categories, diff, merge
 from .history import previous_night
 from .junit import merge_junit
 from .plan import Plan

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..capture import Capture
-from .diff import Collected, Inventory
+from ..verify.inventory import Collected, Inventory
 from .plan import Target
 from .runner import TargetRun
 

@@ -50,6 +50,10 @@ class Mosquitto(LocalServer):
         super().__init__("mosquitto", [exe, "-c", str(config)], f"mqtt://127.0.0.1:{self.port}",
                          "", root)
 
+    def __enter__(self) -> Mosquitto:
+        self.start()
+        return self
+
     @property
     def address(self) -> tuple[str, int]:
         return ("127.0.0.1", self.port)

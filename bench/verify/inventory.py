@@ -8,6 +8,7 @@ for; values already redacted in a saved capture stay redacted.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,35 @@ from .classify import Classified
 from .redact import Redactor, plain_example
 
 HEADERS = ("category", "field", "channel", "action", "count", "reason", "example")
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Collected:
+    """One field a device emitted, of one category, where and when: the unit of an inventory."""
+
+    category: str
+    field: str
+    channel: str
+    action: str
+
+
+#: how many values a device emitted per collected field (what the nightly diffs)
+Inventory = Counter[Collected]
+
+
+def collected_groups(classified: Sequence[Classified]) -> dict[Collected, list[Classified]]:
+    """Classified emissions grouped by what they reveal, where and when (once per category)."""
+    groups: dict[Collected, list[Classified]] = {}
+    for item in classified:
+        e = item.emission
+        for category in item.categories:
+            groups.setdefault(Collected(category, e.path, e.channel, e.action), []).append(item)
+    return groups
+
+
+def count_collected(classified: Sequence[Classified]) -> Inventory:
+    """How many values of each collected field the device emitted."""
+    return Counter({key: len(items) for key, items in collected_groups(classified).items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +69,8 @@ def inventory(classified: Sequence[Classified], redactor: Redactor | None = None
         redactor: hashes sensitive examples; without one they are shown as ``<category>``.
         raw: show sensitive examples as they are (explicit opt-in).
     """
-    groups: dict[tuple[str, str, str, str], list[Classified]] = {}
-    for item in classified:
-        e = item.emission
-        for category in item.categories:
-            groups.setdefault((category, e.path, e.channel, e.action), []).append(item)
     rows = []
-    for (category, path, channel, action), items in groups.items():
+    for (category, path, channel, action), items in _astuples(collected_groups(classified)):
         reasons = dict.fromkeys(_reason(label.reason, label.detail) for item in items
                                 for label in item.labels if label.category == category)
         rows.append(Row(category, path, channel, action, len(items), ", ".join(reasons),
@@ -53,6 +78,11 @@ def inventory(classified: Sequence[Classified], redactor: Redactor | None = None
     order = {category: n for n, category in enumerate(CATEGORIES)}
     return sorted(rows, key=lambda r: (order.get(r.category, len(order)), r.field, r.channel,
                                        r.action))
+
+
+def _astuples(groups: dict[Collected, list[Classified]]
+              ) -> list[tuple[tuple[str, str, str, str], list[Classified]]]:
+    return [((k.category, k.field, k.channel, k.action), items) for k, items in groups.items()]
 
 
 def _reason(reason: str, detail: str) -> str:

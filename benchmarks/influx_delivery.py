@@ -1,6 +1,6 @@
 """InfluxDB logging: the bench's sink vs raw POSTs, and what logging costs a bench run.
 
-    python benchmarks/influx.py [--points 200000] [--actions 200] [--repeat 7]
+    python benchmarks/influx_delivery.py [--points 200000] [--actions 200] [--repeat 7]
 
 All against one local influxd (Debian's ``influxd`` on PATH), started here in a
 temporary folder:
@@ -22,26 +22,22 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-# benchmarks/serial.py would shadow pyserial: keep this folder off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+import urllib3
 
-import urllib3  # noqa: E402
-
-from brewbench.bench.devices import open_device  # noqa: E402
-from brewbench.bench.influx.lineproto import LineEncoder, Point  # noqa: E402
-from brewbench.bench.influx.query import InfluxReader, quote_ident  # noqa: E402
-from brewbench.bench.influx.run_log import RunLog  # noqa: E402
-from brewbench.bench.influx.servers import LocalServer  # noqa: E402
-from brewbench.bench.influx.settings import InfluxSettings  # noqa: E402
-from brewbench.bench.influx.sink import open_sink  # noqa: E402
-from brewbench.bench.verify.redact import Redactor  # noqa: E402
+from brewbench.bench.devices import open_device
+from brewbench.bench.influx.lineproto import LineEncoder, Point
+from brewbench.bench.influx.query import InfluxReader, quote_ident
+from brewbench.bench.influx.run_log import RunLog
+from brewbench.bench.influx.servers import LocalServer
+from brewbench.bench.influx.settings import InfluxSettings
+from brewbench.bench.influx.sink import open_sink
+from brewbench.bench.verify.redact import Redactor
 
 BATCH = 5000
 TAGS = {"run": "20261128T021500-ab12", "device": "emu://?firmware=2.1&transport=serial",
@@ -95,8 +91,8 @@ def client_serialization(points: list[Point]) -> float:
     start = time.perf_counter()
     for p in points:
         point = ClientPoint(p.measurement)
-        for key, value in p.tags:
-            point.tag(key, value)
+        for tag, text in p.tags:
+            point.tag(tag, text)
         for key, value in p.fields:
             point.field(key, value)
         point.time(p.time_ns, WritePrecision.NS).to_line_protocol()

@@ -1,7 +1,7 @@
 """Uplink capture: messages per second the bench's tap captures on a real broker,
 against a plain paho-mqtt subscriber on the same broker.
 
-    python benchmarks/uplink.py [--messages 20000] [--repeat 3]
+    python benchmarks/uplink_capture.py [--messages 20000] [--repeat 3]
 
 One local ``mosquitto`` (Debian's, on PATH) in a temporary folder. For each run a
 publisher in another process (so it does not share this one's interpreter lock)
@@ -26,15 +26,13 @@ import threading
 import time
 from pathlib import Path
 
-# benchmarks/serial.py would shadow pyserial: keep this folder off the import path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+import paho.mqtt.client as mqtt
+from alternating import alternate
+from paho.mqtt.enums import CallbackAPIVersion
 
-import paho.mqtt.client as mqtt  # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
-
-from brewbench.bench.capture import Capture  # noqa: E402
-from brewbench.bench.uplink.servers import Mosquitto  # noqa: E402
-from brewbench.bench.uplink.tap import UplinkTap  # noqa: E402
+from brewbench.bench.capture import Capture
+from brewbench.bench.uplink.servers import Mosquitto
+from brewbench.bench.uplink.tap import UplinkTap
 
 PUBLISHER = """
 import sys, cbor2, paho.mqtt.client as mqtt
@@ -73,8 +71,8 @@ class Clock:
             self.last = now
             self.done.set()
 
-    def rate(self) -> float:
-        return (self.count - 1) / (self.last - self.first)
+    def seconds(self) -> float:
+        return self.last - self.first
 
 
 def publish(port: int, count: int) -> None:
@@ -96,7 +94,7 @@ def plain(broker: Mosquitto, count: int) -> float:
     clock.done.wait(600)
     client.disconnect()
     client.loop_stop()
-    return clock.rate()
+    return clock.seconds()
 
 
 def tap(broker: Mosquitto, count: int) -> float:
@@ -111,7 +109,7 @@ def tap(broker: Mosquitto, count: int) -> float:
     uplink.stop()
     stamps = [e.record.stamp.mono_ns for e in capture.entries]
     assert len(stamps) == count, f"captured {len(stamps)} of {count}"
-    return (count - 1) / ((stamps[-1] - stamps[0]) / 1e9)
+    return (stamps[-1] - stamps[0]) / 1e9
 
 
 def main() -> None:
@@ -120,15 +118,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as root, Mosquitto(Path(root)) as broker:
-        rates: dict[str, list[float]] = {"plain": [], "tap": []}
-        for _ in range(args.repeat):
-            rates["plain"].append(plain(broker, args.messages))
-            rates["tap"].append(tap(broker, args.messages))
-        best = {name: max(values) for name, values in rates.items()}
-        for name, values in rates.items():
-            print(f"{name:5s}: best {best[name]:9,.0f} msg/s  (runs: "
-                  f"{', '.join(f'{v:,.0f}' for v in values)})")
-        print(f"ratio tap/plain: {best['tap'] / best['plain']:.2f}")
+        plain_s, tap_s = alternate(args.repeat, lambda: plain(broker, args.messages),
+                                   lambda: tap(broker, args.messages))
+    rate = (args.messages - 1) / plain_s, (args.messages - 1) / tap_s
+    print(f"uplink  plain paho subscriber {rate[0]:9,.0f} msg/s   bench tap {rate[1]:9,.0f} msg/s"
+          f"   ratio tap/plain {plain_s / tap_s:5.2f}  ({args.messages} messages, best of "
+          f"{args.repeat})")
 
 
 if __name__ == "__main__":

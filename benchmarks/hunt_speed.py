@@ -1,6 +1,6 @@
 """Canary hunter throughput vs a single ``bytes.find`` pass over the same buffer.
 
-    python benchmarks/canary_scan.py [--mb 4] [--repeat 3]
+    python benchmarks/hunt_speed.py [--mb 4] [--repeat 3]
 
 Three buffers: random bytes, capture-like text (the values and log lines an
 emulated 2.1 machine emits, repeated), and the raw frames of a real capture
@@ -15,13 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
-
-# Sibling scripts are called serial.py and usb.py: keep this folder from shadowing them.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
+from functools import partial
 
 from brewbench.bench.devices import open_device
 from brewbench.bench.verify.canaries import plant
@@ -57,6 +53,10 @@ def best_rate(run: Callable[[], object], size: int, repeat: int) -> float:
     return size / best / 1e6
 
 
+def find_each(data: bytes, needles: list[bytes]) -> list[int]:
+    return [data.find(p) for p in needles]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=4.0, help="buffer size in MB")
@@ -79,10 +79,10 @@ def main() -> None:
     print(f"{'buffer':<14} {'hunter':>10} {'no layers':>10} {'find each':>10} "
           f"{'bytes.find':>10} {'ratio':>7} {'no layers':>9}  (MB/s; ratios to bytes.find)")
     for name, data in buffers.items():
-        full = best_rate(lambda d=data: hunter.scan(d), size, args.repeat)
-        flat = best_rate(lambda d=data: patterns_only.scan(d), size, args.repeat)
-        each = best_rate(lambda d=data: [d.find(p) for p in every], size, args.repeat)
-        base = best_rate(lambda d=data: d.find(needle), size, args.repeat)
+        full = best_rate(partial(hunter.scan, data), size, args.repeat)
+        flat = best_rate(partial(patterns_only.scan, data), size, args.repeat)
+        each = best_rate(partial(find_each, data, every), size, args.repeat)
+        base = best_rate(partial(data.find, needle), size, args.repeat)
         print(f"{name:<14} {full:>10.1f} {flat:>10.1f} {each:>10.1f} {base:>10.0f} "
               f"{full / base:>7.4f} {flat / base:>9.4f}")
 

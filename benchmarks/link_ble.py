@@ -1,6 +1,6 @@
 """Bluetooth LE link: the bench vs plain bleak calls on the same emulated peripheral.
 
-    python benchmarks/ble.py [--rounds 500] [--frames 3000]
+    python benchmarks/link_ble.py [--rounds 500] [--frames 3000]
 
 One emulated 2.1 machine advertises on an emulated air (bumble, in this process).
 Round trip: a STATUS request written with ``write_gatt_char`` and its response
@@ -15,12 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
-from pathlib import Path
-
-# The sibling scripts serial.py and usb.py would shadow pyserial and pyusb: drop this folder.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 from bleak import BleakClient
 

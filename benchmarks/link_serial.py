@@ -1,6 +1,6 @@
 """Serial link: the bench's capture vs plain pyserial on the same pty, side by side.
 
-    python benchmarks/serial.py [--frames 20000] [--rounds 2000] [--runs 3]
+    python benchmarks/link_serial.py [--frames 20000] [--rounds 2000] [--runs 3]
 
 Throughput: a separate process writes the same pre-built stream of telemetry frames
 into a pty; once a plain ``serial.Serial`` read loop reads it, once the bench's
@@ -12,33 +12,30 @@ vs ``CoffeeMachine.status()``. Raw and bench runs alternate so both meet the sam
 
 from __future__ import annotations
 
-import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
 import tty
 from collections.abc import Callable
 from multiprocessing import Process
-from pathlib import Path
-
-# This file is called serial.py; keep its folder from shadowing pyserial.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 import serial
+from alternating import (
+    STATUS_REQUEST,
+    alternate,
+    alternate_blocks,
+    link_main,
+    print_round_trip,
+    print_throughput,
+    telemetry_frames,
+    wait_until,
+)
 
 from brewbench.bench.capture import Capture
 from brewbench.drivers.connection import Connection
 from brewbench.drivers.machine import CoffeeMachine
-from brewbench.drivers.messages import Kind, Message, MsgType
 from brewbench.drivers.serial_transport import SerialTransport
-
-
-def telemetry_stream(frames: int, pad: int = 64) -> bytes:
-    return b"".join(Message(Kind.EVENT, MsgType.TELEMETRY, n & 0xFFFF,
-                            {"n": n, "temp_c": 92.5, "pressure_bar": 9.0, "pad": "x" * pad}).encode()
-                    for n in range(frames))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -89,8 +86,7 @@ def bench_reader(frames: int) -> Reader:
         start = time.perf_counter()
         writer.start()
         writer.join()  # waits without the GIL, which the reader thread needs
-        while len(capture.entries) < frames:
-            time.sleep(0.0005)
+        wait_until(lambda: len(capture.entries) >= frames)
         connection.close()
         numbers = [m.body["n"] for m in capture.messages()]
         assert numbers == list(range(frames)), "the capture lost or reordered frames"
@@ -99,25 +95,18 @@ def bench_reader(frames: int) -> Reader:
 
 
 def throughput(frames: int, pad: int, runs: int) -> None:
-    """Raw and bench runs alternate so both meet the same load; the best of each counts."""
-    stream = telemetry_stream(frames, pad)
-    raw, bench = [], []
-    for _ in range(runs):
-        raw.append(feed_pty(stream, raw_reader(len(stream))))
-        bench.append(feed_pty(stream, bench_reader(frames)))
-    mb = len(stream) / 1e6
-    print(f"throughput  raw pyserial {mb / min(raw):8.1f} MB/s   bench capture "
-          f"{mb / min(bench):8.1f} MB/s   ratio bench/raw {min(raw) / min(bench):5.2f}"
-          f"  ({frames} frames of {len(stream) // frames} bytes, {mb:.1f} MB, best of {runs})")
+    stream = b"".join(telemetry_frames(frames, pad))
+    raw, bench = alternate(runs, lambda: feed_pty(stream, raw_reader(len(stream))),
+                           lambda: feed_pty(stream, bench_reader(frames)))
+    print_throughput("pyserial", raw, bench, len(stream), frames, runs)
 
 
 def raw_round_trips(path: str, rounds: int) -> list[float]:
-    request = Message(Kind.REQUEST, MsgType.STATUS, 1, {}).encode()
     times = []
     with serial.Serial(path, 115200, timeout=2) as port:
         for _ in range(rounds):
             t = time.perf_counter()
-            port.write(request)
+            port.write(STATUS_REQUEST)
             reply = b""
             while not reply.endswith(b"\x00"):  # read_until() reads byte by byte: slower
                 reply += port.read(port.in_waiting or 1)
@@ -137,38 +126,19 @@ def bench_round_trips(path: str, rounds: int) -> list[float]:
 
 
 def latency(rounds: int, runs: int) -> None:
-    """Raw and bench take turns in ``runs`` blocks so both meet the same load."""
     proc = subprocess.Popen([sys.executable, "-m", "brewbench", "emulate"],
                             stdout=subprocess.PIPE, text=True)
-    raw_times: list[float] = []
-    bench_times: list[float] = []
     try:
         assert proc.stdout is not None
         path = next(line.split(": ", 1)[1].strip() for line in iter(proc.stdout.readline, "")
                     if line.startswith("port:"))
-        for _ in range(runs):
-            raw_times += raw_round_trips(path, rounds // runs)
-            bench_times += bench_round_trips(path, rounds // runs)
+        raw, bench = alternate_blocks(runs, lambda: raw_round_trips(path, rounds // runs),
+                                      lambda: bench_round_trips(path, rounds // runs))
     finally:
         proc.terminate()
         proc.wait()
-    raw_us, bench_us = (statistics.median(x) * 1e6 for x in (raw_times, bench_times))
-    print(f"round trip  raw write/read {raw_us:8.0f} µs    bench status() {bench_us:8.0f} µs"
-          f"   ratio bench/raw {bench_us / raw_us:5.2f}  (median of {len(raw_times)},"
-          f" {runs} alternating blocks)")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--frames", type=int, default=20000)
-    parser.add_argument("--rounds", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=3,
-                        help="alternating raw/bench runs (throughput) and blocks (round trip)")
-    args = parser.parse_args()
-    throughput(args.frames, 64, args.runs)
-    throughput(args.frames // 10, 4000, args.runs)  # large frames: per-frame costs amortised
-    latency(args.rounds, args.runs * 2)
+    print_round_trip(raw, bench, runs)
 
 
 if __name__ == "__main__":
-    main()
+    link_main(__doc__, throughput, latency)

@@ -1,6 +1,6 @@
 """USB link: the bench's capture vs plain pyusb on the emulated bus, side by side.
 
-    python benchmarks/usb.py [--frames 20000] [--rounds 2000] [--runs 3]
+    python benchmarks/link_usb.py [--frames 20000] [--rounds 2000] [--runs 3]
 
 Throughput: a device-side thread writes the same pre-built telemetry frames to
 bulk IN of an emulated machine; once a plain ``dev.read`` loop reads them, once
@@ -14,23 +14,25 @@ what the bench adds on top of pyusb, not the speed of a real USB wire.
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import sys
 import threading
 import time
-from pathlib import Path
-
-# This file is called usb.py; keep its folder from shadowing pyusb.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 import usb.core
 import usb.util
+from alternating import (
+    STATUS_REQUEST,
+    alternate,
+    alternate_blocks,
+    link_main,
+    print_round_trip,
+    print_throughput,
+    telemetry_frames,
+    wait_until,
+)
 
 from brewbench.bench.capture import Capture
 from brewbench.drivers.connection import Connection
 from brewbench.drivers.machine import CoffeeMachine
-from brewbench.drivers.messages import Kind, Message, MsgType
 from brewbench.drivers.specs import parse_spec
 from brewbench.drivers.usb_protocol import EP_IN, EP_OUT, PRODUCT_ID, VENDOR_ID
 from brewbench.drivers.usb_transport import READ_SIZE, UsbTransport
@@ -38,14 +40,11 @@ from brewbench.emulator.machine import EmulatedMachine
 from brewbench.emulator.usb_link import UsbLink
 
 
-def telemetry_frames(count: int, pad: int = 64) -> list[bytes]:
-    return [Message(Kind.EVENT, MsgType.TELEMETRY, n & 0xFFFF,
-                    {"n": n, "temp_c": 92.5, "pressure_bar": 9.0, "pad": "x" * pad}).encode()
-            for n in range(count)]
-
-
 def device_writer(link: UsbLink, frames: list[bytes]) -> threading.Thread:
-    return threading.Thread(target=lambda: [link.device.send_in(f) for f in frames], daemon=True)
+    def send() -> None:
+        for frame in frames:
+            link.device.send_in(frame)
+    return threading.Thread(target=send, daemon=True)
 
 
 def raw_throughput(link: UsbLink, frames: list[bytes]) -> float:
@@ -72,8 +71,7 @@ def bench_throughput(link: UsbLink, frames: list[bytes]) -> float:
     writer = device_writer(link, frames)
     start = time.perf_counter()
     writer.start()
-    while len(capture.entries) < already + len(frames):
-        time.sleep(0.0005)
+    wait_until(lambda: len(capture.entries) >= already + len(frames))
     elapsed = time.perf_counter() - start
     connection.close()
     numbers = [m.body["n"] for m in capture.messages()]
@@ -82,30 +80,23 @@ def bench_throughput(link: UsbLink, frames: list[bytes]) -> float:
 
 
 def throughput(count: int, pad: int, runs: int) -> None:
-    """Raw and bench runs alternate so both meet the same load; the best of each counts."""
     frames = telemetry_frames(count, pad)
-    mb = sum(len(f) for f in frames) / 1e6
     link = UsbLink(EmulatedMachine("2.1"))
     link.start()
-    raw, bench = [], []
     try:
-        for _ in range(runs):
-            raw.append(raw_throughput(link, frames))
-            bench.append(bench_throughput(link, frames))
+        raw, bench = alternate(runs, lambda: raw_throughput(link, frames),
+                               lambda: bench_throughput(link, frames))
     finally:
         link.stop()
-    print(f"throughput  raw pyusb read {mb / min(raw):8.1f} MB/s   bench capture "
-          f"{mb / min(bench):8.1f} MB/s   ratio bench/raw {min(raw) / min(bench):5.2f}"
-          f"  ({count} frames of {round(mb * 1e6 / count)} bytes, {mb:.1f} MB, best of {runs})")
+    print_throughput("pyusb read", raw, bench, sum(len(f) for f in frames), count, runs)
 
 
 def raw_round_trips(link: UsbLink, rounds: int) -> list[float]:
-    request = Message(Kind.REQUEST, MsgType.STATUS, 1, {}).encode()
     dev = usb.core.find(backend=link.bus, idVendor=VENDOR_ID, idProduct=PRODUCT_ID)
     times = []
     for _ in range(rounds):
         t = time.perf_counter()
-        dev.write(EP_OUT, request)
+        dev.write(EP_OUT, STATUS_REQUEST)
         reply = b""
         while not reply.endswith(b"\x00"):
             reply += bytes(dev.read(EP_IN, READ_SIZE, timeout=2000))
@@ -126,34 +117,15 @@ def bench_round_trips(link: UsbLink, rounds: int) -> list[float]:
 
 
 def latency(rounds: int, runs: int) -> None:
-    """Raw and bench take turns in ``runs`` blocks so both meet the same load."""
     link = UsbLink(EmulatedMachine("2.1"))
     link.start()
-    raw: list[float] = []
-    bench: list[float] = []
     try:
-        for _ in range(runs):
-            raw += raw_round_trips(link, rounds // runs)
-            bench += bench_round_trips(link, rounds // runs)
+        raw, bench = alternate_blocks(runs, lambda: raw_round_trips(link, rounds // runs),
+                                      lambda: bench_round_trips(link, rounds // runs))
     finally:
         link.stop()
-    raw_us, bench_us = (statistics.median(times) * 1e6 for times in (raw, bench))
-    print(f"round trip  raw write/read {raw_us:8.0f} µs    bench status() {bench_us:8.0f} µs"
-          f"   ratio bench/raw {bench_us / raw_us:5.2f}  (median of {len(raw)},"
-          f" {runs} alternating blocks)")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--frames", type=int, default=20000)
-    parser.add_argument("--rounds", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=3,
-                        help="alternating raw/bench runs (throughput) and blocks (round trip)")
-    args = parser.parse_args()
-    throughput(args.frames, 64, args.runs)
-    throughput(args.frames // 10, 4000, args.runs)  # large frames: per-frame costs amortised
-    latency(args.rounds, args.runs * 2)
+    print_round_trip(raw, bench, runs)
 
 
 if __name__ == "__main__":
-    main()
+    link_main(__doc__, throughput, latency)
