@@ -10,10 +10,10 @@ from .uplink import Resolve, Uplink
 from .uplink_profiles import uplink_profile
 from .usb_link import UsbLink
 
-LinkFactory = Callable[[EmulatedMachine], DeviceLink]
+LinkFactory = Callable[[EmulatedMachine], DeviceLink[EmulatedMachine]]
 
 
-def _ble_link(machine: EmulatedMachine) -> DeviceLink:
+def _ble_link(machine: EmulatedMachine) -> DeviceLink[EmulatedMachine]:
     """A BLE peripheral on a private air (bumble is imported only when asked for)."""
     from .ble_link import BleLink
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 
+from ...drivers.families import catalogues
+
 PRODUCT = "product"
 PAYMENT = "payment"
 TIME = "time"
@@ -80,6 +82,8 @@ LINK_CATALOGUE: dict[str, tuple[str, ...]] = {
     **{f"link.*.{key}": (DEVICE,) for key in (
         "endpoint", "transfer", "request_type", "request", "value", "index", "length",
         "status", "detail", "recovery")},
+    # Machine families whose records are link-level (drivers/families.py), e.g. link.jura.*
+    **{glob: categories for catalogue in catalogues() for glob, categories in catalogue.items()},
 }
 
 

@@ -59,6 +59,10 @@ _COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
 _CLAUSE = re.compile(r"^(>=|<=|==|!=|>|<)?\s*(\d+(?:\.\d+)*)(\.\*)?$")
 
 
+#: How a breach report reads; the nightly tells a breach from other failures by it.
+BREACH = "collected data beyond its contract"
+
+
 class ContractError(BrewbenchError, ValueError):
     """A contract file is malformed, or none of its contracts covers the device."""
 
@@ -143,7 +147,7 @@ class Verdict:
         table = format_table(("category", "field", "example", "action", "channel", "count", "why"),
                              [(v.category, v.field, v.example, v.action, v.channel, v.count, v.why)
                               for v in self.violations])
-        return f"{head} collected data beyond its contract:\n{table}"
+        return f"{head} {BREACH}:\n{table}"
 
 
 def version_matches(version: str, spec: str) -> bool:
