@@ -64,6 +64,11 @@ _EXPORTS: dict[str, str] = {
     "verify": "brewbench.bench.verify.verification",
     # results
     "RunLog": "brewbench.bench.influx.run_log",
+    # the uplink: what a machine sends its cloud (docs/uplink.md)
+    "UplinkTap": "brewbench.bench.uplink.tap",
+    "Mosquitto": "brewbench.bench.uplink.servers",
+    "import_pcap": "brewbench.bench.uplink.pcap_import",
+    "PcapError": "brewbench.bench.uplink.pcap_streams",
     # emulated machines
     "Emulator": "brewbench.emulator.serve",
     "EmulatedMachine": "brewbench.emulator.machine",
@@ -92,15 +97,19 @@ __all__ = [
     "Identity",
     "LabKeyError",
     "LimitExceeded",
+    "Mosquitto",
+    "PcapError",
     "ProtocolError",
     "RunLog",
     "Timeout",
     "TransferError",
+    "UplinkTap",
     "Verdict",
     "Verification",
     "Violation",
     "__version__",
     "check",
+    "import_pcap",
     "load_contracts",
     "open_device",
     "parse_spec",
@@ -114,6 +123,10 @@ if TYPE_CHECKING:
     from .bench.capture import Capture
     from .bench.devices import BenchDevice, open_device
     from .bench.influx.run_log import RunLog
+    from .bench.uplink.pcap_import import import_pcap
+    from .bench.uplink.pcap_streams import PcapError
+    from .bench.uplink.servers import Mosquitto
+    from .bench.uplink.tap import UplinkTap
     from .bench.verify.canaries import Canary, CanarySet, plant
     from .bench.verify.contracts import (
         Contract,

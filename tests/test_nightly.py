@@ -68,9 +68,14 @@ def test_diff_names_exactly_what_each_version_added(three_versions: tuple[Path, 
     _, stdout = three_versions
     device = f"emu-{transport}"
     added_in_2_0 = appeared(stdout, f"1.0 {device} → 2.0 {device}")
-    assert {f for f in added_in_2_0 if f.startswith("RECORD.")} == {f"RECORD.{f}" for f in SERVICE}
+    # 2.0 is the first with a cloud: its uplink messages add their own bookkeeping fields.
+    uplink = {"RECORD.kind", "RECORD.msg_id", "RECORD.queued_records"}
+    assert {f for f in added_in_2_0 if f.startswith("RECORD.")} == {
+        f"RECORD.{f}" for f in SERVICE} | uplink
     added_in_2_1 = appeared(stdout, f"2.0 {device} → 2.1 {device}")
-    assert {f for f in added_in_2_1 if f.startswith("RECORD.")} == {f"RECORD.{f}" for f in PERSONAL}
+    # 2.1's diagnostics also send the Wi-Fi name home.
+    assert {f for f in added_in_2_1 if f.startswith("RECORD.")} == {
+        f"RECORD.{f}" for f in PERSONAL} | {"RECORD.ssid"}
     assert "disappeared" not in stdout
 
 
@@ -102,6 +107,10 @@ def test_report_is_self_contained_html(three_versions: tuple[Path, str]) -> None
     assert page.count("data:image/png;base64,") == 2
     for link in (run / "captures").glob("*.jsonl"):
         assert f"captures/{link.name}" in page
+    # Where the data went: 2.1's payments leave for another region, 1.0 sends nothing home.
+    destinations = page.split("id='destinations'")[1].split("</table>")[0]
+    assert "<th>2.1 emu-serial</th><td>payment</td><td>pay.us-east-1.acme-cloud.example" in destinations
+    assert "1.0 emu-" not in destinations
 
 
 def test_report_renders_in_a_real_browser(three_versions: tuple[Path, str]) -> None:

@@ -16,6 +16,7 @@ EXPECTED = {
     "open_device", "BenchDevice", "Capture",
     "Canary", "CanarySet", "plant", "Contract", "Verdict", "Violation", "load_contracts", "check",
     "Verification", "verify", "RunLog", "Emulator", "EmulatedMachine",
+    "UplinkTap", "Mosquitto", "import_pcap", "PcapError",
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import subprocess
 import sys
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from brewbench.bench.influx.schema import RunTags
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.influx.sink import open_sink
 from brewbench.bench.influx.verification_points import destination_points
-from brewbench.bench.uplink.servers import Mosquitto
+from brewbench.bench.uplink.decode import MAX_INFLATED, decode
+from brewbench.bench.uplink.records import uplink_records
+from brewbench.bench.uplink.servers import MAX_BODY, HttpEndpoint, HttpRequest, Mosquitto
 from brewbench.bench.uplink.tap import CHANNEL, UplinkTap
 from brewbench.bench.verify.canaries import plant
 from brewbench.bench.verify.classify import classify
@@ -28,6 +32,8 @@ from brewbench.bench.verify.emissions import emissions
 from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.residency import destinations
 from brewbench.bench.verify.verification import verify
+from brewbench.drivers.records import Stamp
+from brewbench.emulator.uplink import Uplink
 from brewbench.emulator.uplink_profiles import UPLINKS
 
 CLOUD_CONTRACT = Path(__file__).parent.parent / "contracts" / "cm-500-cloud.toml"
@@ -35,6 +41,12 @@ CLOUD_CONTRACT = Path(__file__).parent.parent / "contracts" / "cm-500-cloud.toml
 
 def uplink_entries(capture: Capture) -> list:
     return [e for e in capture.entries if e.record.channel == CHANNEL]
+
+
+def cloud_of(device: BenchDevice) -> Uplink:
+    """The emulated machine's cloud client."""
+    assert device.emulator is not None and device.emulator.machine.uplink is not None
+    return device.emulator.machine.uplink
 
 
 def drive(device: BenchDevice, canaries=None) -> None:
@@ -53,8 +65,7 @@ def test_each_profile_uplink_is_captured_in_full_per_action(firmware, brewbench_
     with open_device(f"emu://?firmware={firmware}",
                      uplink=UplinkTap(brewbench_mosquitto.address)) as device:
         drive(device)
-        assert device.emulator is not None and device.emulator.machine.uplink is not None
-        cloud = device.emulator.machine.uplink
+        cloud = cloud_of(device)
         assert cloud.pending == 0
         sent = cloud.delivered
     entries = uplink_entries(device.capture)
@@ -120,8 +131,7 @@ def test_broker_down_queues_on_the_device_reports_the_gap_and_loses_nothing(
         brewbench_mosquitto: Mosquitto):
     tap = UplinkTap(brewbench_mosquitto.address)
     with open_device("emu://?firmware=2.0", uplink=tap) as device:
-        assert device.emulator is not None and device.emulator.machine.uplink is not None
-        machine, cloud = device.machine, device.emulator.machine.uplink
+        machine, cloud = device.machine, cloud_of(device)
         machine.brew("latte")
         brewbench_mosquitto.stop()
         machine.brew("espresso")
@@ -188,3 +198,32 @@ def test_the_inventory_shows_which_destinations_received_each_category(
     where = done.stdout.split("where it went (uplink):")[1]
     assert re.search(r"payment\s+pay\.us-east-1\.acme-cloud\.example\s+3", where)
     assert re.search(r"location\s+mqtt\.eu-central-1\.acme-cloud\.example", where)
+
+
+def test_hostile_payloads_are_kept_as_bytes_and_bombs_are_not_inflated():
+    bomb = zlib.compress(b"\x00" * (MAX_INFLATED + 1024))
+    for payload in (bomb, b"\x1f\x8b" + b"\xff" * 40, b"[1, 2]", b"\xa1"):
+        decoded = decode(payload)
+        assert decoded.bodies == () and decoded.error
+    records = uplink_records(bomb, {"protocol": "mqtt", "host": "h"}, Stamp.now())
+    assert len(records) == 1 and records[0].raw == bomb and records[0].message is None
+
+
+def test_the_endpoint_refuses_an_oversized_body_and_keeps_serving():
+    seen: list[HttpRequest] = []
+    endpoint = HttpEndpoint(seen.append)
+    endpoint.start()
+    try:
+        connection = http.client.HTTPConnection(*endpoint.address, timeout=5)
+        connection.putrequest("POST", "/huge")
+        connection.putheader("Content-Length", str(MAX_BODY + 1))
+        connection.endheaders()
+        assert connection.getresponse().status == 413
+        connection.close()
+        connection = http.client.HTTPConnection(*endpoint.address, timeout=5)
+        connection.request("POST", "/ok", b"{}", {"Host": "api.example"})
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        endpoint.stop()
+    assert [(r.host, r.path) for r in seen] == [("api.example", "/ok")]

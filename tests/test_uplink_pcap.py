@@ -19,6 +19,7 @@ from brewbench.bench.uplink.pcap_streams import PcapError
 from brewbench.bench.verify.classify import classify
 from brewbench.bench.verify.emissions import emissions
 from brewbench.bench.verify.residency import destinations
+from brewbench.drivers.records import Record
 
 DEVICE, BROKER, PAY, TLS = "192.168.7.20", "10.0.0.5", "10.0.0.6", "10.0.0.7"
 BROKER_NAME = "mqtt.eu-central-1.acme-cloud.example"
@@ -26,6 +27,11 @@ PAY_HOST = "pay.us-east-1.acme-cloud.example"
 SNI = "ota.ap-southeast-1.acme-cloud.example"
 RECORD = {"kind": "record", "drink": "latte", "owner": "Ada Canary-7F3A", "record_id": 1}
 PAYMENT = {"kind": "payment", "card_number": "4111111111117F3A", "record_id": 1}
+
+
+def body(record: Record) -> dict:
+    assert record.message is not None, record.error
+    return record.message.body
 
 
 def frame(src: str, dst: str, segment: dpkt.Packet, proto: int) -> bytes:
@@ -111,12 +117,11 @@ def test_import_reads_mqtt_http_dns_and_tls_as_sent(tmp_path: Path, pcapng: bool
     mqtt = [r for r in records if r.meta["protocol"] == "mqtt"]
     http = [r for r in records if r.meta["protocol"] == "http"]
     tls = [r for r in records if r.meta["protocol"] == "tls"]
-    assert len(mqtt) == 1 and mqtt[0].message is not None and mqtt[0].message.body == RECORD
+    assert len(mqtt) == 1 and body(mqtt[0]) == RECORD
     assert {k: mqtt[0].meta[k] for k in ("host", "address", "topic", "qos", "retain")} == {
         "host": BROKER_NAME, "address": f"{BROKER}:1883", "topic": "acme/BB0001/rec", "qos": 1,
         "retain": True}
-    bodies = [r.message.body for r in http if r.message is not None]
-    assert bodies == [PAYMENT, {"kind": "heartbeat", "serial": "BB0001"}]
+    assert [body(r) for r in http] == [PAYMENT, {"kind": "heartbeat", "serial": "BB0001"}]
     assert [(r.meta["host"], r.meta["method"], r.meta["path"]) for r in http] == [
         (PAY_HOST, "POST", "/v2/payments"), (PAY_HOST, "POST", "/hb")]
     assert http[0].meta["encoding"] == "json+gzip"

@@ -57,7 +57,8 @@ def write_report(path: Path, run_id: str, results: Sequence[TargetResult],
              f"{_e(run_id)}</title><style>{CSS}</style></head><body>",
              f"<h1>brewbench nightly {_e(run_id)}</h1>",
              f"<p class='verdict {'pass' if ok else 'fail'}' id='verdict'>{_e(verdict)}</p>",
-             _matrix(results, comparisons), _diffs(comparisons), *sections, _plots(results),
+             _matrix(results, comparisons), _destinations(results), _diffs(comparisons),
+             *sections, _plots(results),
              _outcomes(results, path.parent), _timelines(results), IMAGE_CHECK, "</body></html>"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -81,6 +82,22 @@ def _matrix(results: Sequence[TargetResult], comparisons: Sequence[Comparison]) 
     head = "".join(f"<th>{c}</th>" for c in CATEGORIES)
     return (f"<h2>What each firmware collects</h2><table id='matrix'><tr><th>firmware / device"
             f"</th>{head}</tr>{''.join(rows)}</table>")
+
+
+def _destinations(results: Sequence[TargetResult]) -> str:
+    """Per firmware and category, the cloud hosts that received it (the uplink)."""
+    rows = []
+    for result in results:
+        for category in CATEGORIES:
+            hosts = result.destinations.get(category)
+            if hosts:
+                listed = ", ".join(f"{_e(host)} ({count})" for host, count in sorted(hosts.items()))
+                rows.append(f"<tr><th>{_e(label(result))}</th><td>{category}</td><td>{listed}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h2>Where the data went</h2><p>Cloud hosts that received each category over the "
+            "uplink (values per host).</p><table id='destinations'><tr><th>firmware / device</th>"
+            f"<th>category</th><th>destinations</th></tr>{''.join(rows)}</table>")
 
 
 def _diffs(comparisons: Sequence[Comparison]) -> str:

@@ -36,6 +36,7 @@ class TargetResult:
     latencies: dict[str, list[float]] = field(default_factory=dict)  # action -> seconds
     timeline: list[Span] = field(default_factory=list)  # one session's actions, in order
     captures: dict[str, Path] = field(default_factory=dict)  # test id -> capture file
+    destinations: dict[str, Counter[str]] = field(default_factory=dict)  # category -> uplink hosts
 
     @property
     def target(self) -> Target:
@@ -77,7 +78,8 @@ def save_summary(run_id: str, results: list[TargetResult], path: Path) -> Path:
         {"slug": r.target.slug, "firmware": r.target.firmware, "transport": r.target.transport,
          "device": r.target.device, "exit_code": r.run.exit_code, "outcomes": r.run.outcomes,
          "inventory": [[c.category, c.field, c.channel, c.action, n]
-                       for c, n in sorted(r.inventory.items())]}
+                       for c, n in sorted(r.inventory.items())],
+         "destinations": {category: dict(hosts) for category, hosts in r.destinations.items()}}
         for r in results]}
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
     return path

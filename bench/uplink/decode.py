@@ -31,7 +31,10 @@ class Decoded:
 def decode(payload: bytes) -> Decoded:
     """The message bodies in ``payload``; ``error`` says why when there are none."""
     data, layers = _inflate(payload)
-    for name, parse in (("json", _json), ("cbor", _cbor)):
+    parsers = (("json", _json), ("cbor", _cbor))
+    if data[:1] not in (b"{", b"[", b" ", b"\n"):
+        parsers = parsers[::-1]  # CBOR first: a failed JSON parse costs an exception per message
+    for name, parse in parsers:
         try:
             value = parse(data)
         except (ValueError, cbor2.CBORDecodeError, UnicodeDecodeError, EOFError):

@@ -50,6 +50,10 @@ class Mosquitto(LocalServer):
         super().__init__("mosquitto", [exe, "-c", str(config)], f"mqtt://127.0.0.1:{self.port}",
                          "", root)
 
+    def __enter__(self) -> Mosquitto:
+        self.start()
+        return self
+
     @property
     def address(self) -> tuple[str, int]:
         return ("127.0.0.1", self.port)
@@ -97,8 +101,9 @@ class HttpEndpoint:
         return (str(host), int(port))
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="uplink-http",
-                                        daemon=True)
+        # A short poll so that stop() returns at once (shutdown waits for the next poll).
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        name="uplink-http", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
