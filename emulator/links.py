@@ -99,6 +99,10 @@ class PtyLink(DeviceLink[M]):
                 except OSError:
                     return
 
+    def _deliver(self, data: bytes) -> None:
+        """Hand what the host wrote to the machine."""
+        self.machine.feed(data)
+
     def hang_up(self) -> None:
         """Close both ends, as pulling the cable would: the host's reads fail."""
         self._release()
@@ -110,7 +114,7 @@ class PtyLink(DeviceLink[M]):
                 if ready:
                     data = os.read(self._master, CHUNK)
                     if data:
-                        self.machine.feed(data)
+                        self._deliver(data)
             except (OSError, ValueError):
                 return
 
