@@ -72,7 +72,7 @@ def cm500_cable() -> Iterator[TappedPtyLink[EmulatedMachine]]:
     link.stop()
 
 
-def run_tapped(spec: str, tap: Tap, steps: Any) -> Capture:
+def run_tapped(spec: str, tap: Tap, steps: Any) -> tuple[Capture, Capture]:
     heard = Capture("tap")
     tap.attach(heard)
     tap.open()
@@ -85,7 +85,7 @@ def run_tapped(spec: str, tap: Tap, steps: Any) -> Capture:
             driver = device.capture
     finally:
         tap.close()
-    return driver, heard  # type: ignore[return-value]
+    return driver, heard
 
 
 def test_a_tap_hears_what_the_driver_captured_per_action(cm500_cable: TappedPtyLink[EmulatedMachine]) -> None:
