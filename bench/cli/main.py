@@ -24,11 +24,13 @@ from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, open_device
 from ..influx.run_log import RunLog
 from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id, prepare_results
+from ..running import announce
 from ..scenario import standard_steps, steps_for
 from ..verify.canaries import plant
 from ..verify.contracts import load_contracts
 from ..verify.redact import Redactor, lab_key_path
 from ..verify.verification import Verification
+from .devices_command import add_devices_parser
 from .differential_command import add_differential_options, run_differential_devices
 from .import_command import add_import_parser
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_init_parser(commands)
     add_import_parser(commands)
     add_tap_parser(commands)
+    add_devices_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--family", default="cm500", choices=("cm500", "jura"),
@@ -214,7 +217,16 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         print(f"port: {emulator.url}")
         print(f"device spec: {emulator.spec}")
         print("Ctrl-C stops it.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
+        with announce(emulator.spec, _emulated_what(emulator)), \
+                contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0
 
+
+
+def _emulated_what(emulator: Emulator | JuraEmulator) -> str:
+    """How ``brewbench devices`` describes a running emulator."""
+    if isinstance(emulator, JuraEmulator):
+        return f"emulated Jura {emulator.machine.machine_type}"
+    return (f"emulated {emulator.machine.profile.model} firmware {emulator.machine.profile.version} "
+            f"serial {emulator.machine.serial}")

@@ -1,0 +1,42 @@
+"""``brewbench devices``: what is attached, each with the device spec that opens it."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ...drivers.usb_backends import LIBUSB
+from ..discovery import Listing, emulated, serial_ports, usb_devices
+
+__all__ = ["add_devices_parser"]
+
+
+def add_devices_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "devices", help="list serial ports, vendor USB devices and running emulators, "
+        "each with its device spec",
+        description="List what is attached to this host: serial ports (CDC-ACM and USB-UART "
+        "bridges by their USB ids, serial number and location), vendor-class USB devices "
+        "(pyusb), and the machines `brewbench emulate` serves. Each line starts with the "
+        "device spec that opens it (for --device, --brewbench-device or a lab file).")
+    parser.add_argument("--usb-backend", default=LIBUSB, metavar="NAME",
+                        help="pyusb backend to list USB devices on (default: %(default)s)")
+    parser.set_defaults(func=cmd_devices)
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    for listing in (serial_ports(), usb_devices(args.usb_backend), emulated()):
+        print_listing(listing)
+    return 0
+
+
+def print_listing(listing: Listing) -> None:
+    """One heading per kind; a device per line, its spec first; or the one note."""
+    print(f"{listing.kind}:")
+    if listing.note:
+        print(f"  ({listing.note})")
+    elif not listing.found:
+        print("  (none)")
+    for found in listing.found:
+        facts = "  ".join(f"{key}={value}" for key, value in found.facts.items())
+        print(f"  {found.spec}  {facts}".rstrip())
