@@ -22,6 +22,7 @@ from ...emulator.serve import IN_PROCESS, LINKS, Emulator
 from ..capture import Capture
 from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, open_device
 from ..influx.run_log import RunLog
+from ..lab import find_lab, resolve_devices
 from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id, prepare_results
 from ..running import announce
@@ -67,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="drive a machine through every action and show "
                               "what it emitted")
-    run.add_argument("--device", action="append", metavar="SPEC",
-                     help=f"device spec, repeatable (default: {DEFAULT_SPEC})")
+    run.add_argument("--device", action="append", metavar="SPEC|NAME",
+                     help="device spec, or a device named in the lab file (BREWBENCH_LAB or "
+                     f"[tool.brewbench] lab), repeatable (default: {DEFAULT_SPEC})")
     run.add_argument("--results", type=Path, default=Path("brewbench-results"),
                      help="folder for captures (default: %(default)s)")
     run.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
@@ -108,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    specs = args.device or [DEFAULT_SPEC]
+    specs = resolve_devices(args.device or [DEFAULT_SPEC], find_lab())  # lab names -> specs
     for spec in specs:
         parse_spec(spec)  # a typo in the last spec is a usage error before any device runs
     if args.contract is not None:
