@@ -24,11 +24,17 @@ CHUNK = 4096
 
 
 class Rfc2217Server:
-    """Serves ``port`` (a path pyserial opens) on a loopback TCP port over RFC 2217."""
+    """Serves ``port`` (a path pyserial opens) on a TCP port over RFC 2217.
 
-    def __init__(self, port: str, host: str = "127.0.0.1") -> None:
+    ``tcp_port`` 0 takes a free one; ``pty=False`` for a real serial port (modem lines
+    and breaks reach it; a pty has none).
+    """
+
+    def __init__(self, port: str, host: str = "127.0.0.1", tcp_port: int = 0,
+                 pty: bool = True) -> None:
         self.port = port
-        self._server = socket.create_server((host, 0))
+        self._open = PtyPort if pty else serial.Serial  # a real port has real modem lines
+        self._server = socket.create_server((host, tcp_port))
         self._server.settimeout(0.1)
         self.host, self.tcp_port = self._server.getsockname()[:2]
         self._stop = threading.Event()
@@ -68,7 +74,7 @@ class Rfc2217Server:
                 self._serve(client)
 
     def _serve(self, client: socket.socket) -> None:
-        with PtyPort(self.port, timeout=0) as port:
+        with self._open(self.port, timeout=0) as port:
             manager = serial.rfc2217.PortManager(port, _Sender(client))
             while not self._stop.is_set():
                 ready, _, _ = select.select([client, port.fileno()], [], [], 0.1)

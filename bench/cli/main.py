@@ -39,6 +39,7 @@ from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
 from .run_verdict import RunVerdict
+from .serve_command import add_serve_parser
 from .tap_command import add_tap_parser
 
 
@@ -93,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_parser(commands)
     add_tap_parser(commands)
     add_devices_parser(commands)
+    add_serve_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
     emulate.add_argument("--family", default="cm500", choices=("cm500", "jura"),
