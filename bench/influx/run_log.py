@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ... import __version__
 from ..capture import Capture
@@ -99,6 +100,21 @@ class RunLog:
                                      error_type=error_type))
         self.outcomes[outcome] += 1
         return self.sink.write(points)
+
+    def tally(self) -> dict[str, object]:
+        """What the ``runs`` point counts, as plain data another process can ``merge``
+        (a pytest-xdist worker's share of a run, sent to the controller)."""
+        return {"outcomes": dict(self.outcomes), "devices": sorted(self.devices)}
+
+    def began(self, started_ns: int, monotonic: float) -> None:
+        """Date the run from an earlier start (``time.time_ns()``, ``time.monotonic()``):
+        a log opened only at the end of a run it summarises."""
+        self.started_ns, self._start = started_ns, monotonic
+
+    def merge(self, tally: Mapping[str, Any]) -> None:
+        """Count another process's ``tally`` of the same run into this run's summary."""
+        self.outcomes.update({str(k): int(v) for k, v in dict(tally.get("outcomes", {})).items()})
+        self.devices.update(str(d) for d in tally.get("devices", ()))
 
     def close(self, timeout: float = 30.0, summary: bool = True) -> None:
         """Write the ``runs`` point (unless ``summary`` is False) and close the sink."""
