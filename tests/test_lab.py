@@ -102,3 +102,12 @@ def test_brewbench_run_resolves_names_from_the_environment(lab_file: Path, tmp_p
     assert wrong.returncode == 2
     assert wrong.stderr.strip().endswith("known: kitchen, lobby")
     assert "Traceback" not in wrong.stderr
+
+
+def test_brewbench_devices_shows_the_lab_files_names(lab_file: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "BREWBENCH_LAB": str(lab_file), "XDG_RUNTIME_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "brewbench", "devices"], capture_output=True,
+                          text=True, timeout=60, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(f"lab file {lab_file}:\n  kitchen = emu://?firmware=2.0&transport=socket\n"
+                                "  lobby = emu://?firmware=1.0\n")

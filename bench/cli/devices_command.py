@@ -7,6 +7,7 @@ from typing import Any
 
 from ...drivers.usb_backends import LIBUSB
 from ..discovery import Listing, emulated, serial_ports, usb_devices
+from ..lab import find_lab
 
 __all__ = ["add_devices_parser"]
 
@@ -18,15 +19,21 @@ def add_devices_parser(subparsers: Any) -> None:
         description="List what is attached to this host: serial ports (CDC-ACM and USB-UART "
         "bridges by their USB ids, serial number and location), vendor-class USB devices "
         "(pyusb), and the machines `brewbench emulate` serves. Each line starts with the "
-        "device spec that opens it (for --device, --brewbench-device or a lab file).")
+        "device spec that opens it (for --device, --brewbench-device or a lab file); then the "
+        "devices the lab file names, if one is set.")
     parser.add_argument("--usb-backend", default=LIBUSB, metavar="NAME",
                         help="pyusb backend to list USB devices on (default: %(default)s)")
     parser.set_defaults(func=cmd_devices)
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
+    lab = find_lab()  # a broken lab file is a usage error before anything is listed
     for listing in (serial_ports(), usb_devices(args.usb_backend), emulated()):
         print_listing(listing)
+    if lab.path is not None:
+        print(f"lab file {lab.path}:")
+        for name, spec in sorted(lab.devices.items()):
+            print(f"  {name} = {spec}")
     return 0
 
 
