@@ -9,21 +9,26 @@ read (no USB bus, no libusb) gives one ``note`` line instead of devices.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import usb.core
+from bleak import BleakScanner
 from serial.tools import list_ports
 from serial.tools.list_ports_common import ListPortInfo
 
-from ..drivers.errors import DeviceNotFound
+from ..drivers.ble_host import scan_failure
+from ..drivers.ble_profile import BLE_BACKENDS, PLATFORM, SERVICE_UUID
+from ..drivers.errors import DeviceNotFound, DeviceSpecError
 from ..drivers.usb_backends import LIBUSB, find_backend
 from .running import running_emulators
 
-__all__ = ["Found", "Listing", "emulated", "serial_ports", "usb_devices"]
+__all__ = ["Found", "Listing", "ble_machines", "emulated", "serial_ports", "usb_devices"]
 
 CLASS_VENDOR = 0xFF
+SLACK = 5.0  # seconds beyond the scan's own bound before the listing gives up on the stack
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,36 @@ def emulated() -> Listing:
     return Listing("emulated", [Found("emulated", e.spec, {"description": e.description,
                                                             "pid": str(e.pid)})
                                 for e in running_emulators()])
+
+
+def ble_machines(seconds: float, backend_name: str = PLATFORM.name) -> Listing:
+    """Machines advertising the bench's service within ``seconds`` (a bounded scan).
+
+    Raises:
+        DeviceSpecError: no BLE backend has that name.
+    """
+    backend = BLE_BACKENDS.get(backend_name)
+    if backend is None:
+        raise DeviceSpecError(f"no BLE backend {backend_name!r}; known: "
+                              f"{', '.join(sorted(BLE_BACKENDS))}")
+    listing = Listing("ble")
+
+    async def scan() -> dict[str, Any]:
+        found = BleakScanner.discover(timeout=seconds, return_adv=True, service_uuids=[SERVICE_UUID],
+                                      **backend.scanner_args())
+        return dict(await asyncio.wait_for(found, seconds + SLACK))
+
+    try:
+        seen = asyncio.run(scan())
+    except Exception as exc:  # bleak's and the OS's errors alike: one line, not a trace
+        listing.note = f"no Bluetooth LE scan: {scan_failure(exc)}"
+        return listing
+    suffix = "" if backend is PLATFORM else f"?backend={backend_name}"
+    for address, (device, adv) in sorted(seen.items()):
+        facts = {"name": adv.local_name or device.name or "", "address": address,
+                 "rssi": str(adv.rssi), "services": ",".join(adv.service_uuids)}
+        listing.found.append(Found("ble", f"ble://address={address}{suffix}", _nonempty(facts)))
+    return listing
 
 
 def _nonempty(facts: dict[str, str]) -> dict[str, str]:

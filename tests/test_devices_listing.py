@@ -12,6 +12,9 @@ from serial.tools.list_ports_common import ListPortInfo
 from brewbench.bench.cli.main import main
 from brewbench.bench.devices import open_device
 from brewbench.bench.discovery import serial_ports
+from brewbench.emulator.ble_air import Air
+from brewbench.emulator.ble_link import BleLink
+from brewbench.emulator.machine import EmulatedMachine
 from brewbench.emulator.serve import Emulator
 
 BREWBENCH = [sys.executable, "-m", "brewbench"]
@@ -107,3 +110,21 @@ def test_usb_serial_ports_get_a_spec_by_ids_and_serial_number() -> None:
     assert found["/dev/ttyACM3"].facts["location"] == "1-4.2:1.0"
     assert found["/dev/ttyUSB1"].spec == "serial+usb://0403:6001?location=1-3:1.0"
     assert found["/dev/ttyS0"].spec == "serial:///dev/ttyS0"
+
+
+def test_ble_machines_are_listed_by_address_with_a_bounded_scan(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with Air() as air:
+        link = BleLink(EmulatedMachine("2.1", serial="BB0041"), air, rssi=-52)
+        link.start()
+        try:
+            assert main(["devices", "--ble", "0.5", "--ble-backend", air.name]) == 0
+            out = capsys.readouterr().out
+            [line] = out.split("ble:\n", 1)[1].split("emulated:", 1)[0].splitlines()
+            spec = line.split()[0]
+            assert spec == f"ble://address={link.address}?backend={air.name}"
+            assert "name=BB0041" in line and "rssi=-52" in line
+            with open_device(spec) as device:
+                assert device.machine.identify().serial == "BB0041"
+        finally:
+            link.stop()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ...drivers.ble_profile import PLATFORM
+from ...drivers.errors import DeviceSpecError
 from ...drivers.usb_backends import LIBUSB
-from ..discovery import Listing, emulated, serial_ports, usb_devices
+from ..discovery import Listing, ble_machines, emulated, serial_ports, usb_devices
 from ..lab import find_lab
 
 __all__ = ["add_devices_parser"]
+
+MAX_SCAN = 60.0  # seconds: a listing, not a survey
 
 
 def add_devices_parser(subparsers: Any) -> None:
@@ -23,12 +27,21 @@ def add_devices_parser(subparsers: Any) -> None:
         "devices the lab file names, if one is set.")
     parser.add_argument("--usb-backend", default=LIBUSB, metavar="NAME",
                         help="pyusb backend to list USB devices on (default: %(default)s)")
+    parser.add_argument("--ble", type=float, default=None, metavar="SECONDS",
+                        help="also scan this long for Bluetooth LE machines (off by default)")
+    parser.add_argument("--ble-backend", default=PLATFORM.name, metavar="NAME",
+                        help="bleak backend to scan with (default: %(default)s)")
     parser.set_defaults(func=cmd_devices)
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
     lab = find_lab()  # a broken lab file is a usage error before anything is listed
-    for listing in (serial_ports(), usb_devices(args.usb_backend), emulated()):
+    listings = [serial_ports(), usb_devices(args.usb_backend)]
+    if args.ble is not None:
+        if not 0 < args.ble <= MAX_SCAN:
+            raise DeviceSpecError(f"--ble {args.ble}: scan between 0 and {MAX_SCAN:g} seconds")
+        listings.append(ble_machines(args.ble, args.ble_backend))
+    for listing in [*listings, emulated()]:
         print_listing(listing)
     if lab.path is not None:
         print(f"lab file {lab.path}:")
