@@ -251,7 +251,7 @@ def test_brewbench_emulate_serves_faults_to_any_client() -> None:
     refused = subprocess.run([*command, "--fault", "tsunami"], capture_output=True, text=True,
                              timeout=60)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert refused.stderr.startswith("brewbench: --fault tsunami: no emulator fault 'tsunami'")
+    assert refused.stderr.startswith("brewbench emulate: no emulator fault 'tsunami'")
     proc = subprocess.Popen([*command, "--fault", "malformed_answers:IDENTIFY"],
                             stdout=subprocess.PIPE, text=True)
     try:
