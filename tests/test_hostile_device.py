@@ -171,7 +171,7 @@ def test_brews(brewbench_machine):
 """)
     results = pytester.path / "out"
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--device", f"{GOOD}&fault=malformed_answers:IDENTIFY",
+        "-p", "no:cacheprovider", "--brewbench-device", f"{GOOD}&fault=malformed_answers:IDENTIFY",
         "--brewbench-results", str(results), "--brewbench-run-id", "r1")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*could not connect*IDENTIFY answer: field 'manufacturer'*"])
