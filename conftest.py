@@ -13,3 +13,8 @@ from hypothesis import settings
 settings.register_profile("brewbench", deadline=None)
 settings.register_profile("ci", parent=settings.get_profile("brewbench"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "brewbench")
+
+
+def pytest_addoption(parser) -> None:  # type: ignore[no-untyped-def]
+    parser.addoption("--soak-seconds", type=float, default=20.0,
+                     help="how long the hostile-device soak test runs (default 20 s)")

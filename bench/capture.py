@@ -11,11 +11,18 @@ line (docs/capture-format.md):
      "wall_ns": ..., "raw": "<hex>", "msg": {"kind": ..., "type": ..., "seq": ..., "body": ...},
      "error": null, "meta": {}}
     {"type": "action", "action": "brew", "phase": "end", "outcome": "ok", "detail": "", ...}
+
+Memory stays bounded whatever the device sends: entries spool, sealed, to a
+temporary file as they arrive (bench.capture_store), and once ``max_records``
+are kept, what the device sends on its own (events, bad-byte runs, link
+records) is counted in ``meta["overflow"]`` instead of kept; the bench's
+requests and the device's answers to them are always kept.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,12 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..drivers.bad_runs import frames_in
 from ..drivers.messages import Kind, Message
-from ..drivers.records import Record, Stamp
+from ..drivers.records import NOTE_KEY, RX, TX, Record, Stamp
+from .capture_store import EntryStore
+from .values import from_json, to_json
 
 FORMAT = "brewbench-capture"
 VERSION = 1
 IDLE = "idle"
+MAX_RECORDS = 50_000  # device-initiated records kept per capture; the rest are counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,22 +71,50 @@ class Capture:
 
     device: str
     meta: dict[str, Any] = field(default_factory=dict)
-    entries: list[Entry] = field(default_factory=list)
+    entries: EntryStore[Entry] = field(default_factory=EntryStore)
     actions: list[ActionSpan] = field(default_factory=list)
+    max_records: int = MAX_RECORDS
 
     def __post_init__(self) -> None:
         self._current = IDLE
         self._lock = threading.Lock()
+        if not isinstance(self.entries, EntryStore):
+            self.entries = EntryStore(self.entries)
 
     # -- Observer -----------------------------------------------------------
 
     def record(self, record: Record) -> None:
-        self.entries.append(Entry(self._current, record))
+        if len(self.entries) < self.max_records or _always_kept(record):
+            self.entries.append(Entry(self._current, record))
+        else:
+            self._overflow([record])
 
     def records(self, records: list[Record]) -> None:
         """The records of one received chunk, in order (``BatchObserver``)."""
         current = self._current
-        self.entries.extend([Entry(current, record) for record in records])
+        room = self.max_records - len(self.entries)
+        if len(records) <= room:
+            self.entries.extend([Entry(current, record) for record in records])
+            return
+        kept = records[:max(room, 0)]
+        kept += [r for r in records[len(kept):] if _always_kept(r)]
+        self.entries.extend([Entry(current, record) for record in kept])
+        if len(kept) < len(records):
+            self._overflow([r for r in records[len(kept):] if not _always_kept(r)])
+
+    def _overflow(self, records: list[Record]) -> None:
+        """Count records past ``max_records``; the first time, note where the capture filled."""
+        overflow = self.meta.get("overflow")
+        if overflow is None:
+            overflow = self.meta["overflow"] = {"max_records": self.max_records, "records": 0,
+                                                "bytes": 0, "bad_frames": 0}
+            first = records[0]
+            self.entries.append(Entry(self._current, Record(
+                first.channel, RX, first.stamp, b"",
+                meta={NOTE_KEY: "capture_full", "max_records": self.max_records})))
+        overflow["records"] += len(records)
+        overflow["bytes"] += sum(len(r.raw) for r in records)
+        overflow["bad_frames"] += sum(frames_in(r) for r in records if r.error is not None)
 
     def action_started(self, action: str, stamp: Stamp) -> None:
         with self._lock:
@@ -102,14 +141,22 @@ class Capture:
     def link_events(self, action: str | None = None) -> list[Entry]:
         """Link-level records (USB control transfers, stalls...), which are not frames."""
         return [e for e in self.entries if not _is_frame(e.record)
-                and (action is None or e.action == action)]
+                and NOTE_KEY not in e.record.meta and (action is None or e.action == action)]
+
+    def notes(self) -> list[Entry]:
+        """The bench's own notes about the link: events a full inbox dropped, the capture
+        reaching ``max_records``."""
+        return [e for e in self.entries if NOTE_KEY in e.record.meta]
 
     def messages(self, action: str | None = None, direction: str | None = None) -> list[Message]:
         return [e.record.message for e in self.frames(action, direction) if e.record.message]
 
     @property
     def frame_errors(self) -> int:
-        return sum(1 for e in self.frames() if e.record.error is not None)
+        """Bad frames seen, counting each frame of a bad-byte run (drivers.bad_runs) and
+        those past ``max_records``."""
+        kept = sum(frames_in(e.record) for e in self.entries if e.record.error is not None)
+        return kept + int(self.meta.get("overflow", {}).get("bad_frames", 0))
 
     def summary(self) -> dict[str, Counter[str]]:
         """Per action, how many of each message type the device emitted."""
@@ -123,21 +170,32 @@ class Capture:
 
     # -- files ----------------------------------------------------------------
 
-    def save(self, path: Path) -> Path:
-        """Write the capture as JSON Lines; the file is complete or absent."""
+    def save(self, path: Path, mode: int = 0o644) -> Path:
+        """Write the capture as JSON Lines; the file is complete or absent.
+
+        ``mode`` applies from the first byte (0600 for raw values: never a moment
+        when others can read them).
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".part")
-        with tmp.open("w", encoding="utf-8") as out:
-            for line in self.to_lines():
-                out.write(json.dumps(line, ensure_ascii=False, default=_jsonable) + "\n")
-        tmp.replace(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        if not mode & 0o077:
+            os.fchmod(fd, mode)  # a .part left by a crash keeps its old mode otherwise
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                for line in self.to_lines():
+                    out.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no torn file behind
+            raise
         return path
 
     def to_lines(self) -> Iterator[dict[str, Any]]:
         """The header, then entries in the order the bench saw them, with each action
         boundary placed by its time."""
         yield {"type": "header", "format": FORMAT, "version": VERSION, "device": self.device,
-               "meta": self.meta}
+               "meta": to_json(self.meta)}
         for item in self._layout():
             yield _frame_line(self.entries[item]) if isinstance(item, int) else item
 
@@ -160,7 +218,7 @@ class Capture:
         bounds.sort(key=lambda item: (item[0], item[1]))
         pending = iter(bounds)
         bound = next(pending, None)
-        for index, entry in enumerate(list(self.entries)):
+        for index, entry in enumerate(self.entries):
             while bound is not None and bound[0] <= entry.record.stamp.mono_ns:
                 yield bound[2]
                 bound = next(pending, None)
@@ -187,21 +245,31 @@ class Capture:
             raise ValueError("not a brewbench capture (no header line)")
         if header.get("version") != VERSION:
             raise ValueError(f"capture format version {header.get('version')} is not supported")
-        capture = cls(str(header["device"]), dict(header.get("meta", {})))
+        capture = cls(str(header["device"]), dict(from_json(header.get("meta", {}))),
+                      max_records=1 << 62)
         starts: dict[int, ActionSpan] = {}
-        for line in it:
-            if line["type"] == "frame":
-                capture.entries.append(Entry(line["action"], _record_from(line)))
-            elif line["type"] == "action":
-                stamp = Stamp(line["mono_ns"], line["wall_ns"])
-                if line["phase"] == "start":
-                    starts[line["order"]] = ActionSpan(line["action"], stamp)
-                else:
-                    begun = starts[line["order"]]
-                    starts[line["order"]] = ActionSpan(begun.name, begun.started, stamp,
-                                                       line["outcome"], line["detail"])
+        for number, line in enumerate(it, 2):
+            try:
+                cls._read_line(capture, starts, line)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"capture line {number} is not valid: "
+                                 f"{type(exc).__name__}: {exc}") from exc
         capture.actions = [starts[k] for k in sorted(starts)]
         return capture
+
+    @staticmethod
+    def _read_line(capture: Capture, starts: dict[int, ActionSpan],
+                   line: dict[str, Any]) -> None:
+        if line["type"] == "frame":
+            capture.entries.append(Entry(line["action"], _record_from(line)))
+        elif line["type"] == "action":
+            stamp = Stamp(line["mono_ns"], line["wall_ns"])
+            if line["phase"] == "start":
+                starts[line["order"]] = ActionSpan(line["action"], stamp)
+            else:
+                begun = starts[line["order"]]
+                starts[line["order"]] = ActionSpan(begun.name, begun.started, stamp,
+                                                   line["outcome"], line["detail"])
 
 
 def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -211,6 +279,19 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
                 yield json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+            except RecursionError as exc:
+                raise ValueError(f"{path}:{number}: JSON nested too deep") from exc
+
+
+def _always_kept(record: Record) -> bool:
+    """The bench's requests, the device's answers to them and the bench's notes: bounded by
+    what the test asks, never by what the device sends."""
+    message = record.message
+    return (record.direction == TX or (message is not None and message.kind in _REPLIES)
+            or NOTE_KEY in record.meta)
+
+
+_REPLIES = (Kind.RESPONSE, Kind.ERROR)
 
 
 def _is_frame(record: Record) -> bool:
@@ -236,8 +317,8 @@ def _frame_line(entry: Entry) -> dict[str, Any]:
             "wall_ns": record.stamp.wall_ns, "raw": record.raw.hex(),
             "msg": None if message is None else {
                 "kind": message.kind.name, "type": message.type_name, "code": message.type,
-                "seq": message.seq, "body": message.body},
-            "error": record.error, "meta": dict(record.meta)}
+                "seq": message.seq, "body": to_json(message.body)},
+            "error": record.error, "meta": to_json(dict(record.meta))}
 
 
 def _record_from(line: Mapping[str, Any]) -> Record:
@@ -245,26 +326,10 @@ def _record_from(line: Mapping[str, Any]) -> Record:
     message = None
     if msg is not None:
         message = Message(Kind[msg["kind"]], int(msg["code"]), int(msg["seq"]),
-                          _unjson(msg["body"]))
+                          from_json(msg["body"]))
     return Record(line["channel"], line["dir"], Stamp(line["mono_ns"], line["wall_ns"]),
                   bytes.fromhex(line["raw"]), message, line.get("error"),
-                  _unjson(line.get("meta", {})))
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, bytes | bytearray):
-        return {"$bytes": bytes(value).hex()}
-    return str(value)
-
-
-def _unjson(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"$bytes"}:
-            return bytes.fromhex(value["$bytes"])
-        return {k: _unjson(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unjson(v) for v in value]
-    return value
+                  from_json(line.get("meta", {})))
 
 
 __all__ = ["IDLE", "ActionSpan", "Capture", "Entry"]

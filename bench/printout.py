@@ -29,11 +29,13 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
         for entry in entries:
             if entry.record.direction != "rx":
                 continue
-            message = entry.record.message
-            label = message.type_name if message else "BAD_FRAME"
+            record = entry.record
+            message = record.message
+            label = (message.type_name if message else "BAD_FRAME" if record.error is not None
+                     else f"{record.channel}:{record.meta.get('answer', 'link')}")
             emitted[label] += 1
-            if message:
-                fields.setdefault(label, set()).update(message.body)
+            fields.setdefault(label, set()).update(message.body if message else
+                                                   (k for k in record.meta if k != "line"))
         what = ", ".join(
             f"{label}x{count} {{{', '.join(sorted(fields.get(label, ())))}}}"
             for label, count in emitted.items())
@@ -62,6 +64,8 @@ def _print_verification(result: Verification, out: TextIO, saved: Path | None) -
         split = f" (split over {len(f.emissions)} frames)" if len(f.emissions) > 1 else ""
         print(f"     {f.canary} as {f.chain} in {f.path} on {f.channel} during {f.action}, "
               f"{place} byte {f.offset}{split}", file=out)
+    for problem in result.problems:
+        print(f"   not analysed: {problem}", file=out)
 
 
 def _print_link_events(capture: Capture, out: TextIO) -> None:

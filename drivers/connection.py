@@ -15,13 +15,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .answers import int_field, text_field
+from .bad_runs import BadRun
 from .errors import DeviceDisconnected, DeviceError, DeviceRejected, FrameError, Timeout
 from .framing import FrameSplitter, oversize_error
 from .messages import ErrorCode, Kind, Message, decode_wire, type_name
-from .records import RX, TX, BatchObserver, Chunk, Observer, Record, Stamp
+from .records import NOTE_KEY, RX, TX, BatchObserver, Chunk, Observer, Record, Stamp
 from .transport import Transport
 
 DEFAULT_TIMEOUT = 3.0
+MAX_INBOX = 10_000  # device-initiated messages waiting for take(); the oldest go first
 
 
 class _Pending:
@@ -52,6 +55,7 @@ class Connection:
         self.device = transport.device
         self.timeout = timeout
         self.frame_errors = 0
+        self.frames_decoded = 0
         self._observers: list[Observer] = []
         self._sinks: list[Callable[[list[Record]], None]] = []  # per observer, takes a batch
         self._splitter = FrameSplitter()
@@ -60,6 +64,9 @@ class Connection:
         self._write_lock = threading.Lock()
         self._seq = itertools.cycle(range(1, 0x10000))
         self._inbox: deque[Message] = deque()
+        self.inbox_dropped = 0  # messages pushed out of a full inbox (they stay in the capture)
+        self._dropped_noted = 0
+        self._bad_run: BadRun | None = None
         self._arrived = threading.Condition()
         self._takers = 0  # threads waiting in take(); no one to wake when 0
         self._lost: DeviceError | None = None
@@ -85,6 +92,8 @@ class Connection:
         if self._open:
             self._open = False
             self.transport.close()
+            self._end_bad_run()
+            self._note_inbox_overflow()
             self._fail_pending(DeviceDisconnected(self.device, "connection closed by the bench"))
 
     @property
@@ -110,24 +119,61 @@ class Connection:
             try:
                 message = decode_wire(encoded)
             except FrameError as exc:
-                self.frame_errors += 1
-                records.append(Record(channel, RX, stamp, encoded, error=str(exc)))
+                self._bad(encoded, str(exc), stamp)
                 continue
+            self.frames_decoded += 1
+            if self._bad_run is not None:
+                records.append(self._bad_run.record(channel))
+                self._bad_run = None
             records.append(Record(channel, RX, stamp, encoded + b"\x00", message))
             (replies if message.kind in _REPLIES else events).append(message)
         if dropped is not None:
-            self.frame_errors += 1
-            records.append(Record(channel, RX, stamp, dropped, error=str(oversize_error())))
+            self._bad(dropped, str(oversize_error()), stamp)
+        if self._bad_run is not None and self._bad_run.is_old(stamp):
+            records.append(self._bad_run.record(channel))
+            self._bad_run = None
         if records:
             for sink in self._sinks:
                 sink(records)
         if events:
-            with self._arrived:
-                self._inbox.extend(events)
-                if self._takers:
-                    self._arrived.notify_all()
+            self._queue(events)
         for reply in replies:
             self._resolve(reply)
+
+    def _bad(self, data: bytes, error: str, stamp: Stamp) -> None:
+        """Fold undecodable bytes into the current run (bench.bad_runs)."""
+        self.frame_errors += 1
+        if self._bad_run is None:
+            self._bad_run = BadRun(stamp, error)
+        self._bad_run.add(data)
+
+    def _end_bad_run(self) -> None:
+        run, self._bad_run = self._bad_run, None
+        if run is not None:
+            self.note(run.record(self.transport.channel))
+
+    def _queue(self, events: list[Message]) -> None:
+        """Queue events for take(), pushing the oldest out of a full inbox and counting them."""
+        with self._arrived:
+            inbox = self._inbox
+            inbox.extend(events)
+            excess = len(inbox) - MAX_INBOX
+            if excess > 0:
+                self.inbox_dropped += excess
+                for _ in range(excess):
+                    inbox.popleft()
+            if self._takers:
+                self._arrived.notify_all()
+
+    def _note_inbox_overflow(self) -> None:
+        """Record how many events a full inbox pushed out since the last note, if any."""
+        with self._arrived:
+            dropped = self.inbox_dropped - self._dropped_noted
+            self._dropped_noted += dropped
+        if dropped > 0:
+            self.note(Record(self.transport.channel, RX, Stamp.now(), b"",
+                             meta={NOTE_KEY: "inbox_overflow", "dropped": dropped,
+                                   "max_inbox": MAX_INBOX}))
 
     def lost(self, error: DeviceError) -> None:
         self._lost = error
@@ -154,9 +200,10 @@ class Connection:
         message = Message(Kind.REQUEST, type_code, seq, body or {})
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        before = (self.frames_decoded, self.frame_errors)
         try:
             self.send(message)
-            return self._await(message, pending, timeout, deadline)
+            return self._await(message, pending, timeout, deadline, before)
         finally:
             with self._lock:
                 self._pending.pop(seq, None)
@@ -174,7 +221,10 @@ class Connection:
         """Remove and return the device-initiated messages ``wanted`` picks, oldest first.
 
         Waits up to ``timeout`` seconds for at least one; the others stay queued in order.
+        Events pushed out of a full inbox (``MAX_INBOX``) since the last call are
+        recorded first, as one note of how many.
         """
+        self._note_inbox_overflow()
         with self._arrived:
             self._takers += 1
             try:
@@ -204,20 +254,34 @@ class Connection:
         return seq, pending
 
     def _await(self, message: Message, pending: _Pending, timeout: float,
-               deadline: float) -> Message:
+               deadline: float, before: tuple[int, int]) -> Message:
         if not pending.wait(deadline - time.monotonic()):
             raise Timeout(self.device, f"no answer to {message.type_name} (seq {message.seq}) "
-                          f"within {timeout:g}s; check the device is on and the baud rate/port "
-                          "are right, or raise the timeout")
+                          f"within {timeout:g}s; {self._silence_hint(*before)}")
         reply = pending.reply
         if isinstance(reply, DeviceError):
             raise reply
         assert reply is not None
         if reply.kind is Kind.ERROR:
-            code = int(reply.body.get("code", ErrorCode.INTERNAL))
+            action = f"ERROR to {message.type_name}"
+            code = int_field(self.device, action, reply.body, "code", default=ErrorCode.INTERNAL)
+            detail = text_field(self.device, action, reply.body, "message", default="")
             name = ErrorCode(code).name if code in ErrorCode._value2member_map_ else "UNKNOWN"
-            raise DeviceRejected(self.device, code, name, str(reply.body.get("message", "")))
+            raise DeviceRejected(self.device, code, name, detail[:500])
         return reply
+
+    def _silence_hint(self, decoded_before: int, errors_before: int) -> str:
+        """What the frames seen while waiting say about why no answer came."""
+        decoded = self.frames_decoded - decoded_before
+        errors = self.frame_errors - errors_before
+        if errors and not decoded:
+            return (f"{errors} frame(s) arrived but none decoded (the device speaks another "
+                    "protocol or corrupts its frames; see the capture's bad frames)")
+        if decoded:
+            return (f"{decoded} other message(s) arrived meanwhile, none answering this "
+                    "request; the device may be busy or ignoring it, or raise the timeout")
+        return ("nothing arrived; check the device is on and the baud rate/port are right, "
+                "or raise the timeout")
 
     def _resolve(self, message: Message) -> None:
         with self._lock:

@@ -16,6 +16,9 @@ from .messages import Message
 
 RX = "rx"  # device -> host
 TX = "tx"  # host -> device
+# A record with this meta key is the bench's own note about the link (e.g. events a
+# full inbox dropped), not something the device sent; analysis skips it.
+NOTE_KEY = "$note"
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 ADVERTISING_INTERVAL_MS = 20
 
 
-class BleLink(DeviceLink):
+class BleLink(DeviceLink[EmulatedMachine]):
     """One emulated machine on an air, as a connectable BLE peripheral.
 
     Args:

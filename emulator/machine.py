@@ -20,6 +20,7 @@ from ..drivers.framing import MAX_FRAME, PROTOCOL_VERSION, FrameSplitter
 from ..drivers.messages import ErrorCode, Kind, Message, MsgType, decode_message
 from .faults import Faults
 from .firmware import FirmwareProfile, get_profile
+from .uplink import Uplink
 
 Send = Callable[[bytes], None]
 HangUp = Callable[[], None]
@@ -45,6 +46,7 @@ class EmulatedMachine:
         self._send: Send | None = None
         self._hang_up: HangUp | None = None
         self._lock = threading.RLock()
+        self.uplink: Uplink | None = None  # its cloud connection, when the bench gives it one
 
     # -- link side ----------------------------------------------------------
 
@@ -132,6 +134,7 @@ class EmulatedMachine:
                 "firmware": p.version}
 
     def _status(self, _body: dict[str, Any]) -> dict[str, Any]:
+        self._cloud("heartbeat", {**self._device_facts(), "queued_records": len(self.queued)})
         return {"state": "ready", "water_ml": 1500, "beans_g": 420, "temp_c": 93.0,
                 "queued_records": len(self.queued), "errors": []}
 
@@ -156,6 +159,7 @@ class EmulatedMachine:
         record["record_id"] = next(self._record_ids)
         self.queued.append(record)
         self._last_order = record
+        self._cloud("record", record)
         self.logs.append(self.profile.log_line(facts))
         return {"order_id": order_id, "duration_ms": 28000}
 
@@ -170,6 +174,8 @@ class EmulatedMachine:
             facts = {"payment_method": method, "card_number": card.get("number"),
                      "card_expiry": card.get("expiry"), "routing": body.get("routing")}
             self._last_order.update(self.profile.make_record(facts))
+            self._cloud("payment", {"record_id": self._last_order["record_id"],
+                                    **self.profile.make_record(facts)})
         return {"approved": True, "txn_id": f"T{next(self._orders):06d}"}
 
     def _provision(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -179,10 +185,16 @@ class EmulatedMachine:
         network = body.get("network")
         if isinstance(network, dict) and network.get("ssid"):
             self.settings["ssid"] = network["ssid"]  # the Wi-Fi name; never the password
+        if self.uplink is not None:
+            wanted = self.uplink.profile.diagnostics
+            self._cloud("diagnostics", {**self._device_facts(),
+                                        **{k: self.settings[k] for k in wanted if k in self.settings}})
         return {"ok": True}
 
     def _sync(self, body: dict[str, Any]) -> dict[str, Any]:
         limit = max(1, min(int(body.get("max_records", 32)), 64))
+        if self.uplink is not None:
+            self.uplink.flush()
         sent = 0
         while self.queued and sent < limit:
             self.emit_event(self.queued.popleft(), MsgType.RECORD)
@@ -203,6 +215,11 @@ class EmulatedMachine:
         return {"ok": True}
 
     # -- output ----------------------------------------------------------------
+
+    def _cloud(self, kind: str, body: dict[str, Any]) -> None:
+        """Hand a message to the cloud connection, if the machine has one."""
+        if self.uplink is not None:
+            self.uplink.send(kind, dict(body))
 
     def _device_facts(self) -> dict[str, Any]:
         return {"model": self.profile.model, "serial": self.serial, "firmware": self.profile.version}

@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 from .links import DeviceLink, PtyLink, TcpLink
 from .machine import EmulatedMachine
+from .uplink import Resolve, Uplink
+from .uplink_profiles import uplink_profile
 from .usb_link import UsbLink
 
-LinkFactory = Callable[[EmulatedMachine], DeviceLink]
+LinkFactory = Callable[[EmulatedMachine], DeviceLink[EmulatedMachine]]
 
 
-def _ble_link(machine: EmulatedMachine) -> DeviceLink:
+def _ble_link(machine: EmulatedMachine) -> DeviceLink[EmulatedMachine]:
     """A BLE peripheral on a private air (bumble is imported only when asked for)."""
     from .ble_link import BleLink
 
@@ -36,16 +38,22 @@ class Emulator:
     """One emulated machine served on one link; a context manager.
 
     ``spec`` is the device spec a host uses to reach it with the real client library.
+    With ``resolve`` (the bench's DNS for it) a firmware with a cloud connection
+    sends its uplink (emulator/uplink.py); without it the machine stays offline.
     """
 
     def __init__(self, firmware: str = "2.1", transport: str = "serial",
-                 serial: str | None = None) -> None:
+                 serial: str | None = None, resolve: Resolve | None = None) -> None:
         factory = LINKS.get(transport)
         if factory is None:
             raise ValueError(f"no emulated transport {transport!r}; known: {', '.join(sorted(LINKS))}")
         self.transport = transport
         self.machine = EmulatedMachine(firmware, serial=serial)
         self.link = factory(self.machine)
+        cloud = uplink_profile(self.machine.profile.version)
+        if resolve is not None and cloud is not None:
+            self.machine.uplink = Uplink(cloud, self.machine.serial, self.machine.profile.version,
+                                         resolve)
 
     @property
     def url(self) -> str:
@@ -69,7 +77,11 @@ class Emulator:
         self.stop()
 
     def start(self) -> None:
+        if self.machine.uplink is not None:
+            self.machine.uplink.start()
         self.link.start()
 
     def stop(self) -> None:
         self.link.stop()
+        if self.machine.uplink is not None:
+            self.machine.uplink.stop()

@@ -90,9 +90,41 @@ def test_run_names_lines_of_the_saved_file_the_spool_and_a_new_lab_key(tmp_path:
     points = sum(p.read_text().count("\n") for p in spool.glob("*.lp"))
     assert (f"{points} point(s) wait in the spool {spool}; send them with `brewbench push "
             f"--url URL --db NAME --spool {spool}` (or set INFLUX_URL)") in done.stdout.splitlines()
-    assert done.stdout.splitlines()[-1] == (
-        f"created the lab key {key}: captures hash sensitive values with it; back it up "
-        "(docs/data-verification.md)")
+    assert (f"created the lab key {key}: captures hash sensitive values with it; back it up "
+            "(docs/data-verification.md)") in done.stdout.splitlines()
     again = subprocess.run([*BREWBENCH, "run", "--results", str(tmp_path)], capture_output=True,
                            text=True, timeout=60, env={**env, "BREWBENCH_LAB_KEY_FILE": str(key)})
     assert again.returncode == 0 and "lab key" not in again.stdout
+
+
+CM500 = Path(__file__).resolve().parents[1] / "contracts" / "cm-500.toml"
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*BREWBENCH, "run", "--results", str(tmp_path), *args],
+                          capture_output=True, text=True, timeout=90)
+
+
+def test_run_ends_with_a_verdict_and_exits_1_beyond_the_contract(tmp_path: Path) -> None:
+    leaky = _run(tmp_path, "--device", "emu://?firmware=2.1", "--contract", str(CM500))
+    assert leaky.returncode == 1, leaky.stderr
+    last = leaky.stdout.splitlines()[-1]
+    assert last.startswith("verdict: FAIL: beyond contract") and "planted values leaked" in last
+    assert "collected data beyond its contract" in leaky.stdout
+    clean = _run(tmp_path, "--device", "emu://?firmware=1.0", "--contract", str(CM500))
+    assert clean.returncode == 0, clean.stdout
+    assert clean.stdout.splitlines()[-1].startswith("verdict: PASS: no planted value found")
+
+
+def test_run_fails_on_any_leak_when_asked(tmp_path: Path) -> None:
+    told = _run(tmp_path, "--device", "emu://?firmware=2.1")
+    assert told.returncode == 0 and told.stdout.splitlines()[-1].startswith("verdict: LEAK")
+    strict = _run(tmp_path, "--device", "emu://?firmware=2.1", "--fail-on-leak")
+    assert strict.returncode == 1
+    assert strict.stdout.splitlines()[-1].startswith("verdict: FAIL: planted values leaked")
+
+
+def test_run_with_a_bad_contract_is_a_usage_error(tmp_path: Path) -> None:
+    done = _run(tmp_path, "--contract", str(tmp_path / "missing.toml"))
+    assert done.returncode == 2 and "cannot read the contract" in done.stderr
+    assert "Traceback" not in done.stderr and "verdict" not in done.stdout

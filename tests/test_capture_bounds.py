@@ -1,0 +1,198 @@
+"""A hostile device cannot grow the bench's memory: floods, babble and a full inbox are
+kept in bounded memory, counted, and saved (docs/reliability.md, "Memory and capture bounds")."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import threading
+import time
+import tty
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from brewbench.bench.capture import Capture, Entry
+from brewbench.bench.capture_store import EntryStore
+from brewbench.bench.devices import open_device
+from brewbench.bench.verify.capture_redaction import classify_capture, save_capture
+from brewbench.bench.verify.redact import Redactor
+from brewbench.bench.verify.verification import verify
+from brewbench.drivers.bad_runs import EXCERPT, RUN_KEY
+from brewbench.drivers.connection import MAX_INBOX, Connection
+from brewbench.drivers.errors import BrewbenchError
+from brewbench.drivers.framing import MAX_ENCODED
+from brewbench.drivers.messages import MsgType
+from brewbench.drivers.records import NOTE_KEY, RX, Record, Stamp
+from brewbench.drivers.serial_transport import SerialTransport
+
+RSS_GROWTH_MB = 150  # what a flood may add to the test process (docs/reliability.md)
+REDACTOR = Redactor(b"k" * 32)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def flood(machine, stop: threading.Event) -> Iterator[int]:
+    """Telemetry back to back until ``stop``; yields nothing, counts what it sent."""
+    sent = 0
+    while not stop.is_set():
+        machine.burst(200)
+        sent += 200
+    yield sent
+
+
+def test_entry_store_spools_sealed_blocks_and_reads_them_back() -> None:
+    planted = b"Ada Canary-7F3A"
+    entries = [Entry("brew", Record("serial", RX, Stamp(n, n), planted + bytes([n])))
+               for n in range(11)]
+    store: EntryStore[Entry] = EntryStore(block=4)
+    store.extend(entries[:9])
+    store.append(entries[9])
+    store.append(entries[10])
+    assert len(store) == 11 and list(store) == entries and store == entries
+    assert store[5] == entries[5] and store[-1] == entries[-1] and store[2:6] == entries[2:6]
+    spool = store._spool
+    assert spool is not None and store.spooled_bytes > 0
+    on_disk = os.pread(spool.fileno(), store.spooled_bytes, 0)
+    assert planted not in on_disk  # sealed: no raw value lands on disk in the clear
+    with pytest.raises(IndexError):
+        store[11]
+
+
+def test_flood_keeps_memory_bounded_and_the_capture_is_saved(tmp_path: Path) -> None:
+    before = rss_mb()
+    with open_device("emu://?firmware=2.1&transport=serial") as device:
+        assert device.emulator is not None
+        device.capture.max_records = 5_000
+        stop = threading.Event()
+        sender = flood(device.emulator.machine, stop)
+        thread = threading.Thread(target=lambda: next(sender))
+        thread.start()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            assert device.machine.status()["state"] == "ready"  # answers still come through
+            time.sleep(0.2)
+        stop.set()
+        thread.join()
+        device.machine.connection.take()  # records what the full inbox pushed out
+    capture = device.capture
+    assert rss_mb() - before < RSS_GROWTH_MB
+    overflow = capture.meta["overflow"]
+    assert overflow["records"] > 0 and overflow["max_records"] == 5_000
+    notes = {e.record.meta[NOTE_KEY]: e.record.meta for e in capture.notes()}
+    assert notes["capture_full"]["max_records"] == 5_000
+    assert notes["inbox_overflow"]["dropped"] > 0
+    telemetry = len(capture.messages(direction="rx"))
+    assert telemetry + overflow["records"] > 5_000
+    saved = save_capture(capture, tmp_path / "flood.jsonl", redactor=REDACTOR)
+    loaded = Capture.load(saved)
+    assert len(loaded.entries) == len(capture.entries)
+    assert loaded.meta["overflow"] == overflow
+    answers = loaded.messages(action="status", direction="rx")
+    assert any(m.type == MsgType.STATUS for m in answers)  # answers are kept past the bound
+
+
+@pytest.fixture
+def hostile_pty() -> Iterator[tuple[int, Connection, Capture]]:
+    """A device of our own on a real pty that sends whatever the test writes to ``master``."""
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    connection = Connection(SerialTransport(os.ttyname(slave)))
+    capture = Capture("hostile-pty")
+    connection.attach(capture)
+    connection.open()
+    try:
+        yield master, connection, capture
+    finally:
+        connection.close()
+        os.close(master)
+        os.close(slave)
+
+
+def settle(connection: Connection) -> None:
+    """Wait until the reader has taken everything written (bad-frame count stops moving)."""
+    last, still = -1, 0
+    while still < 3:
+        time.sleep(0.1)
+        still = still + 1 if connection.frame_errors == last else 0
+        last = connection.frame_errors
+
+
+def test_babble_is_kept_as_bounded_runs_and_analysed(hostile_pty) -> None:
+    master, connection, capture = hostile_pty
+    noise = random.Random(7).randbytes(1 << 20)
+    no_delimiter = noise.replace(b"\x00", b"\x01")
+    for _ in range(6):
+        os.write(master, no_delimiter)
+    os.write(master, noise)  # random bytes: a 0x00 every 256 bytes on average
+    settle(connection)
+    connection.close()
+    runs = [e.record for e in capture.entries if e.record.error is not None]
+    assert 1 <= len(runs) < 40
+    assert all(len(r.raw) <= EXCERPT for r in runs)
+    counted = sum(r.meta[RUN_KEY]["bytes"] for r in runs if RUN_KEY in r.meta)
+    assert 7 * (1 << 20) - 2 * MAX_ENCODED <= counted <= 7 * (1 << 20)
+    assert capture.frame_errors == connection.frame_errors
+    started = time.monotonic()
+    verify(capture)
+    classify_capture(capture)
+    assert time.monotonic() - started < 5
+
+
+def test_a_lone_corrupt_frame_keeps_all_its_bytes(hostile_pty) -> None:
+    master, connection, capture = hostile_pty
+    os.write(master, b"\x07garbage\x00")
+    settle(connection)
+    connection.close()
+    (bad,) = [e.record for e in capture.entries if e.record.error is not None]
+    assert bad.raw == b"\x07garbage" and RUN_KEY not in bad.meta
+
+
+def test_a_full_inbox_drops_the_oldest_and_says_how_many() -> None:
+    with open_device("emu://?firmware=2.1&transport=serial") as device:
+        assert device.emulator is not None
+        sent = MAX_INBOX + 500
+        device.emulator.machine.burst(sent)
+        deadline = time.monotonic() + 30
+        while len(device.capture.messages(direction="rx")) < sent + 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        taken = device.machine.connection.take(lambda m: m.type == MsgType.TELEMETRY)
+    assert len(taken) == MAX_INBOX and taken[-1].body["n"] == sent - 1
+    (note,) = device.capture.notes()
+    assert note.record.meta["dropped"] == 500 and note.record.meta["max_inbox"] == MAX_INBOX
+    assert verify(device.capture).classified  # the note itself is not an emission
+
+
+def test_soak_random_faults_end_within_bounds(request: pytest.FixtureRequest) -> None:
+    """Random faults for --soak-seconds (20 s by default): the run ends, memory stays under
+    the bound, and every telemetry frame the emulator sent is in the capture or counted."""
+    seconds = float(request.config.getoption("--soak-seconds"))
+    chance = random.Random(int(os.environ.get("CI_SEED", "12")))
+    before = rss_mb()
+    with open_device("emu://?firmware=2.1&transport=serial", timeout=2) as device:
+        assert device.emulator is not None
+        machine, faults = device.emulator.machine, device.emulator.machine.faults
+        device.capture.max_records = 20_000
+        sent = 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            faults.corrupt_next = chance.choice([0, 0, 1, 3])
+            faults.split_every = chance.choice([0, 0, 1, 7])
+            faults.events_before_reply = chance.choice([0, 5, 50])
+            burst = chance.choice([0, 10, 2_000])
+            machine.burst(burst)
+            sent += burst
+            with contextlib.suppress(BrewbenchError):  # a corrupted answer times out
+                device.machine.status()
+            assert rss_mb() - before < RSS_GROWTH_MB
+        faults.corrupt_next, faults.split_every = 0, 0
+        device.machine.status()
+    capture = device.capture
+    kept = sum(1 for m in capture.messages(direction="rx") if m.type == MsgType.TELEMETRY)
+    counted = capture.meta.get("overflow", {}).get("records", 0)
+    assert kept + counted + capture.frame_errors >= sent
