@@ -22,6 +22,7 @@ requests and the device's answers to them are always kept.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,6 +34,7 @@ from ..drivers.bad_runs import frames_in
 from ..drivers.messages import Kind, Message
 from ..drivers.records import NOTE_KEY, RX, TX, Record, Stamp
 from .capture_store import ENTRY_WEIGHT, EntryStore
+from .values import from_json, to_json
 
 FORMAT = "brewbench-capture"
 VERSION = 1
@@ -170,21 +172,32 @@ class Capture:
 
     # -- files ----------------------------------------------------------------
 
-    def save(self, path: Path) -> Path:
-        """Write the capture as JSON Lines; the file is complete or absent."""
+    def save(self, path: Path, mode: int = 0o644) -> Path:
+        """Write the capture as JSON Lines; the file is complete or absent.
+
+        ``mode`` applies from the first byte (0600 for raw values: never a moment
+        when others can read them).
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".part")
-        with tmp.open("w", encoding="utf-8") as out:
-            for line in self.to_lines():
-                out.write(json.dumps(line, ensure_ascii=False, default=_jsonable) + "\n")
-        tmp.replace(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        if not mode & 0o077:
+            os.fchmod(fd, mode)  # a .part left by a crash keeps its old mode otherwise
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                for line in self.to_lines():
+                    out.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no torn file behind
+            raise
         return path
 
     def to_lines(self) -> Iterator[dict[str, Any]]:
         """The header, then entries in the order the bench saw them, with each action
         boundary placed by its time."""
         yield {"type": "header", "format": FORMAT, "version": VERSION, "device": self.device,
-               "meta": self.meta}
+               "meta": to_json(self.meta)}
         bounds: list[tuple[int, int, dict[str, Any]]] = []
         for order, span in enumerate(self.actions):
             bounds.append((span.started.mono_ns, 0, _action_line(span, "start", order)))
@@ -220,21 +233,31 @@ class Capture:
             raise ValueError("not a brewbench capture (no header line)")
         if header.get("version") != VERSION:
             raise ValueError(f"capture format version {header.get('version')} is not supported")
-        capture = cls(str(header["device"]), dict(header.get("meta", {})), max_records=1 << 62)
+        capture = cls(str(header["device"]), dict(from_json(header.get("meta", {}))),
+                      max_records=1 << 62)
         starts: dict[int, ActionSpan] = {}
-        for line in it:
-            if line["type"] == "frame":
-                capture.entries.append(Entry(line["action"], _record_from(line)))
-            elif line["type"] == "action":
-                stamp = Stamp(line["mono_ns"], line["wall_ns"])
-                if line["phase"] == "start":
-                    starts[line["order"]] = ActionSpan(line["action"], stamp)
-                else:
-                    begun = starts[line["order"]]
-                    starts[line["order"]] = ActionSpan(begun.name, begun.started, stamp,
-                                                       line["outcome"], line["detail"])
+        for number, line in enumerate(it, 2):
+            try:
+                cls._read_line(capture, starts, line)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"capture line {number} is not valid: "
+                                 f"{type(exc).__name__}: {exc}") from exc
         capture.actions = [starts[k] for k in sorted(starts)]
         return capture
+
+    @staticmethod
+    def _read_line(capture: Capture, starts: dict[int, ActionSpan],
+                   line: dict[str, Any]) -> None:
+        if line["type"] == "frame":
+            capture.entries.append(Entry(line["action"], _record_from(line)))
+        elif line["type"] == "action":
+            stamp = Stamp(line["mono_ns"], line["wall_ns"])
+            if line["phase"] == "start":
+                starts[line["order"]] = ActionSpan(line["action"], stamp)
+            else:
+                begun = starts[line["order"]]
+                starts[line["order"]] = ActionSpan(begun.name, begun.started, stamp,
+                                                   line["outcome"], line["detail"])
 
 
 def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -244,6 +267,8 @@ def _parse_lines(path: Path, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
                 yield json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+            except RecursionError as exc:
+                raise ValueError(f"{path}:{number}: JSON nested too deep") from exc
 
 
 def _new_store(entries: Iterable[Entry]) -> EntryStore[Entry]:
@@ -310,8 +335,8 @@ def _frame_line(entry: Entry) -> dict[str, Any]:
             "wall_ns": record.stamp.wall_ns, "raw": record.raw.hex(),
             "msg": None if message is None else {
                 "kind": message.kind.name, "type": message.type_name, "code": message.type,
-                "seq": message.seq, "body": message.body},
-            "error": record.error, "meta": dict(record.meta)}
+                "seq": message.seq, "body": to_json(message.body)},
+            "error": record.error, "meta": to_json(dict(record.meta))}
 
 
 def _record_from(line: Mapping[str, Any]) -> Record:
@@ -319,26 +344,10 @@ def _record_from(line: Mapping[str, Any]) -> Record:
     message = None
     if msg is not None:
         message = Message(Kind[msg["kind"]], int(msg["code"]), int(msg["seq"]),
-                          _unjson(msg["body"]))
+                          from_json(msg["body"]))
     return Record(line["channel"], line["dir"], Stamp(line["mono_ns"], line["wall_ns"]),
                   bytes.fromhex(line["raw"]), message, line.get("error"),
-                  _unjson(line.get("meta", {})))
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, bytes | bytearray):
-        return {"$bytes": bytes(value).hex()}
-    return str(value)
-
-
-def _unjson(value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"$bytes"}:
-            return bytes.fromhex(value["$bytes"])
-        return {k: _unjson(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unjson(v) for v in value]
-    return value
+                  from_json(line.get("meta", {})))
 
 
 __all__ = ["IDLE", "ActionSpan", "Capture", "Entry"]

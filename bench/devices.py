@@ -5,49 +5,91 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from ..drivers.connection import Connection
 from ..drivers.errors import DeviceSpecError
-from ..drivers.machine import CoffeeMachine
+from ..drivers.families import DEFAULT_FAMILY, Family, family_named
 from ..drivers.specs import DeviceSpec, check_params, parse_spec
 from ..drivers.transport_table import transport_for
+from ..emulator.jura.serve import JuraEmulator
 from ..emulator.serve import Emulator
+from ..emulator.uplink import Resolve
 from .capture import Capture
+from .uplink.tap import UplinkTap
 
 DEFAULT_SPEC = "emu://?firmware=2.1&transport=serial"
-EMU_PARAMS = {"firmware", "transport", "serial", "fault"}
+EMU_PARAMS = {"firmware", "transport", "serial", "family", "fault"}
+#: firmware an emulated machine of each family runs unless the spec says
+EMULATED_FIRMWARE = {"cm500": "2.1", "jura": "2.03"}
+
+
+class Served(Protocol):
+    """An emulated machine of any family, served on a link."""
+
+    @property
+    def spec(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
 class BenchDevice:
-    """A connected machine under test, its capture and, when emulated, its emulator."""
+    """A connected machine under test, its capture and, when emulated, its emulator.
+
+    ``machine`` is the driver of the device's family: a ``CoffeeMachine`` for the
+    CM-500 protocol, a ``JuraMachine`` for ``family=jura``; ``machine.supports(action)``
+    says which of the bench's actions it has. ``emulator`` is set for emulated CM-500
+    machines (fault injection); ``emulated`` for emulated machines of any family.
+    """
 
     spec: str
-    machine: CoffeeMachine
+    machine: Any
     capture: Capture
     emulator: Emulator | None = None
+    uplink: UplinkTap | None = None
+    family: str = DEFAULT_FAMILY
+    emulated: Served | None = None
 
 
 @contextmanager
-def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
+def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
+                uplink: UplinkTap | None = None) -> Iterator[BenchDevice]:
     """Connect to the device ``text`` names, starting an emulator for ``emu://``.
 
     The capture is attached before the link opens, so it holds the very first byte.
+    Pass your own ``capture`` to keep what was captured when connecting or
+    identifying fails (a device that answers HELLO with garbage still leaves
+    its garbage in the capture). With ``uplink`` the device's cloud traffic is
+    captured too (bench/uplink/tap.py): an emulated device looks its cloud up
+    through the tap; a real one must be pointed at the tap's broker and endpoint
+    by the lab (docs/uplink.md).
 
     Raises:
         DeviceSpecError: the spec is malformed.
         DeviceNotFound: nothing answers there.
+        DeviceError: connecting or identifying failed (``DeviceProtocolError``
+            for an answer that breaks the protocol, ``Timeout``...).
     """
     spec = parse_spec(text)
-    emulator = start_emulator(spec) if spec.scheme == "emu" else None
+    family = family_named(spec.params.get("family", DEFAULT_FAMILY), text)
+    capture = Capture(text, {"spec": text}) if capture is None else capture
+    resolve = uplink.resolve if uplink is not None else None
+    emulator = start_emulator(spec, resolve, family) if spec.scheme == "emu" else None
     try:
-        link_spec = parse_spec(emulator.spec) if emulator else spec
+        link_spec = link_spec_of(parse_spec(emulator.spec) if emulator else spec, family)
         transport = transport_for(link_spec)
         transport.device = text if emulator is None else f"{text} ({emulator.url})"
-        connection = Connection(transport, timeout=timeout)
-        capture = Capture(text, {"spec": text, **transport.describe()})
-        connection.attach(capture)
-        machine = CoffeeMachine(connection)
+        capture.meta.update(spec=text, family=family.name, **transport.describe())
+        machine = family.driver(transport, timeout)
+        machine.connection.attach(capture)
+        if uplink is not None:
+            cloud = emulator.machine.uplink if isinstance(emulator, Emulator) else None
+            uplink.bind(capture, cloud.drain if cloud is not None else None)
+            uplink.start()
+            machine.connection.attach(uplink)
         machine.connect()
         capture.meta.update(transport.describe())  # what only an open link knows (address, MTU)
         try:
@@ -55,22 +97,63 @@ def open_device(text: str, timeout: float = 3.0) -> Iterator[BenchDevice]:
             capture.meta.update(transport.describe())  # what the link learnt opening (USB address)
             capture.meta.update(model=identity.model, firmware=identity.firmware,
                                 serial=identity.serial, manufacturer=identity.manufacturer)
-            yield BenchDevice(text, machine, capture, emulator)
+            yield BenchDevice(text, machine, capture,
+                              emulator if isinstance(emulator, Emulator) else None, uplink,
+                              family.name, emulator)
         finally:
             machine.close()
     finally:
         if emulator is not None:
             emulator.stop()
+        if uplink is not None:
+            uplink.stop()
 
 
-def start_emulator(spec: DeviceSpec) -> Emulator:
-    """Start the emulator an ``emu://`` spec describes."""
+def check_spec(text: str) -> None:
+    """Refuse a malformed spec before anything opens, so a typo is a usage error.
+
+    Raises:
+        DeviceSpecError: unknown scheme, parameter or family, or a misplaced ``?``.
+    """
+    spec = parse_spec(text)
+    family = family_named(spec.params.get("family", DEFAULT_FAMILY), text)
+    if spec.scheme == "emu":
+        _check_emu(spec)
+    else:
+        transport_for(link_spec_of(spec, family))  # builds, does not open
+
+
+def _check_emu(spec: DeviceSpec) -> None:
+    if spec.target:  # emu://firmware=1.0 would otherwise test the default firmware
+        hint = f"; did you mean emu://?{spec.target}" if "=" in spec.target else ""
+        raise DeviceSpecError(f"{spec.text}: emu:// takes its settings after '?' "
+                              f"(emu://?firmware=2.1&transport=serial){hint}")
     check_params(spec.text, "emu", spec.params, EMU_PARAMS)
+
+
+def link_spec_of(spec: DeviceSpec, family: Family) -> DeviceSpec:
+    """The spec the transport sees: without ``family``, with the family's defaults
+    (a Jura service port runs at 9600 baud unless the spec says otherwise)."""
+    params = {**family.defaults, **spec.params}
+    params.pop("family", None)
+    return DeviceSpec(spec.text, spec.scheme, spec.target, params)
+
+
+def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None,
+                   family: Family | None = None) -> Emulator | JuraEmulator:
+    """Start the emulator an ``emu://`` spec describes (its cloud reached via ``resolve``)."""
+    _check_emu(spec)
+    family = family or family_named(spec.params.get("family", DEFAULT_FAMILY), spec.text)
+    firmware = spec.param("firmware", EMULATED_FIRMWARE[family.name])
+    transport = spec.param("transport", "serial")
+    emulator: Emulator | JuraEmulator
     try:
-        emulator = Emulator(firmware=spec.param("firmware", "2.1"),
-                            transport=spec.param("transport", "serial"),
-                            serial=spec.params.get("serial"),
-                            faults=spec.param("fault", ""))
+        if family.name == "jura":
+            emulator = JuraEmulator(firmware, transport, spec.params.get("serial"))
+        else:
+            emulator = Emulator(firmware=firmware, transport=transport,
+                                serial=spec.params.get("serial"), resolve=resolve,
+                                faults=spec.param("fault", ""))
     except ValueError as exc:
         raise DeviceSpecError(f"{spec.text}: {exc}") from exc
     emulator.start()

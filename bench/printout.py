@@ -44,17 +44,19 @@ def _emitted_per_span(capture: Capture) -> list[tuple[Counter[str], dict[str, se
     out: list[tuple[Counter[str], dict[str, set[str]]]] = [(Counter(), {}) for _ in spans]
     for entry in capture.entries:
         record = entry.record
-        if record.direction != "rx":
+        if record.direction != "rx" or NOTE_KEY in record.meta:
             continue
         index = bisect.bisect_right(starts, record.stamp.mono_ns) - 1
         if index < 0 or not _within(record.stamp.mono_ns, index, capture):
             continue
         emitted, fields = out[index]
         message = record.message
-        label = message.type_name if message else "BAD_FRAME"
+        label = (message.type_name if message else "BAD_FRAME" if record.error is not None
+                 else f"{record.channel}:{record.meta.get('answer', 'link')}")
         emitted[label] += 1
-        if message:
-            fields.setdefault(label, set()).update(str(key) for key in message.body)
+        fields.setdefault(label, set()).update(
+            str(key) for key in (message.body if message else
+                                 (k for k in record.meta if k != "line")))
     return out
 
 
@@ -81,6 +83,8 @@ def _print_verification(result: Verification, out: TextIO) -> None:
     print(f"   planted values found: {len(result.findings)}", file=out)
     for finding in result.findings:
         print(f"     {finding.describe()}", file=out)
+    for problem in result.problems:
+        print(f"   not analysed: {problem}", file=out)
 
 
 def _print_link_events(capture: Capture, out: TextIO) -> None:

@@ -7,16 +7,24 @@ points reach InfluxDB or the spool either way.
 
 from __future__ import annotations
 
+import errno
+import os
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..drivers.errors import BrewbenchError
 from .capture import Capture
 from .influx.points import complete_tags
 from .influx.run_log import RunLog
 from .influx.schema import RunTags
-from .influx.verification_points import emission_summaries, finding_points
+from .influx.verification_points import (
+    destination_points,
+    emission_summaries,
+    finding_points,
+    violation_points,
+)
 from .verify.canaries import CanarySet
 from .verify.capture_redaction import save_capture
 from .verify.redact import Redactor
@@ -39,21 +47,93 @@ class TestOutcome:
     error_type: str = ""
 
 
+class ResultsError(BrewbenchError, OSError):
+    """The results folder cannot be written (missing rights, full disk, not a folder)."""
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Where a test's capture went and what the bench found in it."""
+
+    path: Path
+    verification: Verification
+
+
+def prepare_results(folder: Path) -> None:
+    """Make ``folder`` and check a file can be written there, before any device is driven.
+
+    Raises:
+        ResultsError: it cannot be made or written to (one line says why).
+    """
+    probe = folder / f".brewbench-probe-{os.getpid()}-{secrets.token_hex(2)}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ResultsError(f"results folder {folder} is unusable: {_reason(exc)}; choose "
+                           "another with --results / --brewbench-results") from exc
+
+
+def reserve(path: Path) -> Path:
+    """A path nobody else holds: ``path``, else ``<stem>-2``, ``-3``..., created empty (0600).
+
+    Two sessions of one device spec in one run, or two processes sharing a run
+    id, each get their own file: the name is taken with ``O_EXCL``, so the
+    check and the claim are one step.
+
+    Raises:
+        ResultsError: the folder cannot be written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for number in range(1, 10_000):
+            candidate = path if number == 1 else path.with_name(f"{path.stem}-{number}{path.suffix}")
+            try:
+                os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                continue
+            return candidate
+    except OSError as exc:
+        raise ResultsError(f"cannot save a capture in {path.parent}: {_reason(exc)}") from exc
+    raise ResultsError(f"{path.parent} already holds 10000 captures named {path.stem}-*")
+
+
 def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
-         canaries: CanarySet | None = None, raw: bool = False) -> Verification:
-    """Save ``capture`` to ``path`` (redacted unless ``raw``) and log the test with what
-    the device emitted and which canaries it gave away.
+         canaries: CanarySet | None = None, raw: bool = False,
+         contract: Path | None = None) -> Kept:
+    """Save ``capture`` next to ``path`` (redacted unless ``raw``; raw files 0600) under a
+    name no other session holds, and log the test with what the device emitted, which
+    canaries it gave away and, given a ``contract``, what it collected beyond it.
 
     Raises:
         LabKeyError: the lab key for keyed hashes cannot be read or created.
+        ContractError: the contract is invalid or does not cover the device.
+        ResultsError: the capture cannot be written (full disk...); the file is
+            then absent or complete, never torn.
     """
     redactor = Redactor.from_lab_key()
-    save_capture(capture, path, redactor=redactor, canaries=canaries, raw=raw)
-    result = verify(capture, canaries)
+    result = verify(capture, canaries, contract)
     run_log.test(capture, test=outcome.test, outcome=outcome.outcome,
                  duration_s=outcome.duration_s, started_ns=outcome.started_ns,
                  error_type=outcome.error_type, emissions=emission_summaries(result, redactor))
-    if result.findings:
-        tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
-        run_log.sink.write(finding_points(result, tags, redactor))
-    return result
+    tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
+    points = finding_points(result, tags, redactor) + destination_points(result, tags)
+    if result.verdict is not None and not result.verdict.ok:
+        points += violation_points(result, tags, redactor)
+    if points:
+        run_log.sink.write(points)
+    path = reserve(path)
+    try:
+        save_capture(capture, path, redactor=redactor, canaries=canaries, raw=raw)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise ResultsError(f"capture of {capture.device} not saved to {path}: "
+                           f"{_reason(exc)}") from exc
+    return Kept(path, result)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    return exc.strerror or str(exc)

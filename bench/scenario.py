@@ -1,13 +1,15 @@
 """The standard bench session: every action a machine supports, in the order a
-customer and an installer would cause them. ``brewbench run`` drives it."""
+customer and an installer would cause them. ``brewbench run`` drives it.
+
+Machines of every family run it: a step whose action the machine's family does
+not have (a Jura service port takes no payment) is left out by ``steps_for``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from ..drivers.machine import CoffeeMachine
 
 # A card number from the card networks' published test ranges: never a real card.
 TEST_CARD = {"number": "4111111111111111", "expiry": "12/30", "holder": "TEST CARDHOLDER"}
@@ -18,7 +20,7 @@ TEST_ROUTING = "DE89370400440532013000"
 @dataclass(frozen=True)
 class Step:
     action: str
-    run: Callable[[CoffeeMachine], Any]
+    run: Callable[[Any], Any]  # takes the family's driver (bench.devices.BenchDevice.machine)
 
 
 def standard_steps(provisioning: dict[str, Any] | None = None,
@@ -41,5 +43,12 @@ def standard_steps(provisioning: dict[str, Any] | None = None,
         Step("pay", lambda m: m.pay("cash", 220)),
         Step("sync", lambda m: m.sync()),
         Step("read_logs", lambda m: m.read_logs()),
+        Step("read_counters", lambda m: m.read_counters()),
+        Step("read_settings", lambda m: m.read_settings()),
         Step("reset", lambda m: m.reset("soft")),
     ]
+
+
+def steps_for(machine: Any, steps: list[Step]) -> list[Step]:
+    """The steps whose action ``machine`` supports (``machine.supports(action)``)."""
+    return [step for step in steps if machine.supports(step.action)]

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .answers import int_field, text_field
 from .bad_runs import BadRun
 from .errors import DeviceDisconnected, DeviceError, DeviceRejected, FrameError, Timeout
 from .framing import FrameSplitter, oversize_error
@@ -54,6 +55,7 @@ class Connection:
         self.device = transport.device
         self.timeout = timeout
         self.frame_errors = 0
+        self.frames_decoded = 0
         self._observers: list[Observer] = []
         self._sinks: list[Callable[[list[Record]], None]] = []  # per observer, takes a batch
         self._splitter = FrameSplitter()
@@ -119,6 +121,7 @@ class Connection:
             except FrameError as exc:
                 self._bad(encoded, str(exc), stamp)
                 continue
+            self.frames_decoded += 1
             if self._bad_run is not None:
                 records.append(self._bad_run.record(channel))
                 self._bad_run = None
@@ -197,9 +200,10 @@ class Connection:
         message = Message(Kind.REQUEST, type_code, seq, body or {})
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        before = (self.frames_decoded, self.frame_errors)
         try:
             self.send(message)
-            return self._await(message, pending, timeout, deadline)
+            return self._await(message, pending, timeout, deadline, before)
         finally:
             with self._lock:
                 self._pending.pop(seq, None)
@@ -250,20 +254,34 @@ class Connection:
         return seq, pending
 
     def _await(self, message: Message, pending: _Pending, timeout: float,
-               deadline: float) -> Message:
+               deadline: float, before: tuple[int, int]) -> Message:
         if not pending.wait(deadline - time.monotonic()):
             raise Timeout(self.device, f"no answer to {message.type_name} (seq {message.seq}) "
-                          f"within {timeout:g}s; check the device is on and the baud rate/port "
-                          "are right, or raise the timeout")
+                          f"within {timeout:g}s; {self._silence_hint(*before)}")
         reply = pending.reply
         if isinstance(reply, DeviceError):
             raise reply
         assert reply is not None
         if reply.kind is Kind.ERROR:
-            code = int(reply.body.get("code", ErrorCode.INTERNAL))
+            action = f"ERROR to {message.type_name}"
+            code = int_field(self.device, action, reply.body, "code", default=ErrorCode.INTERNAL)
+            detail = text_field(self.device, action, reply.body, "message", default="")
             name = ErrorCode(code).name if code in ErrorCode._value2member_map_ else "UNKNOWN"
-            raise DeviceRejected(self.device, code, name, str(reply.body.get("message", "")))
+            raise DeviceRejected(self.device, code, name, detail[:500])
         return reply
+
+    def _silence_hint(self, decoded_before: int, errors_before: int) -> str:
+        """What the frames seen while waiting say about why no answer came."""
+        decoded = self.frames_decoded - decoded_before
+        errors = self.frame_errors - errors_before
+        if errors and not decoded:
+            return (f"{errors} frame(s) arrived but none decoded (the device speaks another "
+                    "protocol or corrupts its frames; see the capture's bad frames)")
+        if decoded:
+            return (f"{decoded} other message(s) arrived meanwhile, none answering this "
+                    "request; the device may be busy or ignoring it, or raise the timeout")
+        return ("nothing arrived; check the device is on and the baud rate/port are right, "
+                "or raise the timeout")
 
     def _resolve(self, message: Message) -> None:
         with self._lock:

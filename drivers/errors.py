@@ -7,7 +7,10 @@
     │   ├── DeviceDisconnected the link dropped while in use
     │   ├── Timeout            the device did not answer in time
     │   ├── DeviceRejected     the device answered with an error message
-    │   └── TransferError      the link refused one transfer (USB STALL, babble)
+    │   ├── TransferError      the link refused one transfer (USB STALL, babble)
+    │   ├── LimitExceeded      the device kept a loop going past its bound (endless pages)
+    │   └── DeviceProtocolError  an answer that decodes but breaks the protocol
+    │                            (also a ProtocolError): names the field and what arrived
     └── ProtocolError          bytes that break the wire protocol
         └── FrameError         one frame could not be decoded (COBS, CRC, header)
 
@@ -75,3 +78,40 @@ class TransferError(DeviceError):
     The link stays up; the transport has done what recovery it can (e.g. cleared
     the halt), so the next transfer may succeed.
     """
+
+
+class LimitExceeded(DeviceError):
+    """The device kept a loop going past the bench's bound (SYNC pages, log pages...).
+
+    Names the action and the bound, so the user knows what to raise if the
+    device is merely large rather than hostile.
+    """
+
+    def __init__(self, device: str, action: str, bound: str, limit: int, hint: str = "") -> None:
+        super().__init__(device, f"{action}: stopped after {limit} {bound}, the bound"
+                         + (f"; {hint}" if hint else ""))
+        self.action = action
+        self.bound = bound
+        self.limit = limit
+
+
+class DeviceProtocolError(DeviceError, ProtocolError):
+    """An answer that decoded but breaks the protocol: a field missing or of the wrong type.
+
+    Example message: ``cm-500: IDENTIFY answer: field 'serial' is missing (expected text);
+    the answer had keys ['model']``.
+    """
+
+    def __init__(self, device: str, action: str, field: str, problem: str) -> None:
+        super().__init__(device, f"{action} answer: field {field!r} {problem}")
+        self.action = action
+        self.field = field
+
+
+def shown(value: object, width: int = 60) -> str:
+    """A device's value as a short, safe text for an error message (never raises)."""
+    try:
+        text = repr(value)
+    except Exception:  # a hostile value (a 7000-digit integer) may refuse repr
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -6,18 +6,24 @@ frame seen in between (responses, events, queued records) is attributed to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from .actions import observed_action
+from .answers import int_field, text_field, text_list_field
 from .connection import Connection
-from .errors import BrewbenchError, ProtocolError
+from .errors import BrewbenchError, DeviceProtocolError, LimitExceeded
 from .framing import MAX_FRAME, PROTOCOL_VERSION
 from .messages import Kind, Message, MsgType
-from .records import Stamp
 
 CLIENT_NAME = "brewbench/0.1"
+MAX_SYNC_PAGES = 1024  # SYNC pages per sync(): 32k records at the default page size
+FAMILY = "cm500"
+#: the bench actions the CM-500 protocol has
+ACTIONS = frozenset({"connect", "identify", "status", "brew", "pay", "provision", "sync",
+                     "read_logs", "reset"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,28 +63,22 @@ class CoffeeMachine:
             with self.action("connect"):
                 reply = self._call(MsgType.HELLO, {"versions": [PROTOCOL_VERSION],
                                                    "max_frame": MAX_FRAME, "client": CLIENT_NAME})
+                self.features = tuple(text_list_field(self.device, "HELLO", reply, "features",
+                                                      default=[]))
         except BrewbenchError:
             self.connection.close()
             raise
-        self.features = tuple(reply.get("features", ()))
 
     def close(self) -> None:
         self.connection.close()
 
-    @contextmanager
-    def action(self, name: str) -> Iterator[None]:
+    def action(self, name: str) -> AbstractContextManager[None]:
         """Attribute everything seen inside the block to action ``name``."""
-        for observer in self.connection.observers:
-            observer.action_started(name, Stamp.now())
-        outcome, detail = "ok", ""
-        try:
-            yield
-        except BaseException as exc:
-            outcome, detail = "error", f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            for observer in self.connection.observers:
-                observer.action_ended(name, Stamp.now(), outcome, detail)
+        return observed_action(self.connection.observers, name)
+
+    def supports(self, action: str) -> bool:
+        """Whether this machine can do ``action`` (one of ``drivers.actions.ACTIONS``)."""
+        return action in ACTIONS
 
     # -- actions ------------------------------------------------------------
 
@@ -86,8 +86,9 @@ class CoffeeMachine:
         """Model, serial number and firmware of the machine."""
         with self.action("identify"):
             body = self._call(MsgType.IDENTIFY)
-        self.identity = Identity(str(body["manufacturer"]), str(body["model"]),
-                                 str(body["serial"]), str(body["firmware"]))
+            fields = [text_field(self.device, "IDENTIFY", body, name)
+                      for name in ("manufacturer", "model", "serial", "firmware")]
+        self.identity = Identity(*fields)
         return self.identity
 
     def status(self) -> dict[str, Any]:
@@ -129,24 +130,37 @@ class CoffeeMachine:
         with self.action("provision"):
             return self._call(MsgType.PROVISION, body)
 
-    def sync(self, page: int = 32) -> list[dict[str, Any]]:
-        """Pull every record the machine queued for its cloud, page by page."""
+    def sync(self, page: int = 32, max_pages: int = MAX_SYNC_PAGES) -> list[dict[str, Any]]:
+        """Pull every record the machine queued for its cloud, page by page.
+
+        Raises:
+            LimitExceeded: the machine still had records after ``max_pages`` pages
+                (a machine that answers ``remaining: 1`` forever would loop for ever).
+            DeviceProtocolError: an answer without ``sent``/``remaining`` as integers,
+                or a count of RECORD events that differs from ``sent``.
+        """
         records: list[dict[str, Any]] = []
         with self.action("sync"):
-            while True:
+            for _ in range(max_pages):
                 reply = self._call(MsgType.SYNC, {"max_records": page})
                 arrived = self.connection.take(_is_record)
-                if len(arrived) != int(reply.get("sent", 0)):
-                    raise ProtocolError(f"{self.device}: SYNC said {reply.get('sent')} records "
-                                        f"were sent but {len(arrived)} arrived")
+                sent = int_field(self.device, "SYNC", reply, "sent")
+                if len(arrived) != sent:
+                    raise DeviceProtocolError(self.device, "SYNC", "sent",
+                                              f"is {sent} but {len(arrived)} RECORD events "
+                                              "arrived before the answer")
                 records.extend(dict(message.body) for message in arrived)
-                if int(reply.get("remaining", 0)) <= 0:
+                if int_field(self.device, "SYNC", reply, "remaining") <= 0:
                     return records
+            raise LimitExceeded(self.device, "sync", "pages of SYNC", max_pages,
+                                "raise CoffeeMachine.sync(max_pages=...) if the machine really "
+                                f"queues more than {max_pages * page} records")
 
     def read_logs(self) -> list[str]:
         """The machine's log lines."""
         with self.action("read_logs"):
-            return [str(line) for line in self._call(MsgType.READ_LOGS).get("lines", [])]
+            return text_list_field(self.device, "READ_LOGS", self._call(MsgType.READ_LOGS),
+                                   "lines", default=[])
 
     def reset(self, mode: str = "soft") -> dict[str, Any]:
         """Reset the machine: ``soft`` keeps provisioning, ``factory`` wipes it."""

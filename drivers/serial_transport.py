@@ -11,6 +11,9 @@ from .errors import DeviceDisconnected, DeviceNotFound, DeviceSpecError
 from .records import Stamp
 from .transport import LinkEvents, ReaderThread, Transport
 
+# URL handlers whose ports refuse a write timeout (pyserial's RFC 2217 client raises
+# NotImplementedError for any); writes there go to a socket and do not block on a device.
+NO_WRITE_TIMEOUT = ("rfc2217://",)
 READ_TIMEOUT = 0.05  # how often the reader looks up to see whether it should stop
 CHUNK = 1 << 16
 
@@ -29,16 +32,19 @@ class SerialTransport(Transport):
         self._reader: ReaderThread | None = None
 
     def open(self, events: LinkEvents) -> None:
+        write_timeout = None if self.url.startswith(NO_WRITE_TIMEOUT) else 5
         try:
             port = serial.serial_for_url(self.url, baudrate=self.baudrate,
-                                         timeout=READ_TIMEOUT, write_timeout=5)
-        except ValueError as exc:
+                                         timeout=READ_TIMEOUT, write_timeout=write_timeout)
+        except (ValueError, NotImplementedError) as exc:
             raise DeviceSpecError(f"{self.device}: pyserial cannot use {self.url!r}: {exc}") from exc
         except serial.SerialException as exc:
+            if "expected a string in the form" in str(exc):  # pyserial wraps its URL ValueError
+                reason = str(exc).partition(f"{self.url}: ")[2] or str(exc)
+                raise DeviceSpecError(f"{self.device}: pyserial cannot use {self.url!r}: "
+                                      f"{reason}") from exc
             raise DeviceNotFound(self.device, f"cannot open serial port {self.url!r} ({exc}); "
-                                 "check the path (python -m serial.tools.list_ports lists "
-                                 "ports), that the device is plugged in and that you may "
-                                 "open it (dialout group)") from exc
+                                 f"{_hint(self.url, str(exc))}") from exc
         self._port = port
         self._fd = _fileno(port)
         if self._fd is not None:
@@ -78,6 +84,18 @@ class SerialTransport(Transport):
 
     def describe(self) -> dict[str, str]:
         return {"transport": self.channel, "port": self.url, "baud": str(self.baudrate)}
+
+
+def _hint(url: str, error: str) -> str:
+    """What to check when a port does not open: a local path, or a server behind a URL."""
+    if url.startswith("rfc2217://") and "option 'control'" in error:
+        return ("the server does not confirm modem lines (ser2net on a pty does not); "
+                "add ?ign_set_control to the spec")
+    if "://" in url:
+        return ("check that the server is running, reachable on that host and port, "
+                "and speaks that protocol")
+    return ("check the path (python -m serial.tools.list_ports lists ports), that the device "
+            "is plugged in and that you may open it (dialout group)")
 
 
 def _fileno(port: serial.SerialBase) -> int | None:

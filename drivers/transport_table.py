@@ -17,12 +17,22 @@ from .transport import Transport
 def _serial(spec: DeviceSpec) -> Transport:
     from .serial_transport import SerialTransport
 
-    check_params(spec.text, spec.scheme, spec.params, ("baud",))
     kind = spec.scheme.partition("+")[2]  # TRANSPORTS only routes known flavours here
-    url = f"{kind}://{spec.target}" if kind else spec.target
+    if kind:  # pyserial's URL handlers take their own options (rfc2217://h:p?ign_set_control)
+        options = {k: v for k, v in spec.params.items() if k != "baud"}
+        url = f"{kind}://{spec.target}" + (f"?{_query(options)}" if options else "")
+    else:
+        check_params(spec.text, spec.scheme, spec.params, ("baud",))
+        url = spec.target
     if not url:
         raise DeviceSpecError(f"{spec.text}: no port given; e.g. serial:///dev/ttyUSB0")
     return SerialTransport(url, baudrate=spec.int_param("baud", 115200), device=spec.text)
+
+
+def _query(options: dict[str, str]) -> str:
+    """Options as pyserial reads them: a bare flag stays bare (``ign_set_control``)."""
+    return "&".join(urllib.parse.quote(k) + (f"={urllib.parse.quote(v)}" if v else "")
+                    for k, v in options.items())
 
 
 def _usb(spec: DeviceSpec) -> Transport:

@@ -34,7 +34,7 @@ ADVERTISING_INTERVAL_MS = 20
 OUT_BACKLOG = 1 << 20  # bytes the machine may have waiting for the air before its writes block
 
 
-class BleLink(DeviceLink):
+class BleLink(DeviceLink[EmulatedMachine]):
     """One emulated machine on an air, as a connectable BLE peripheral.
 
     Args:

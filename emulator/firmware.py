@@ -6,7 +6,11 @@ on the reports in the project's seeds: 1.0 keeps product data, 2.0 adds the time
 of service, payment method and machine name, 2.1 adds the owner, organisation,
 floor-level location and payment details. 2.2 looks tidier but hides the owner,
 card, floor and more in disguised forms (emulator/disguises.py); 1.0 is the clean
-profile: product and device data only. docs/data-verification.md lists what the
+profile: product and device data only. 1.1 is as clean but adds values that change
+by themselves (a nonce, a boot counter, a clock); 2.3 keeps planted values only
+through a device key no hunter can know, and 2.4 hides them in fields the field
+catalogue labels ``device`` (emulator/keyed.py). The last three exist to prove the
+differential mode (bench/verify/differential.py). docs/data-verification.md lists what the
 bench finds in each.
 
 Over Bluetooth LE a profile also decides what the machine broadcasts to anyone in
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .disguises import DISGUISES_2_2, Disguise, ssid_chunks
+from .keyed import KEYED_2_3, LABELLED_2_4, noise_fields
 
 PRODUCT = ("drink", "strength", "size_ml", "milk", "ingredients")
 DEVICE = ("model", "serial", "firmware")
@@ -68,6 +73,7 @@ class FirmwareProfile:
     advertising: AdvertisingPolicy = AdvertisingPolicy()
     disguises: tuple[Disguise, ...] = ()
     split_ssid: bool = False
+    noisy: bool = False  # adds a nonce, a boot counter and an uptime clock to each record
 
     def make_record(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The record this firmware queues, given every fact it could know."""
@@ -75,6 +81,8 @@ class FirmwareProfile:
         for disguise in self.disguises:
             if facts.get(disguise.source) is not None:
                 record[disguise.field] = disguise.transform(str(facts[disguise.source]))
+        if self.noisy:
+            record.update(noise_fields())
         return record
 
     def extra_events(self, facts: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -108,6 +116,16 @@ PROFILES: dict[str, FirmwareProfile] = {
                         "email, site and Wi-Fi name in disguised forms",
                         (*PRODUCT, *DEVICE, "served_at", "payment_method"),
                         disguises=DISGUISES_2_2, split_ssid=True),
+        FirmwareProfile("1.1", "1.0 plus a random nonce, a boot counter and an uptime clock in "
+                        "every record: clean, but never the same twice", PRODUCT + DEVICE,
+                        noisy=True),
+        FirmwareProfile("2.3", "keeps the owner, card, site, floor and email only through "
+                        "its device key (keyed hashes, AES), beside nonces and clocks",
+                        (*PRODUCT, *DEVICE, "served_at", "payment_method"),
+                        disguises=KEYED_2_3, noisy=True),
+        FirmwareProfile("2.4", "hides the owner and organisation in the firmware and model "
+                        "fields of its records", (*PRODUCT, *DEVICE, "served_at", "payment_method"),
+                        disguises=LABELLED_2_4),
     )
 }
 

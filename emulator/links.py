@@ -1,7 +1,7 @@
 """Device ends of serial links: a pty and a TCP socket.
 
-Both pump bytes between a host-side client (pyserial) and an EmulatedMachine on
-a thread of their own. The machine writes through ``send``; the link delivers
+Both pump bytes between a host-side client (pyserial) and an emulated machine
+(of any family) on a thread of their own. The machine writes through ``send``; the link delivers
 what the host wrote through ``machine.feed``.
 """
 
@@ -16,17 +16,29 @@ import socket
 import threading
 import tty
 from collections.abc import Callable
-
-from .machine import EmulatedMachine
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 CHUNK = 65536
 
 
-class DeviceLink(abc.ABC):
-    """The device end of one link, serving one machine."""
+class DeviceSide(Protocol):
+    """What a link serves: any emulated machine that takes bytes and sends some back."""
 
-    def __init__(self, machine: EmulatedMachine) -> None:
+    def attach(self, send: Callable[[bytes], None], hang_up: Callable[[], None]) -> None: ...
+
+    def detach(self) -> None: ...
+
+    def feed(self, data: bytes) -> None: ...
+
+
+M = TypeVar("M", bound=DeviceSide)
+
+
+class DeviceLink(abc.ABC, Generic[M]):
+    """The device end of one link, serving one machine (of any family)."""
+
+    def __init__(self, machine: M) -> None:
         self.machine = machine
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -55,10 +67,10 @@ class DeviceLink(abc.ABC):
     def _release(self) -> None: ...
 
 
-class PtyLink(DeviceLink):
+class PtyLink(DeviceLink[M]):
     """A pseudo-terminal: the emulator holds the master, the host opens the slave path."""
 
-    def __init__(self, machine: EmulatedMachine) -> None:
+    def __init__(self, machine: M) -> None:
         super().__init__(machine)
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)  # the default line discipline echoes and rewrites bytes
@@ -115,10 +127,10 @@ class PtyLink(DeviceLink):
                     os.close(fd)
 
 
-class TcpLink(DeviceLink):
+class TcpLink(DeviceLink[M]):
     """A TCP server on loopback, one host connection at a time (pyserial's socket://)."""
 
-    def __init__(self, machine: EmulatedMachine, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, machine: M, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(machine)
         self._server = socket.create_server((host, port))
         self._server.settimeout(0.1)

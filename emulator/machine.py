@@ -31,6 +31,7 @@ from .firmware import FirmwareProfile, get_profile
 from .hostile import HOSTILE_BODIES, MALFORMED_ANSWERS, MALFORMED_ERROR
 from .receiver import Span, SpanReader, request_header
 from .requests import BadField, check_body
+from .uplink import Uplink
 
 log = logging.getLogger(__name__)
 Send = Callable[[bytes], None]
@@ -67,6 +68,7 @@ class EmulatedMachine:
         self._lock = threading.RLock()  # link state
         self._send_lock = threading.RLock()  # one frame at a time on the wire
         self._flood: threading.Thread | None = None
+        self.uplink: Uplink | None = None  # its cloud connection, when the bench gives it one
 
     # -- link side ----------------------------------------------------------
 
@@ -209,6 +211,7 @@ class EmulatedMachine:
                 "firmware": p.version}
 
     def _status(self, _body: dict[str, Any]) -> dict[str, Any]:
+        self._cloud("heartbeat", {**self._device_facts(), "queued_records": len(self.queued)})
         return {"state": "ready", "water_ml": 1500, "beans_g": 420, "temp_c": 93.0,
                 "queued_records": len(self.queued), "errors": []}
 
@@ -229,6 +232,7 @@ class EmulatedMachine:
         record["record_id"] = next(self._record_ids)
         self.queued.append(record)
         self._last_order = record
+        self._cloud("record", record)
         self.log(self.profile.log_line(facts))
         return {"order_id": order_id, "duration_ms": 28000}
 
@@ -242,6 +246,8 @@ class EmulatedMachine:
             facts = {"payment_method": method, "card_number": card.get("number"),
                      "card_expiry": card.get("expiry"), "routing": body["routing"]}
             self._last_order.update(self.profile.make_record(facts))
+            self._cloud("payment", {"record_id": self._last_order["record_id"],
+                                    **self.profile.make_record(facts)})
         return {"approved": True, "txn_id": f"T{next(self._orders):06d}"}
 
     def _provision(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -250,9 +256,15 @@ class EmulatedMachine:
         network = body["network"]
         if network and network.get("ssid"):
             self.settings["ssid"] = network["ssid"]  # the Wi-Fi name; never the password
+        if self.uplink is not None:
+            wanted = self.uplink.profile.diagnostics
+            self._cloud("diagnostics", {**self._device_facts(),
+                                        **{k: self.settings[k] for k in wanted if k in self.settings}})
         return {"ok": True}
 
     def _sync(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.uplink is not None:
+            self.uplink.flush()
         sent = 0
         while self.queued and sent < body["max_records"]:
             raw = _dumps(self.queued[0])
@@ -296,6 +308,11 @@ class EmulatedMachine:
         return {"ok": True}
 
     # -- output ----------------------------------------------------------------
+
+    def _cloud(self, kind: str, body: dict[str, Any]) -> None:
+        """Hand a message to the cloud connection, if the machine has one."""
+        if self.uplink is not None:
+            self.uplink.send(kind, dict(body))
 
     def _device_facts(self) -> dict[str, Any]:
         return {"model": self.profile.model, "serial": self.serial, "firmware": self.profile.version}

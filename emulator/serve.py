@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 from .links import DeviceLink, PtyLink, TcpLink
 from .machine import EmulatedMachine
+from .uplink import Resolve, Uplink
+from .uplink_profiles import uplink_profile
 from .usb_link import UsbLink
 
-LinkFactory = Callable[[EmulatedMachine], DeviceLink]
+LinkFactory = Callable[[EmulatedMachine], DeviceLink[EmulatedMachine]]
 
 
-def _ble_link(machine: EmulatedMachine) -> DeviceLink:
+def _ble_link(machine: EmulatedMachine) -> DeviceLink[EmulatedMachine]:
     """A BLE peripheral on a private air (bumble is imported only when asked for)."""
     from .ble_link import BleLink
 
@@ -36,13 +38,16 @@ class Emulator:
     """One emulated machine served on one link; a context manager.
 
     ``spec`` is the device spec a host uses to reach it with the real client library.
+    With ``resolve`` (the bench's DNS for it) a firmware with a cloud connection
+    sends its uplink (emulator/uplink.py); without it the machine stays offline.
     ``faults`` switches on emulator faults from the start, in the spec form
     (``"flood"``, ``"babble:50M,slow_drip:5"``; see emulator/faults.py); ``inject``
     switches on more while it serves.
     """
 
     def __init__(self, firmware: str = "2.1", transport: str = "serial",
-                 serial: str | None = None, faults: str = "") -> None:
+                 serial: str | None = None, resolve: Resolve | None = None,
+                 faults: str = "") -> None:
         factory = LINKS.get(transport)
         if factory is None:
             raise ValueError(f"no emulated transport {transport!r}; known: {', '.join(sorted(LINKS))}")
@@ -50,6 +55,10 @@ class Emulator:
         self.machine = EmulatedMachine(firmware, serial=serial)
         self.machine.inject(faults)  # ValueError names the known faults
         self.link = factory(self.machine)
+        cloud = uplink_profile(self.machine.profile.version)
+        if resolve is not None and cloud is not None:
+            self.machine.uplink = Uplink(cloud, self.machine.serial, self.machine.profile.version,
+                                         resolve)
 
     @property
     def url(self) -> str:
@@ -77,7 +86,11 @@ class Emulator:
         self.stop()
 
     def start(self) -> None:
+        if self.machine.uplink is not None:
+            self.machine.uplink.start()
         self.link.start()
 
     def stop(self) -> None:
         self.link.stop()
+        if self.machine.uplink is not None:
+            self.machine.uplink.stop()

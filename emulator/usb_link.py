@@ -15,7 +15,7 @@ from .usb_backend import EmulatedUsbBus
 from .usb_device import EmulatedUsbDevice
 
 
-class UsbLink(DeviceLink):
+class UsbLink(DeviceLink[EmulatedMachine]):
     """One machine as a USB device on ``bus`` (a bus of its own unless one is given)."""
 
     def __init__(self, machine: EmulatedMachine, bus: EmulatedUsbBus | None = None) -> None:

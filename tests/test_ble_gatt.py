@@ -47,7 +47,7 @@ def test_bench_records_device_information_reads(emulator: Emulator) -> None:
     with open_device(emulator.spec) as device:
         reads = [e.record.meta for e in device.capture.entries if e.record.meta.get("gatt")]
         transport = device.machine.connection.transport
-        assert transport.device_information["serial"] == SERIAL_NUMBER  # type: ignore[attr-defined]
+        assert transport.device_information["serial"] == SERIAL_NUMBER
     assert {m["field"]: m["value"] for m in reads}["serial"] == SERIAL_NUMBER
     assert all(m["gatt"] == "read" for m in reads) and len(reads) == len(DIS_FIELDS)
 

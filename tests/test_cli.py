@@ -65,3 +65,36 @@ def test_run_writes_no_raw_planted_value(tmp_path: Path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"Canary" not in path.read_bytes(), path
+
+
+CM500 = Path(__file__).resolve().parents[1] / "contracts" / "cm-500.toml"
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*BREWBENCH, "run", "--results", str(tmp_path), *args],
+                          capture_output=True, text=True, timeout=90)
+
+
+def test_run_ends_with_a_verdict_and_exits_1_beyond_the_contract(tmp_path: Path) -> None:
+    leaky = _run(tmp_path, "--device", "emu://?firmware=2.1", "--contract", str(CM500))
+    assert leaky.returncode == 1, leaky.stderr
+    last = leaky.stdout.splitlines()[-1]
+    assert last.startswith("verdict: FAIL: beyond contract") and "planted values leaked" in last
+    assert "collected data beyond its contract" in leaky.stdout
+    clean = _run(tmp_path, "--device", "emu://?firmware=1.0", "--contract", str(CM500))
+    assert clean.returncode == 0, clean.stdout
+    assert clean.stdout.splitlines()[-1].startswith("verdict: PASS: no planted value found")
+
+
+def test_run_fails_on_any_leak_when_asked(tmp_path: Path) -> None:
+    told = _run(tmp_path, "--device", "emu://?firmware=2.1")
+    assert told.returncode == 0 and told.stdout.splitlines()[-1].startswith("verdict: LEAK")
+    strict = _run(tmp_path, "--device", "emu://?firmware=2.1", "--fail-on-leak")
+    assert strict.returncode == 1
+    assert strict.stdout.splitlines()[-1].startswith("verdict: FAIL: planted values leaked")
+
+
+def test_run_with_a_bad_contract_is_a_usage_error(tmp_path: Path) -> None:
+    done = _run(tmp_path, "--contract", str(tmp_path / "missing.toml"))
+    assert done.returncode == 2 and "cannot read the contract" in done.stderr
+    assert "Traceback" not in done.stderr and "verdict" not in done.stdout

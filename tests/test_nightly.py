@@ -13,7 +13,7 @@ import pytest
 from brewbench.bench.influx.query import InfluxReader
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.nightly.browser import check_report, find_chromium
-from brewbench.emulator.firmware import PERSONAL, SERVICE
+from brewbench.emulator.firmware import PERSONAL, PROFILES, SERVICE
 
 BREWBENCH = [sys.executable, "-m", "brewbench"]
 TRANSPORTS = ("serial", "usb", "ble")
@@ -194,3 +194,76 @@ def test_nightly_logs_every_version_to_a_real_influxdb(brewbench_influx: InfluxS
     assert again.returncode == 0, again.stdout + again.stderr
     page = (tmp_path / "fresh" / "night-influx-2" / "report.html").read_text()
     assert "run night-influx → tonight" in page
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (("--firmware", "9.9"), "brewbench: --firmware 9.9: no emulated firmware 9.9 (known: "
+                            f"{', '.join(sorted(PROFILES))}); real devices need --config"),
+    (("--transport", "bluetooth"), "brewbench: --transport bluetooth: no such emulated transport "
+                                   "(known: ble, serial, socket, usb)"),
+    (("--contract", "broken.toml"), "brewbench: --contract: broken.toml: cannot read the contract: "
+                                    "[Errno 2] No such file or directory: 'broken.toml'"),
+    (("--tests", "no_such_tests"), "brewbench: --tests no_such_tests: no such file or folder"),
+])
+def test_usage_mistakes_are_one_line_before_anything_runs(tmp_path: Path, args: tuple[str, ...],
+                                                          line: str) -> None:
+    done = nightly(*args, "--results", str(tmp_path / "out"), cwd=tmp_path)
+    assert (done.returncode, done.stdout, done.stderr.splitlines()) == (2, "", [line])
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_contract_file_that_is_not_a_contract_is_a_usage_mistake(tmp_path: Path) -> None:
+    (tmp_path / "broken.toml").write_text("[[contract]]\nmodel = 'CM-500'\n")
+    done = nightly("--contract", "broken.toml", cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("brewbench: --contract: broken.toml") and "violated" not in line
+
+
+def test_the_current_folders_pytest_setup_does_not_reach_the_standard_suite(tmp_path: Path) -> None:
+    # A checkout's conftest.py imports its test extras; a project's addopts are its own.
+    (tmp_path / "conftest.py").write_text("import a_module_that_is_not_installed\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = '--bogus'\n")
+    done = nightly("--firmware", "1.0", "--results", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "verdict: all tests passed" in done.stdout
+
+
+def test_pytest_that_cannot_start_shows_why(tmp_path: Path) -> None:
+    done = nightly("--firmware", "1.0", "--pytest-arg=--no-such-option", "--results",
+                   str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "pytest could not run the tests (exit code 4)" in done.stdout
+    assert "    ERROR: usage:" in done.stdout and "--no-such-option" in done.stdout
+    assert "verdict: pytest could not run the tests on 1.0 emu-serial" in done.stdout
+    assert "contract" not in done.stdout.split("verdict:")[1]
+
+
+def test_a_target_that_collects_no_tests_is_not_a_crash(tmp_path: Path) -> None:
+    done = nightly("--firmware", "1.0", "--pytest-arg=-k", "--pytest-arg=no_test_is_named_so",
+                   "--results", str(tmp_path / "out"), "--run-id", "empty", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "verdict: no tests collected on 1.0 emu-serial" in done.stdout
+    assert "crash" not in done.stdout and "could not run" not in done.stdout
+    suite = ET.parse(tmp_path / "out" / "empty" / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "0" and suite.find("testcase") is None
+
+
+def test_differential_night_names_keyed_leaks_and_spares_noise(tmp_path: Path) -> None:
+    env_key = {"BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key")}
+    done = subprocess.run([*BREWBENCH, "nightly", "--firmware", "1.1,2.3", "--transport", "serial",
+                           "--differential", "group", "--results", str(tmp_path), "--run-id",
+                           "20260102T000000-dddd"], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path, env={**os.environ, **env_key})
+    assert done.returncode == 1, done.stdout + done.stderr
+    verdict = next(line for line in done.stdout.splitlines() if line.startswith("verdict: "))
+    assert "(differential) on 2.3 emu-serial: " in verdict and "owner in RECORD.uid" in verdict
+    assert "1.1 emu-serial:" not in verdict.split("(differential)")[1]
+    run = tmp_path / "20260102T000000-dddd"
+    outcomes = {t["firmware"]: t["outcomes"] for t in
+                json.loads((run / "summary.json").read_text())["targets"]}
+    assert [v for k, v in outcomes["1.1"].items() if "test_differential" in k] == ["PASSED"]
+    assert [v for k, v in outcomes["2.3"].items() if "test_differential" in k] == ["FAILED"]
+    report = (run / "report.html").read_text()
+    assert "Differential analysis" in report and "owner in RECORD.uid" in report
+    assert "Canary" not in report

@@ -11,6 +11,7 @@ EXPECTED = {
     "__version__", "CoffeeMachine", "Identity", "DeviceSpec", "parse_spec",
     "BrewbenchError", "DeviceSpecError", "DeviceError", "DeviceNotFound", "DeviceDisconnected",
     "DeviceRejected", "Timeout", "TransferError", "ProtocolError", "FrameError",
+    "DeviceProtocolError", "LimitExceeded",
     "ContractError", "ContractViolation", "LabKeyError",
     "open_device", "BenchDevice", "Capture",
     "Canary", "CanarySet", "plant", "Contract", "Verdict", "Violation", "load_contracts", "check",
@@ -31,7 +32,8 @@ def test_every_public_name_resolves_to_what_its_module_defines() -> None:
 
 def test_every_error_the_api_names_derives_from_brewbench_error() -> None:
     errors = [getattr(brewbench, n) for n in brewbench.__all__ if n.endswith("Error") or n in
-              ("DeviceNotFound", "DeviceDisconnected", "DeviceRejected", "Timeout")]
+              ("DeviceNotFound", "DeviceDisconnected", "DeviceRejected", "Timeout",
+                                                 "LimitExceeded")]
     assert errors and all(issubclass(e, brewbench.BrewbenchError) for e in errors)
 
 

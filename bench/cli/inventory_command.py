@@ -10,8 +10,9 @@ from typing import Any
 from ..capture import Capture
 from ..verify.classify import classify
 from ..verify.emissions import emissions
-from ..verify.inventory import inventory, render
+from ..verify.inventory import inventory, render, render_destinations
 from ..verify.redact import LabKeyError, Redactor
+from ..verify.residency import destinations
 
 
 def add_inventory_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -46,12 +47,17 @@ def run_inventory(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             status = 2
             continue
-        rows = inventory(classify(emissions(capture)), redactor, raw=args.raw)
+        classified = classify(emissions(capture))
+        rows = inventory(classified, redactor, raw=args.raw)
         if args.category:
             rows = [row for row in rows if row.category in args.category]
         meta = capture.meta
         print(f"== {path}  ({capture.device}; {meta.get('model', '?')} firmware "
               f"{meta.get('firmware', '?')})")
         print(render(rows) if rows else "(nothing emitted)")
+        where = destinations(capture, classified)
+        if where:
+            print("\nwhere it went (uplink):")
+            print(render_destinations(where))
         print()
     return status

@@ -12,19 +12,29 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ...drivers.errors import BrewbenchError
-from ...drivers.specs import slug
+from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound
+from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
+from ...emulator.jura.machine import MACHINE_TYPES
+from ...emulator.jura.serve import JuraEmulator
 from ...emulator.serve import IN_PROCESS, LINKS, Emulator
-from ..devices import DEFAULT_SPEC, open_device
+from ..capture import Capture
+from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, open_device
 from ..influx.run_log import RunLog
 from ..printout import print_capture
-from ..results import TestOutcome, keep, new_run_id
-from ..scenario import standard_steps
+from ..results import TestOutcome, keep, new_run_id, prepare_results
+from ..scenario import standard_steps, steps_for
 from ..verify.canaries import plant
+from ..verify.contracts import load_contracts
+from ..verify.redact import Redactor
+from ..verify.verification import Verification
+from .differential_command import add_differential_options, run_differential_devices
+from .import_command import add_import_parser
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
+from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
+from .run_verdict import RunVerdict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,16 +66,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--raw-captures", action="store_true",
                      help="save captures with the raw personal and payment values the machine "
                      "sent (default: keyed hashes)")
+    run.add_argument("--contract", type=Path, metavar="FILE",
+                     help="data contract; exit 1 when a device collected beyond it")
+    run.add_argument("--fail-on-leak", action="store_true",
+                     help="exit 1 when any planted value comes back, whatever the contract")
     add_influx_options(run, prefix="influx-")
+    add_differential_options(run)
     run.set_defaults(func=cmd_run)
 
     add_nightly_parser(commands)
     add_push_parser(commands)
     add_query_parser(commands)
     add_inventory_parser(commands)
+    add_init_parser(commands)
+    add_import_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
-    emulate.add_argument("--firmware", default="2.1", choices=sorted(PROFILES))
+    emulate.add_argument("--family", default="cm500", choices=("cm500", "jura"),
+                         help="the machine's protocol (default: cm500, the bench's own)")
+    emulate.add_argument("--firmware", default=None,
+                         help=f"cm500: {', '.join(sorted(PROFILES))} (default 2.1); "
+                              f"jura: {', '.join(sorted(MACHINE_TYPES))} (default 2.03)")
     emulate.add_argument("--transport", default="serial", choices=sorted(set(LINKS) - IN_PROCESS))
     emulate.add_argument("--serial", default=None, help="serial number (default: random)")
     emulate.set_defaults(func=cmd_emulate)
@@ -73,48 +94,95 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    specs = args.device or [DEFAULT_SPEC]
+    for spec in specs:
+        parse_spec(spec)  # a typo in the last spec is a usage error before any device runs
+    if args.contract is not None:
+        load_contracts(args.contract)  # a bad file is a usage error before any device is driven
     run_id = new_run_id()
-    failures = 0
+    prepare_results(args.results / run_id / "captures")
+    if not args.raw_captures:
+        Redactor.from_lab_key()  # a corrupt lab key is one line now, not after the run
+    verdict = RunVerdict(args.contract, args.fail_on_leak)
+    not_found: list[DeviceNotFound] = []
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool"),
                           run_id, kind="run")
+    if args.differential:  # its own verdict line per device (bench/cli/differential_command.py)
+        try:
+            beyond = run_differential_devices(args, specs, run_id, run_log)
+        finally:
+            run_log.close()
+        print(f"results: {run_log.sink.settings.target}")
+        return 1 if beyond else 0
     try:
-        for spec in args.device or [DEFAULT_SPEC]:
+        for spec in specs:
             print(f"== {spec}  (run {run_id})")
-            failures += _run_device(spec, args, run_id, run_log)
+            verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found))
     finally:
         run_log.close()
     print(f"results: {run_log.sink.settings.target}")
-    return 1 if failures else 0
+    for error in not_found:  # a wrong port is a usage mistake: one line each, exit 2
+        print(f"brewbench: {error}", file=sys.stderr)
+    print(verdict.line())
+    return 2 if not_found else verdict.exit_code
 
 
-def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog) -> int:
+def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog,
+                not_found: list[DeviceNotFound]) -> tuple[int, Verification]:
+    """Drive one device through every step; whatever happens, keep its capture and a point.
+
+    A device that fails to connect or identify, or breaks the protocol in one
+    step, costs that step (or the device), never the capture or the devices after it.
+    """
     failures, error_type = 0, ""
     started_ns, start = time.time_ns(), time.monotonic()
     canaries = plant()
-    with open_device(spec, timeout=args.timeout) as device:
-        for step in standard_steps(canaries.provisioning(), card=canaries.card()):
-            try:
-                step.run(device.machine)
-            except BrewbenchError as exc:
-                failures += 1
-                error_type = error_type or type(exc).__name__
-                print(f"   {step.action}: FAILED {exc}")
+    capture = Capture(spec, {"spec": spec})
+    try:
+        with open_device(spec, timeout=args.timeout, capture=capture) as device:
+            for step in steps_for(device.machine, standard_steps(canaries.provisioning(),
+                                                                 card=canaries.card())):
+                try:
+                    step.run(device.machine)
+                except BrewbenchError as exc:
+                    failures += 1
+                    error_type = error_type or type(exc).__name__
+                    print(f"   {step.action}: FAILED {exc}")
+    except DeviceError as exc:  # connect or identify: the steps never ran
+        failures += 1
+        error_type = type(exc).__name__
+        print(f"   connect: FAILED {exc}")
+        if isinstance(exc, DeviceNotFound):
+            not_found.append(exc)
     path = args.results / run_id / "captures" / f"{slug(spec)}.jsonl"
     outcome = TestOutcome("brewbench run", "failed" if failures else "passed",
                           time.monotonic() - start, started_ns, error_type)
-    result = keep(device.capture, path, run_log, outcome, canaries=canaries, raw=args.raw_captures)
-    print_capture(device.capture, sys.stdout, result)
-    print(f"   capture saved to {path}{' (RAW values)' if args.raw_captures else ''}")
-    return failures
+    kept = keep(capture, path, run_log, outcome, canaries=canaries, raw=args.raw_captures,
+                contract=args.contract)
+    print_capture(capture, sys.stdout, kept.verification)
+    if kept.verification.verdict is not None:
+        print("   " + kept.verification.verdict.report().replace("\n", "\n   "))
+    print(f"   capture saved to {kept.path}{' (RAW values)' if args.raw_captures else ''}")
+    return failures, kept.verification
 
 
 def cmd_emulate(args: argparse.Namespace) -> int:
-    emulator = Emulator(args.firmware, args.transport, args.serial)
+    firmware = args.firmware or EMULATED_FIRMWARE[args.family]
+    try:
+        emulator: Emulator | JuraEmulator = (
+            JuraEmulator(firmware, args.transport, args.serial) if args.family == "jura"
+            else Emulator(firmware, args.transport, args.serial))
+    except ValueError as exc:
+        print(f"brewbench emulate: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with emulator:
-        print(f"emulated {emulator.machine.profile.model} firmware {args.firmware}, "
-              f"serial number {emulator.machine.serial}")
+        if isinstance(emulator, JuraEmulator):
+            print(f"emulated Jura {emulator.machine.machine_type}")
+        else:
+            print(f"emulated {emulator.machine.profile.model} firmware {firmware}, "
+                  f"serial number {emulator.machine.serial}")
         print(f"port: {emulator.url}")
         print(f"device spec: {emulator.spec}")
         print("Ctrl-C stops it.", flush=True)

@@ -8,15 +8,25 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ...drivers.errors import BrewbenchError
+from ...emulator.firmware import PROFILES
+from ...emulator.serve import LINKS
 from ..influx.settings import InfluxConfigError, InfluxSettings
 from ..influx.settings import resolve as resolve_influx
 from ..nightly.browser import check_report, find_chromium
 from ..nightly.night import run_nightly
-from ..nightly.plan import Plan, PlanError, config_plan, emulated_plan
-from ..nightly.runner import RunSettings
+from ..nightly.plan import Plan, config_plan, emulated_plan
+from ..nightly.runner import SUITE, RunSettings
 from ..results import new_run_id
+from ..shipped import write_contract
+from ..verify.contracts import load_contracts
+from ..verify.diff_design import DESIGNS
 
-STANDARD_SUITE = "brewbench.fixtures.suite"
+DEFAULT_FIRMWARE = "1.0,2.0,2.1"
+
+
+class NightlyUsageError(BrewbenchError):
+    """An option of ``brewbench nightly`` is wrong; checked before anything runs."""
 
 
 def add_nightly_parser(commands: Any) -> None:
@@ -25,7 +35,7 @@ def add_nightly_parser(commands: Any) -> None:
         description="Run the bench suite once per firmware version and device, diff what "
         "each collects against the previous version and the previous night, and write "
         "report.html, junit.xml and summary.json under RESULTS/RUN_ID/.")
-    nightly.add_argument("--firmware", default="1.0,2.0,2.1",
+    nightly.add_argument("--firmware", default=DEFAULT_FIRMWARE,
                          help="emulated firmware versions, comma-separated (default: %(default)s)")
     nightly.add_argument("--transport", default="serial",
                          help="emulated transports, comma-separated (default: %(default)s)")
@@ -37,6 +47,11 @@ def add_nightly_parser(commands: Any) -> None:
     nightly.add_argument("--contract", type=Path, default=None, metavar="TOML",
                          help="data contract the suite checks each machine against (default "
                          "for emulated machines: the CM-500 contract shipped with brewbench)")
+    nightly.add_argument("--differential", nargs="?", const="one-at-a-time", default=None,
+                         choices=DESIGNS, metavar="DESIGN",
+                         help="also run each session several times with changed planted values "
+                         "and fail on fields that follow them beyond the contract (design: "
+                         "one-at-a-time or group)")
     nightly.add_argument("--results", type=Path, default=Path("brewbench-results"))
     nightly.add_argument("--run-id", default=None)
     nightly.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
@@ -44,25 +59,16 @@ def add_nightly_parser(commands: Any) -> None:
     nightly.set_defaults(func=cmd_nightly)
 
 
-def standard_suite() -> str:
-    """The file of the standard suite the plugin ships (found, not imported: bench sits
-    below the pytest layer)."""
-    spec = importlib.util.find_spec(STANDARD_SUITE)
-    if spec is None or not spec.submodule_search_locations:
-        raise PlanError(f"the standard suite {STANDARD_SUITE} is not installed")
-    return str(Path(next(iter(spec.submodule_search_locations))) / "test_standard.py")
-
-
 def cmd_nightly(args: argparse.Namespace) -> int:
     run_id = args.run_id or new_run_id()
     plan = _plan(args)
-    contract = args.contract or (None if args.config else shipped_contract())
-    if contract is not None and not contract.is_file():
-        raise PlanError(f"data contract {contract} does not exist")
-    extra = (f"--brewbench-contract={contract.resolve()}",) if contract else ()
-    settings = RunSettings(run_id, args.results.resolve() / run_id,
-                           tuple(args.tests or [standard_suite()]), (*extra, *args.pytest_arg),
-                           _influx_settings())
+    tests = _tests(args.tests)
+    results = args.results.resolve() / run_id
+    contract = _contract(args.contract, results, shipped=args.config is None)
+    extra: tuple[str, ...] = (f"--brewbench-contract={contract}",) if contract else ()
+    if args.differential:
+        extra += (f"--brewbench-differential={args.differential}",)
+    settings = RunSettings(run_id, results, tests, (*extra, *args.pytest_arg), _influx_settings())
     print(f"nightly run {run_id}: {len(plan.targets)} target(s), results in {settings.results}",
           flush=True)
     outcome = run_nightly(plan, settings, lambda line: print(line, flush=True))
@@ -73,7 +79,31 @@ def cmd_nightly(args: argparse.Namespace) -> int:
             print(f"{mark} {comparison.title}: {change.kind} {change.category} {change.field}")
     print(f"report: {outcome.report}\njunit:  {outcome.junit}")
     _screenshot(outcome.report)
-    return 0 if outcome.ok else 1
+    return outcome.exit_code
+
+
+def _tests(paths: list[str] | None) -> tuple[str, ...]:
+    """The test paths, absolute and existing; none means the installed standard suite."""
+    if not paths:
+        if importlib.util.find_spec(SUITE) is None:
+            raise NightlyUsageError(f"the standard suite {SUITE} is not installed")
+        return ()
+    for path in paths:
+        if not Path(path.split("::", 1)[0]).exists():
+            raise NightlyUsageError(f"--tests {path}: no such file or folder")
+    return tuple(str(Path(p).resolve()) if "::" not in p else p for p in paths)
+
+
+def _contract(given: Path | None, results: Path, shipped: bool) -> Path | None:
+    """The contract the suite checks, loaded once here so a broken file stops the night
+    before it starts; the shipped one is copied into the run's folder, next to the report."""
+    if given is None:
+        return write_contract(results / "contract.toml") if shipped else None
+    try:
+        load_contracts(given)
+    except BrewbenchError as exc:
+        raise NightlyUsageError(f"--contract: {exc}") from exc
+    return given.resolve()
 
 
 def _screenshot(report: Path) -> None:
@@ -91,19 +121,27 @@ def _screenshot(report: Path) -> None:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    versions = [v.strip() for v in args.firmware.split(",") if v.strip()]
+    versions = _listed(args.firmware)
     if args.config is not None:
-        only = versions if args.firmware != "1.0,2.0,2.1" else None
+        only = versions if args.firmware != DEFAULT_FIRMWARE else None
         return config_plan(args.config, only)
-    return emulated_plan(versions, [t.strip() for t in args.transport.split(",") if t.strip()])
+    transports = _listed(args.transport)
+    for version in versions:
+        if version not in PROFILES:
+            raise NightlyUsageError(f"--firmware {version}: no emulated firmware {version} "
+                                    f"(known: {', '.join(sorted(PROFILES))}); real devices "
+                                    "need --config")
+    for transport in transports:
+        if transport not in LINKS:
+            raise NightlyUsageError(f"--transport {transport}: no such emulated transport "
+                                    f"(known: {', '.join(sorted(LINKS))})")
+    if not versions or not transports:
+        raise NightlyUsageError("--firmware and --transport need at least one value each")
+    return emulated_plan(versions, transports)
 
 
-def shipped_contract() -> Path | None:
-    """The emulated CM-500's contract, where brewbench runs from a checkout."""
-    from ... import __file__ as package_init
-
-    path = Path(package_init).resolve().parent.parent / "contracts" / "cm-500.toml"
-    return path if path.is_file() else None
+def _listed(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def _influx_settings() -> InfluxSettings | None:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, replace
 
 from ...drivers.records import RX, Record
 from ..capture import IDLE, ActionSpan, Capture, Entry
+from ..values import to_json
 from ..verify.catalogue import categories_of
-from ..verify.emissions import UNKNOWN, leaves, record_emissions, root_name
+from ..verify.emissions import UNANALYSED, UNKNOWN, leaves, record_emissions, root_name
 from ..verify.redact import Redactor
 from .lineproto import Point
 from .schema import RunTags, make_point
@@ -127,7 +128,10 @@ def _leaves(record: Record, action: str) -> Iterable[tuple[str, object, str]]:
     if message is None:  # a bad frame or a link-level record
         return [(e.path, e.value, e.message_type) for e in record_emissions(record, action, 0)]
     type_name = message.type_name
-    return [(path, value, type_name) for path, value in leaves(message.body, root_name(message))]
+    try:
+        return [(path, value, type_name) for path, value in leaves(message.body, root_name(message))]
+    except Exception:  # as bench.emissions: one record never stops the summary
+        return [(UNANALYSED, record.raw, UNKNOWN)]
 
 
 class _Group:
@@ -145,7 +149,7 @@ class _Group:
         if isinstance(value, str | int | float | bool | None):
             self.values.add((type(value), value))
         else:
-            self.values.add(json.dumps(value, sort_keys=True, default=_jsonable))
+            self.values.add(json.dumps(to_json(value), sort_keys=True))
 
 
 def point_for_test(tags: RunTags, outcome: str, *, duration_s: float, started_ns: int,
@@ -241,10 +245,6 @@ def _emission_point(base: dict[str, str], e: EmissionSummary) -> Point:
         "count": int(e.count), "distinct": int(e.distinct), "message_type": str(e.message_type),
         "value_hash": str(e.value_hash), "beyond_contract": bool(e.beyond_contract),
         "contract": str(e.contract)}, e.time_ns)
-
-
-def _jsonable(value: object) -> object:
-    return bytes(value).hex() if isinstance(value, bytes | bytearray) else str(value)
 
 
 __all__ = ["EmissionSummary", "catalogue_categories", "complete_tags",

@@ -42,6 +42,14 @@ SCHEMA: dict[str, Measurement] = {
         "count": int, "offset": int, "value_hash": str}),
     "contract_violations": Measurement((*RUN_TAGS, "action", "category", "field", "channel"), {
         "count": int, "contract": str, "value_hash": str}),
+    "differential_findings": Measurement(
+        (*RUN_TAGS, "action", "canary", "field", "channel", "status"), {
+            "count": int, "categories": str, "exact": bool, "span_start": int, "span_end": int,
+            "runs": int, "design": str, "value_hash": str, "beyond_contract": bool,
+            "contract": str}),
+    # Where uplink data went: the destination is a host name (bounded), never a URL.
+    "uplink": Measurement((*RUN_TAGS, "action", "category", "destination", "protocol"), {
+        "count": int, "fields": int, "residency_breach": bool}),
 }
 
 

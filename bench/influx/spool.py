@@ -18,6 +18,7 @@ same measurement, tags and timestamp overwrites itself instead of adding a dupli
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import secrets
@@ -25,6 +26,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from ...drivers.errors import BrewbenchError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,36 @@ class Batch:
     def lines(self) -> list[bytes]:
         """The lines one by one, each with its newline (only ``\\n`` ends a line)."""
         return [line + b"\n" for line in self.body.split(b"\n")[:-1]]
+
+
+class SpoolError(BrewbenchError, OSError):
+    """The spool folder cannot take more points (full disk, no rights); says how many were lost."""
+
+
+def write_all(fd: int, data: bytes) -> int:
+    """Write ``data``, retrying short writes; returns how many bytes were written.
+
+    Stops short (returning less than ``len(data)``) only when the disk is full
+    after some bytes went out; raises ``OSError`` when nothing could be written.
+    """
+    view = memoryview(data)
+    done = 0
+    while done < len(data):
+        try:
+            count = os.write(fd, view[done:])
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC or not done:
+                raise
+            return done
+        if count == 0:
+            return done
+        done += count
+    return done
+
+
+def _write_fully(fd: int, data: bytes, folder: Path) -> None:
+    if write_all(fd, data) < len(data):
+        raise SpoolError(f"spool {folder}: the disk is full")
 
 
 class Spool:
@@ -76,20 +109,41 @@ class Spool:
     def append(self, text: str) -> None:
         """Append complete, newline-terminated lines; they are on disk when this returns.
 
+        Short writes are retried. When the disk fills up midway, the lines that
+        were written whole stay and the torn one is cut, so every segment stays
+        parseable line protocol.
+
         Raises:
-            OSError: the folder cannot be written (full disk, permissions).
+            SpoolError: the folder cannot be written (full disk, permissions); the
+                message says how many points were not kept.
         """
         if not text:
             return
         data = text.encode("utf-8")
         with self._lock:
-            if self._file is None or self._size >= self.segment_bytes:
-                self._rotate()
-            assert self._file is not None
-            os.write(self._file, data)  # one write: readers see whole lines or nothing new
+            try:
+                if self._file is None or self._size >= self.segment_bytes:
+                    self._rotate()
+                assert self._file is not None
+                written = write_all(self._file, data)
+            except OSError as exc:
+                raise self._failed(exc, data, 0) from exc
+            if written < len(data):
+                # Keep the whole lines that made it (a reader may already have sent them)
+                # and cut the torn one, so the segment stays parseable line protocol.
+                kept = data.rfind(b"\n", 0, written) + 1
+                os.ftruncate(self._file, self._size + kept)
+                self._size += kept
+                raise self._failed(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), data, kept)
             self._size += len(data)
             if self.fsync:
                 os.fsync(self._file)
+
+    def _failed(self, exc: OSError, data: bytes, kept: int) -> SpoolError:
+        lost = data.count(b"\n") - data.count(b"\n", 0, kept)
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+        return SpoolError(f"spool {self.folder}: {reason}; {lost} point(s) not kept "
+                          "(free space, or point --influx-spool elsewhere)")
 
     def close(self) -> None:
         """Close the current segment (later appends start a new one)."""
@@ -164,7 +218,7 @@ class Spool:
         entry = f"{batch.segment.name} {batch.end}\n".encode()
         fd = os.open(self._journal(target), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            os.write(fd, entry)
+            _write_fully(fd, entry, self.folder)
         finally:
             os.close(fd)
 
@@ -175,7 +229,7 @@ class Spool:
         entry = f"# {when} {target}: {reason}\n".encode() + line.rstrip(b"\n") + b"\n"
         fd = os.open(self.folder / QUARANTINE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         try:
-            os.write(fd, entry)
+            _write_fully(fd, entry, self.folder)
         finally:
             os.close(fd)
         log.warning("InfluxDB refused a point for good; kept in %s: %s",
@@ -185,4 +239,4 @@ class Spool:
         return self.folder / f"acks-{target}.log"
 
 
-__all__ = ["QUARANTINE", "Batch", "Spool"]
+__all__ = ["QUARANTINE", "Batch", "Spool", "SpoolError", "write_all"]

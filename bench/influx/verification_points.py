@@ -2,6 +2,7 @@
 
     run_log.test(capture, ..., emissions=emission_summaries(result, redactor))
     sink.write(finding_points(result, tags, redactor) + violation_points(result, tags, redactor))
+    sink.write(destination_points(result, tags))   # where uplink data went
 
 The summaries and points carry categories, field paths, counts and keyed hashes
 (bench.verify.redact), never a value the device sent.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..verify.classify import Classified
 from ..verify.contracts import Violation
 from ..verify.hunter import Finding
 from ..verify.inventory import collected_groups
@@ -18,7 +20,7 @@ from ..verify.redact import Redactor
 from ..verify.verification import Verification
 from .lineproto import Point
 from .points import EmissionSummary, complete_tags, point_for_finding, point_for_violation
-from .schema import RunTags
+from .schema import RunTags, make_point
 
 
 def emission_summaries(result: Verification, redactor: Redactor) -> list[EmissionSummary]:
@@ -75,6 +77,28 @@ def violation_points(result: Verification, tags: RunTags, redactor: Redactor) ->
                                           value_hash=redactor.digest(emission.value),
                                           time_ns=emission.stamp.wall_ns))
     return points
+
+
+def destination_points(result: Verification, tags: RunTags) -> list[Point]:
+    """One ``uplink`` point per action, category, destination host and protocol."""
+    tags = complete_tags(tags, result.capture)
+    entries = result.capture.entries
+    breaches = {(v.category, v.action, v.destination) for v in _violations(result) if v.destination}
+    groups: dict[tuple[str, str, str, str], list[Classified]] = {}
+    for item in result.classified:
+        meta = entries[item.emission.entry].record.meta
+        host = meta.get("host")
+        if not host:
+            continue
+        for category in item.categories:
+            key = (item.emission.action, category, str(host), str(meta.get("protocol", "")))
+            groups.setdefault(key, []).append(item)
+    return [make_point("uplink", {**tags.as_dict(), "action": action, "category": category,
+                                  "destination": host, "protocol": protocol},
+                       {"count": len(items), "fields": len({i.emission.path for i in items}),
+                        "residency_breach": (category, action, host) in breaches},
+                       items[0].emission.stamp.wall_ns)
+            for (action, category, host, protocol), items in groups.items()]
 
 
 def _violations(result: Verification) -> Sequence[Violation]:

@@ -28,13 +28,12 @@ def merge_junit(runs: list[TargetRun], out: Path) -> Path:
 
 
 def _suite_of(run: TargetRun) -> ET.Element:
-    if run.flashed and run.junit.is_file():
-        try:
-            tree = ET.parse(run.junit).getroot()
-            return tree if tree.tag == "testsuite" else tree.find("testsuite") or _broken(run, "no testsuite")
-        except ET.ParseError as exc:
-            return _broken(run, f"unreadable JUnit file: {exc}")
-    reason = run.flash.summary if run.flash and not run.flash.ok else f"pytest exited {run.exit_code}"
+    if run.flashed and not run.problem:
+        root = ET.parse(run.junit).getroot()  # read before: runner.read_outcomes
+        # an empty <testsuite/> (no tests collected) is falsy: compare with None
+        suite = root if root.tag == "testsuite" else root.find("testsuite")
+        return suite if suite is not None else ET.Element("testsuite", tests="0")
+    reason = run.flash.summary if run.flash and not run.flash.ok else run.problem
     return _broken(run, reason)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..verify.contracts import BREACH
 from ..verify.inventory import Inventory
+from . import differential
 from .collect import inventory_of
 from .diff import categories, diff, merge
 from .history import previous_night
@@ -23,12 +26,15 @@ from .summary import (
     timeline_of,
 )
 
-CONTRACT_TEST = "test_data_contract"  # the standard suite's contract check
+# Exit codes: a device verdict is 1; a night in which no test could run is a usage
+# matter (bad --tests or --pytest-arg, a broken conftest.py), 2.
+VERDICT_FAILED, NOTHING_RAN = 1, 2
 
 
 @dataclass(frozen=True)
 class NightlyOutcome:
     ok: bool
+    exit_code: int
     verdict: str
     report: Path
     junit: Path
@@ -38,6 +44,7 @@ class NightlyOutcome:
 
 def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
     """Run every target, then diff and report; ``settings.results`` is this run's folder."""
+    settings.results.mkdir(parents=True, exist_ok=True)
     runs = run_plan(plan, settings, say)
     by_spec = captures_by_spec(settings.results / "captures")
     results = []
@@ -47,13 +54,18 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
             run, merge(inventory_of(c) for _, c in captures), latencies_of([c for _, c in captures]),
             timeline_of(captures),
             {test_key(str(c.meta.get("test"))): path for path, c in captures}))
-    comparisons = _between_versions(results) + _against_last_night(results, settings)
-    ok, verdict = _verdict(results, comparisons)
+    ran = [r for r in results if r.run.outcomes]  # a target that ran nothing collected nothing
+    comparisons = _between_versions(ran) + _against_last_night(ran, settings)
+    records = differential.load_records(settings.results)
+    exit_code, verdict = _verdict(results, comparisons,
+                                  differential.problems(results, records, label))
+    ok = exit_code == 0
     save_summary(settings.run_id, results, settings.results / SUMMARY)
     junit = merge_junit(runs, settings.results / "junit.xml")
     report = write_report(settings.results / "report.html", settings.run_id, results,
-                          comparisons, verdict, ok)
-    return NightlyOutcome(ok, verdict, report, junit, results, comparisons)
+                          comparisons, verdict, ok,
+                          sections=(differential.section(results, records, label),))
+    return NightlyOutcome(ok, exit_code, verdict, report, junit, results, comparisons)
 
 
 def _between_versions(results: list[TargetResult]) -> list[Comparison]:
@@ -81,23 +93,41 @@ def _compare(title: str, after: str, old: Inventory, new: Inventory) -> Comparis
     return Comparison(title, after, diff(old, new), frozenset(categories(new) - categories(old)))
 
 
-def _verdict(results: list[TargetResult], comparisons: list[Comparison]) -> tuple[bool, str]:
-    breaches = [label(r) for r in results if any(CONTRACT_TEST in t for t in r.run.failed)]
-    failed = sum(len(r.run.failed) for r in results) - len(breaches)
+def _verdict(results: list[TargetResult], comparisons: list[Comparison],
+             followed: Sequence[str] = ()) -> tuple[int, str]:
+    """The exit code and the one line saying why; ``followed`` names the targets whose
+    fields follow planted values beyond the contract (differential runs)."""
+    breaches = [label(r) for r in results if _breached(r)]
+    judged = sum(1 for r in results for t in r.run.failed if differential.DIFFERENTIAL_TEST in t)
+    failed = sum(len(r.run.failed) for r in results) - sum(
+        sum(1 for t in r.run.failed if BREACH in r.run.messages.get(t, "")) for r in results
+    ) - min(judged, len(followed))
     unflashed = sum(1 for r in results if not r.run.flashed)
-    crashed = sum(1 for r in results if r.run.flashed and r.run.exit_code not in (0, 1))
+    crashed = [label(r) for r in results if r.run.crashed]
+    empty = [label(r) for r in results if r.run.flashed and not r.run.crashed and not r.run.outcomes]
     loud = sorted({f"{c.category} {c.field}" for comp in comparisons for c in comp.changes if c.loud})
     problems = []
     if breaches:
         problems.append(f"data contract violated by {', '.join(breaches)}")
+    if followed:
+        problems.append(f"fields follow planted values beyond the contract (differential) on "
+                        f"{'; '.join(followed)}")
     if failed:
         problems.append(f"{failed} test(s) failed")
     if unflashed:
         problems.append(f"{unflashed} firmware flash(es) failed")
     if crashed:
-        problems.append(f"{crashed} target run(s) crashed")
+        problems.append(f"pytest could not run the tests on {', '.join(crashed)}")
+    if empty:
+        problems.append(f"no tests collected on {', '.join(empty)}")
     text = "; ".join(problems) if problems else "all tests passed"
     if loud:
         text += f". New payment/identity data: {', '.join(loud)}"
-    return not problems, text
+    if breaches or followed or failed or unflashed:
+        return VERDICT_FAILED, text
+    return (NOTHING_RAN if crashed or empty else 0), text
 
+
+def _breached(result: TargetResult) -> bool:
+    """A test failed because the device collected more than its contract allows."""
+    return any(BREACH in result.run.messages.get(test, "") for test in result.run.failed)

@@ -46,13 +46,15 @@ class Comparison:
 
 
 def write_report(path: Path, run_id: str, results: Sequence[TargetResult],
-                 comparisons: Sequence[Comparison], verdict: str, ok: bool) -> Path:
-    """Write the report page; links to captures are relative to its folder."""
+                 comparisons: Sequence[Comparison], verdict: str, ok: bool,
+                 sections: Sequence[str] = ()) -> Path:
+    """Write the report page; links to captures are relative to its folder. ``sections``
+    are HTML fragments placed after the diffs (the differential analysis)."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>brewbench nightly "
              f"{_e(run_id)}</title><style>{CSS}</style></head><body>",
              f"<h1>brewbench nightly {_e(run_id)}</h1>",
              f"<p class='verdict {'pass' if ok else 'fail'}' id='verdict'>{_e(verdict)}</p>",
-             _matrix(results, comparisons), _diffs(comparisons), _plots(results),
+             _matrix(results, comparisons), _diffs(comparisons), *sections, _plots(results),
              _outcomes(results, path.parent), _timelines(results), IMAGE_CHECK, "</body></html>"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")

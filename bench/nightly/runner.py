@@ -1,4 +1,10 @@
-"""Runs the suite once per target in its own pytest process, showing progress."""
+"""Runs the suite once per target in its own pytest process, showing progress.
+
+Outcomes come from each run's JUnit file; the console lines only feed the progress
+display. The standard suite runs from the installed package (``--pyargs``) with its own
+empty pytest config and root folder, so neither the current folder's conftest.py nor
+its pytest settings reach it (a checkout's conftest.py imports the test extras).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,12 @@ from pathlib import Path
 
 from ..influx.settings import InfluxSettings
 from .flash import FlashResult, flash
+from .outcomes import JunitError, read_outcomes
 from .plan import Plan, Target
 
+SUITE = "brewbench.fixtures.suite"  # the standard suite, as an installed package
+NO_TESTS = 5  # pytest's exit code when it collected nothing
+SHOWN_LINES = 40  # of pytest's output, when it could not run a target
 TEST_LINE = re.compile(r"^(\S+::\S+) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)")
 Say = Callable[[str], None]
 
@@ -29,6 +39,13 @@ class TargetRun:
     outcomes: dict[str, str] = field(default_factory=dict)  # test id -> PASSED/FAILED/...
     flash: FlashResult | None = None
     log: str = ""
+    messages: dict[str, str] = field(default_factory=dict)  # test id -> why it failed
+    problem: str = ""  # why pytest did not run the target's tests, when it did not
+
+    @property
+    def crashed(self) -> bool:
+        """pytest ran but could not run the tests (bad option, broken conftest, crash)."""
+        return self.flashed and bool(self.problem)
 
     @property
     def flashed(self) -> bool:
@@ -43,7 +60,7 @@ class TargetRun:
 class RunSettings:
     run_id: str
     results: Path  # the run's own folder
-    tests: tuple[str, ...]
+    tests: tuple[str, ...]  # test paths; empty: the standard suite
     pytest_args: tuple[str, ...] = ()
     influx: InfluxSettings | None = None  # where the previous night can be read back
 
@@ -70,26 +87,59 @@ def run_plan(plan: Plan, settings: RunSettings, say: Say) -> list[TargetRun]:
 
 def _run_target(target: Target, settings: RunSettings, label: str, say: Say) -> TargetRun:
     junit = settings.results / "junit" / f"{target.slug}.xml"
-    command = [sys.executable, "-m", "pytest", *settings.tests, "--device", target.spec,
-               "--brewbench-results", str(settings.results.parent),
-               "--brewbench-run-id", settings.run_id, f"--junitxml={junit}",
-               "-o", f"junit_suite_name={target.slug}", "-v", "-p", "no:cacheprovider",
-               "-o", "console_output_style=classic", *settings.pytest_args]
+    junit.unlink(missing_ok=True)  # a rerun with the same run id must not read the old file
+    command, cwd = _command(target, settings, junit)
     began = time.monotonic()
-    outcomes: dict[str, str] = {}
+    shown = 0
     lines: list[str] = []
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          stdin=subprocess.DEVNULL) as proc:
+                          stdin=subprocess.DEVNULL, cwd=cwd) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
             match = TEST_LINE.match(line)
             if match:
-                outcomes[match[1]] = match[2]
-                say(f"{label}: {len(outcomes):3d} {match[2]:<7} {match[1]}  "
+                shown += 1
+                say(f"{label}: {shown:3d} {match[2]:<7} {match[1]}  "
                     f"({_duration(time.monotonic() - began)})")
-    return TargetRun(target, proc.returncode, junit, time.monotonic() - began, outcomes,
-                     log="".join(lines[-200:]))
+    run = TargetRun(target, proc.returncode, junit, time.monotonic() - began,
+                    log="".join(lines[-200:]))
+    _read_junit(run)
+    if run.problem:
+        say(f"{label}: {run.problem}; pytest said:")
+        for line in lines[-SHOWN_LINES:]:
+            say(f"    {line.rstrip()}")
+    elif not run.outcomes:
+        say(f"{label}: pytest collected no tests")
+    return run
+
+
+def _command(target: Target, settings: RunSettings, junit: Path) -> tuple[list[str], Path | None]:
+    """The pytest command for one target, and the folder to run it in."""
+    common = ["--brewbench-device", target.spec, "--brewbench-results", str(settings.results.parent),
+              "--brewbench-run-id", settings.run_id, f"--junitxml={junit}",
+              "-o", f"junit_suite_name={target.slug}", "-o", "junit_family=xunit1", "-v",
+              "-p", "no:cacheprovider", "-o", "console_output_style=classic", *settings.pytest_args]
+    if settings.tests:
+        return [sys.executable, "-m", "pytest", *settings.tests, *common], None
+    ini = settings.results / "pytest.ini"
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_text("# the nightly's own settings for the standard suite: none\n[pytest]\n",
+                   encoding="utf-8")
+    return ([sys.executable, "-m", "pytest", "--pyargs", SUITE, "-c", str(ini), "--rootdir",
+             str(settings.results), "--import-mode=importlib", *common], settings.results)
+
+
+def _read_junit(run: TargetRun) -> None:
+    """Outcomes from the JUnit file; ``problem`` says why there are none when pytest broke."""
+    try:
+        outcomes = read_outcomes(run.junit)
+    except JunitError as exc:
+        run.problem = f"pytest could not run the tests (exit code {run.exit_code}): {exc}"
+        return
+    run.outcomes, run.messages = outcomes.status, outcomes.messages
+    if not run.outcomes and run.exit_code not in (0, NO_TESTS):
+        run.problem = f"pytest could not run the tests (exit code {run.exit_code})"
 
 
 def _clock(started: float, done: int, total: int) -> str:

@@ -91,7 +91,7 @@ def previous_inventories(results_root: Path, run_id: str) -> tuple[str | None, d
     data: dict[str, Any] = json.loads(earlier[-1].read_text(encoding="utf-8"))
     return str(data["run_id"]), {
         t["slug"]: Counter({Collected(*row[:4]): int(row[4]) for row in t["inventory"]})
-        for t in data["targets"]}
+        for t in data["targets"] if t["outcomes"]}  # a target that ran nothing is no baseline
 
 
 def test_key(nodeid: str) -> str:

@@ -102,7 +102,7 @@ def save_capture(capture: Capture, path: Path, *, redactor: Redactor | None = No
     """
     if raw:
         log.warning("saving %s with raw values: it may hold personal and payment data", path)
-        return capture.save(path)
+        return capture.save(path, mode=0o600)
     redactor = redactor or Redactor.from_lab_key()
     classified, _ = classify_capture(capture, canaries)
     return redact_capture(capture, redactor, classified).save(path)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 
+from ...drivers.families import catalogues
+
 PRODUCT = "product"
 PAYMENT = "payment"
 TIME = "time"
@@ -63,6 +65,8 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     **_fields("RECORD", PAYMENT, ("payment_method", "card_number", "card_expiry", "routing")),
     **_fields("RECORD", IDENTITY, ("machine_name", "owner", "organisation", "email")),
     **_fields("RECORD", LOCATION, ("site", "floor", "ssid", "location.lat", "location.lon")),
+    # What a machine adds when it sends a record to its cloud (bench/uplink/).
+    **_fields("RECORD", DEVICE, ("kind", "msg_id", "queued_records")),
 }
 
 
@@ -78,6 +82,8 @@ LINK_CATALOGUE: dict[str, tuple[str, ...]] = {
     **{f"link.*.{key}": (DEVICE,) for key in (
         "endpoint", "transfer", "request_type", "request", "value", "index", "length",
         "status", "detail", "recovery")},
+    # Machine families whose records are link-level (drivers/families.py), e.g. link.jura.*
+    **{glob: categories for catalogue in catalogues() for glob, categories in catalogue.items()},
 }
 
 

@@ -25,6 +25,7 @@ SCHEMA = "schema"
 CONTENT = "content"
 CANARY = "canary"
 
+_CONTRADICTS = "catalogued as"
 _LAT = {"lat", "latitude"}
 _LON = {"lon", "lng", "long", "longitude"}
 
@@ -78,24 +79,48 @@ def classify(emissions: Sequence[Emission], findings: Iterable[CanaryHit] = (),
     extra: dict[int, list[Label]] = defaultdict(list)
     for finding in findings:
         for index in finding.emissions:
-            extra[index].append(Label(finding.category, CANARY,
-                                      f"{finding.canary} as {finding.chain}"))
+            extra[index].append(_against_catalogue(Label(
+                finding.category, CANARY, f"{finding.canary} as {finding.chain}"),
+                emissions[index].path))
     for index, label in _coordinate_pairs(emissions):
-        extra[index].append(label)
-    return [Classified(e, _dedupe(_labels(e, names) + extra.get(i, [])))
+        extra[index].append(_against_catalogue(label, emissions[index].path))
+    return [Classified(e, _dedupe(_found_first(_safe_labels(e, names) + extra.get(i, []))))
             for i, e in enumerate(emissions)]
+
+
+def _safe_labels(emission: Emission, names: list[str]) -> list[Label]:
+    """``_labels``, or ``unknown`` with the reason when a hostile value defeats a detector."""
+    try:
+        return _labels(emission, names)
+    except Exception as exc:  # one value must not stop the classification
+        return [Label(UNKNOWN, CONTENT, f"not classified: {type(exc).__name__}")]
 
 
 def _labels(emission: Emission, names: list[str]) -> list[Label]:
     if is_redacted(emission.value):
         return _recorded_labels(emission.value["$redacted"])
     labels = [Label(c, SCHEMA) for c in categories_of(emission.path)]
-    if not own_identifier(emission.path):
-        labels += [Label(hit.category, CONTENT, hit.detector)
+    if not own_identifier(emission.path):  # the device's own link address is how we reach it
+        labels += [_against_catalogue(Label(hit.category, CONTENT, hit.detector), emission.path)
                    for hit in detect(emission.value, names)]
     if not labels:
         labels.append(Label(UNKNOWN, SCHEMA, "not in the field catalogue"))
     return labels
+
+
+def _against_catalogue(label: Label, path: str) -> Label:
+    """Trust the bytes, not the label: a finding in a field the catalogue files under
+    another category says so (``owner as base32; catalogued as device``)."""
+    catalogued = categories_of(path)
+    if not catalogued or label.category in catalogued:
+        return label
+    note = f"{_CONTRADICTS} {', '.join(catalogued)}"
+    return Label(label.category, label.reason, f"{label.detail}; {note}" if label.detail else note)
+
+
+def _found_first(labels: list[Label]) -> list[Label]:
+    """Content that contradicts the catalogue comes first: it wins."""
+    return sorted(labels, key=lambda label: _CONTRADICTS not in label.detail)
 
 
 def _recorded_labels(token: Mapping[str, Any]) -> list[Label]:

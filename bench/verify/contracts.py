@@ -16,6 +16,9 @@ A contract file is TOML (docs/data-verification.md, "Data contracts"):
     device = {}
     payment = { fields = ["RECORD.payment_method"], channels = ["serial"] }
 
+    [contract.residency]              # where each category may go over the uplink
+    payment = { regions = ["eu"] }    # regions: contracts/regions.toml (bench/verify/residency.py)
+
 ``check`` classifies a capture (hunting canaries when given) and reports each
 emitted field that breaks the contract, with a redacted example.
 """
@@ -26,7 +29,7 @@ import fnmatch
 import operator
 import re
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,12 +43,24 @@ from .classify import Classified, classify
 from .emissions import emissions
 from .hunter import Hunter
 from .redact import Redactor
+from .residency import (
+    Regions,
+    Residency,
+    ResidencyError,
+    entry_destinations,
+    load_regions,
+    parse_residency,
+)
 
 FORMAT = "brewbench-contract"
 _COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
     "==": operator.eq, "!=": operator.ne}
 _CLAUSE = re.compile(r"^(>=|<=|==|!=|>|<)?\s*(\d+(?:\.\d+)*)(\.\*)?$")
+
+
+#: How a breach report reads; the nightly tells a breach from other failures by it.
+BREACH = "collected data beyond its contract"
 
 
 class ContractError(BrewbenchError, ValueError):
@@ -77,6 +92,7 @@ class Contract:
     allow: dict[str, Allowance]
     forbidden: tuple[str, ...] = ()
     description: str = ""
+    residency: Residency | None = None
 
     def covers(self, model: str, firmware: str) -> bool:
         return fnmatch.fnmatchcase(model, self.model) and version_matches(firmware, self.firmware)
@@ -108,6 +124,7 @@ class Violation:
     channel: str
     why: str
     count: int = 1
+    destination: str = ""  # the uplink host, for a residency breach
 
 
 @dataclass
@@ -130,7 +147,7 @@ class Verdict:
         table = format_table(("category", "field", "example", "action", "channel", "count", "why"),
                              [(v.category, v.field, v.example, v.action, v.channel, v.count, v.why)
                               for v in self.violations])
-        return f"{head} collected data beyond its contract:\n{table}"
+        return f"{head} {BREACH}:\n{table}"
 
 
 def version_matches(version: str, spec: str) -> bool:
@@ -183,12 +200,27 @@ def load_contracts(path: Path) -> list[Contract]:
     tables = data.get("contract")
     if not isinstance(tables, list) or not tables:
         raise ContractError(f"{path}: no [[contract]] tables")
-    return [_contract(path, n, table) for n, table in enumerate(tables, 1)]
+    regions = _regions(path, data.get("regions"))
+    return [_contract(path, n, table, regions) for n, table in enumerate(tables, 1)]
 
 
-def _contract(path: Path, number: int, table: dict[str, Any]) -> Contract:
+def _regions(path: Path, source: Any) -> Regions:
+    """The file's region table: inline, a file named relative to it, or regions.toml beside it."""
+    try:
+        if isinstance(source, dict):
+            return load_regions(source)
+        if isinstance(source, str):
+            return load_regions(path.parent / source)
+        beside = path.parent / "regions.toml"
+        return load_regions(beside) if beside.exists() else Regions()
+    except ResidencyError as exc:
+        raise ContractError(f"{path}: {exc}") from exc
+
+
+def _contract(path: Path, number: int, table: dict[str, Any], regions: Regions) -> Contract:
     where = f"{path}: contract #{number}"
-    unknown = set(table) - {"model", "firmware", "channels", "allow", "forbidden", "description"}
+    unknown = set(table) - {"model", "firmware", "channels", "allow", "forbidden", "description",
+                            "residency"}
     if unknown or "model" not in table or "firmware" not in table:
         raise ContractError(f"{where}: needs model and firmware; unknown keys: "
                             f"{', '.join(sorted(unknown)) or 'none'}")
@@ -200,9 +232,15 @@ def _contract(path: Path, number: int, table: dict[str, Any]) -> Contract:
         channels = rules.get("channels")
         allow[category] = Allowance(tuple(rules.get("fields", ("*",))),
                                     tuple(channels) if channels is not None else None)
+    try:
+        residency = (parse_residency(where, table["residency"], regions, CATEGORIES)
+                     if "residency" in table else None)
+    except ResidencyError as exc:
+        raise ContractError(str(exc)) from exc
     contract = Contract(str(path), str(table["model"]), str(table["firmware"]),
                         tuple(table.get("channels", ("serial", "usb", "ble", "ble-adv"))), allow,
-                        tuple(table.get("forbidden", ())), str(table.get("description", "")))
+                        tuple(table.get("forbidden", ())), str(table.get("description", "")),
+                        residency)
     version_matches("0", contract.firmware)  # reject a malformed range now, not mid-run
     return contract
 
@@ -234,7 +272,8 @@ def check(capture: Capture, contract: Contract | Path, canaries: CanarySet | Non
     found = emissions(capture)
     findings = Hunter(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
-    return judge(classified, contract, capture.device, redactor)
+    return judge(classified, contract, capture.device, redactor,
+                 entry_destinations(capture, found))
 
 
 def contract_for(capture: Capture, contract: Contract | Path) -> Contract:
@@ -254,19 +293,29 @@ def contract_for(capture: Capture, contract: Contract | Path) -> Contract:
 
 
 def judge(classified: Sequence[Classified], contract: Contract, device: str,
-          redactor: Redactor | None = None) -> Verdict:
-    """The verdict on already classified emissions."""
-    grouped: dict[tuple[str, str, str, str, str], list[Classified]] = {}
+          redactor: Redactor | None = None,
+          destinations: Mapping[int, str] | None = None) -> Verdict:
+    """The verdict on already classified emissions.
+
+    ``destinations`` maps a capture entry to the host it was sent to (uplink
+    records); the contract's residency rules judge those.
+    """
+    grouped: dict[tuple[str, str, str, str, str, str], list[Classified]] = {}
     for item in classified:
-        for category, why in contract.breaches(item):
-            key = (category, item.emission.path, item.emission.action, item.emission.channel, why)
-            grouped.setdefault(key, []).append(item)
+        e = item.emission
+        breaches = [(category, why, "") for category, why in contract.breaches(item)]
+        host = (destinations or {}).get(e.entry)
+        if host is not None and contract.residency is not None:
+            breaches += [(category, why, host) for category in item.categories
+                         if (why := contract.residency.breach(category, host))]
+        for category, why, where in breaches:
+            grouped.setdefault((category, e.path, e.action, e.channel, why, where), []).append(item)
     verdict = Verdict(contract, device)
-    for (category, path, action, channel, why), items in grouped.items():
+    for (category, path, action, channel, why, where), items in grouped.items():
         example = (redactor.example(items[0].emission.value, items[0].categories) if redactor
                    else f"<{category}>")
         verdict.violations.append(Violation(category, path, example, action, channel, why,
-                                            len(items)))
+                                            len(items), where))
     verdict.violations.sort(key=lambda v: (CATEGORIES.index(v.category), v.field, v.action))
     return verdict
 

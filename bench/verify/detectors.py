@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..values import int_text
 from .catalogue import IDENTITY, LOCATION, PAYMENT
 
 Span = tuple[int, int]
@@ -219,7 +220,7 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     if isinstance(value, int):
-        return str(value)
+        return int_text(value)
     if isinstance(value, bytes | bytearray):
         try:
             text = bytes(value).decode("utf-8")

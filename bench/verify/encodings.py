@@ -6,15 +6,20 @@ Aho-Corasick pass. Encodings that wrap a whole blob (compression, base64 of a
 larger message) are undone by layers (bench.layers) instead, and the two
 compose: a layer peels, then these patterns are searched inside.
 
-``ENCODINGS`` is a registry: a new encoding is one function and one entry.
+``ENCODINGS`` is a registry: a new encoding is one function and one entry;
+``FAMILIES`` adds forms named by what they were made of (digests of normalised
+values, bench.digests). Base-N families for any alphabet of a known kind are in
+bench.radix.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import urllib.parse
 from collections.abc import Callable, Iterator
+
+from .digests import digest_patterns
+from .radix import BIT_ALPHABETS, NUMBER_ALPHABETS, b85_cores, radix_cores, whole_number
 
 Transform = Callable[[bytes], list[bytes]]
 MIN_PATTERN = 4  # shorter patterns would match by chance
@@ -93,15 +98,42 @@ def c_escape(value: bytes) -> list[bytes]:
             "".join(f"\\x{b:02X}" for b in value).encode()]
 
 
-def digest_hex(algorithm: str) -> Transform:
-    def transform(value: bytes) -> list[bytes]:
-        text = hashlib.new(algorithm, value).hexdigest()
-        return [text.encode(), text.upper().encode()]
-    return transform
+def utf32le(value: bytes) -> list[bytes]:
+    return [value.decode("utf-8").encode("utf-32-le")]
 
 
-def digest_raw(algorithm: str) -> Transform:
-    return lambda value: [hashlib.new(algorithm, value).digest()]
+def utf32be(value: bytes) -> list[bytes]:
+    return [value.decode("utf-8").encode("utf-32-be")]
+
+
+def entities(value: bytes) -> list[bytes]:
+    """Every character as an HTML/XML character reference, decimal or hex (both cases)."""
+    text = value.decode("utf-8")
+    return ["".join(f"&#{ord(c)};" for c in text).encode(),
+            "".join(f"&#x{ord(c):x};" for c in text).encode(),
+            "".join(f"&#X{ord(c):X};" for c in text).encode(),
+            "".join(f"&#x{ord(c):04x};" for c in text).encode()]
+
+
+def unicode_escapes(value: bytes) -> list[bytes]:
+    """Every character as ``%uXXXX`` (JavaScript ``escape``), ``\\U0000XXXX`` or ``U+XXXX``."""
+    text = value.decode("utf-8")
+    return ["".join(f"%u{ord(c):04X}" for c in text).encode(),
+            "".join(f"%u{ord(c):04x}" for c in text).encode(),
+            "".join(f"\\U{ord(c):08x}" for c in text).encode(),
+            "".join(f"U+{ord(c):04X}" for c in text).encode(),
+            " ".join(f"U+{ord(c):04X}" for c in text).encode()]
+
+
+def reversed_value(value: bytes) -> list[bytes]:
+    """The characters in reverse order (and reversed in either case)."""
+    backwards = value.decode("utf-8")[::-1].encode("utf-8")
+    return [backwards, backwards.upper(), backwards.lower()]
+
+
+def bit_alphabet(name: str) -> Transform:
+    alphabet = BIT_ALPHABETS[name]
+    return lambda value: radix_cores(value, alphabet)
 
 
 #: encoding name -> transform; the order is the order findings prefer.
@@ -111,6 +143,8 @@ ENCODINGS: dict[str, Transform] = {
     "lower": lower,
     "utf16le": utf16le,
     "utf16be": utf16be,
+    "utf32le": utf32le,
+    "utf32be": utf32be,
     "hex": hex_lower,
     "HEX": hex_upper,
     "base64": b64,
@@ -118,21 +152,31 @@ ENCODINGS: dict[str, Transform] = {
     "url": url,
     "json-escape": json_escape,
     "c-escape": c_escape,
-    "md5-hex": digest_hex("md5"),
-    "sha1-hex": digest_hex("sha1"),
-    "sha256-hex": digest_hex("sha256"),
-    "md5-raw": digest_raw("md5"),
-    "sha1-raw": digest_raw("sha1"),
-    "sha256-raw": digest_raw("sha256"),
+    "entities": entities,
+    "unicode-escape": unicode_escapes,
+    "reversed": reversed_value,
+    **{name: bit_alphabet(name) for name in BIT_ALPHABETS if name not in ("base64", "base64url")},
+    "base85": b85_cores,
+    **{name: whole_number(alphabet) for name, alphabet in NUMBER_ALPHABETS.items()},
 }
 
+#: value -> (encoding name, pattern) for families whose name depends on the form
+#: (digests of normalised values: ``md5-hex of lower``).
+FAMILIES: tuple[Callable[[bytes], list[tuple[str, bytes]]], ...] = (digest_patterns,)
 
-def patterns(value: bytes, encodings: dict[str, Transform] | None = None
-             ) -> Iterator[tuple[str, bytes]]:
-    """(encoding name, pattern) for every form of ``value``, each pattern once."""
+
+def patterns(value: bytes, encodings: dict[str, Transform] | None = None,
+             families: bool | None = None) -> Iterator[tuple[str, bytes]]:
+    """(encoding name, pattern) for every form of ``value``, each pattern once.
+
+    ``families`` (default: when ``encodings`` is not given) adds the digest family.
+    """
+    named = [(name, pattern) for name, transform in (encodings or ENCODINGS).items()
+             for pattern in transform(value)]
+    if families if families is not None else encodings is None:
+        named += [pair for family in FAMILIES for pair in family(value)]
     seen: set[bytes] = set()
-    for name, transform in (encodings or ENCODINGS).items():
-        for pattern in transform(value):
-            if len(pattern) >= MIN_PATTERN and pattern not in seen:
-                seen.add(pattern)
-                yield name, pattern
+    for name, pattern in named:
+        if len(pattern) >= MIN_PATTERN and pattern not in seen:
+            seen.add(pattern)
+            yield name, pattern

@@ -11,6 +11,12 @@ the outside in, e.g. ``zlib > base64``.
 path, the values in arrival order into one stream, so a value split across
 frames (a blob sent in pieces, bytes of undecodable frames) is found whole;
 offsets map back to the emission, capture entry and byte where the match starts.
+
+Besides named encodings, three families are searched with known-plaintext
+tricks: single-byte XOR and additive keys (bench.keyed: the differences of a
+value survive any key), the run tag every planted value shares (bench.runtag:
+a reformatted value is still tied to its run), and base-N alphabets and
+normalised digests (bench.radix, bench.digests) as patterns.
 """
 
 from __future__ import annotations
@@ -22,14 +28,21 @@ from typing import Any
 
 import ahocorasick
 
+from ..values import int_text
 from .canaries import Canary
 from .emissions import Emission
-from .encodings import ENCODINGS, Transform, patterns
+from .encodings import Transform, patterns
+from .keyed import KEY_FAMILIES, key_of, useful
 from .layers import LAYERS, Finder
+from .runtag import CONTEXT, attribute, hex_flanked, run_tag_of
+
+__all__ = ["Finding", "Hunter", "Match", "chain_text", "value_bytes"]
 
 MAX_DEPTH = 4
 WORK_FACTOR = 64  # peeled bytes scanned at most per input byte (plus a floor)
 WORK_FLOOR = 1 << 20
+TAG_MIN_PATTERN = 8  # the tag is short: its shorter forms would match by chance
+_CASES = ("plain", "upper", "lower")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +53,7 @@ class Match:
     chain: tuple[str, ...]
     start: int
     end: int
+    by_tag: bool = False  # found through the run tag, not the whole value
 
     @property
     def encoding(self) -> str:
@@ -87,13 +101,15 @@ class Hunter:
         self.canaries = tuple(canaries)
         self.layers = LAYERS if layers is None else layers
         self.max_depth = max_depth
+        self.tag = run_tag_of(self.canaries)
         self._automaton: Any = ahocorasick.Automaton()
         for canary in self.canaries:
-            for encoding, pattern in patterns(canary.value.encode(), encodings or ENCODINGS):
-                key = pattern.decode("latin-1")  # one char per byte: the automaton reads bytes
-                known = self._automaton.get(key, [])
-                known.append((canary, encoding, len(pattern)))
-                self._automaton.add_word(key, known)
+            for encoding, pattern in patterns(canary.value.encode(), encodings):
+                _add(self._automaton, pattern, (canary, encoding, len(pattern)))
+        if self.tag is not None:
+            for encoding, pattern in patterns(self.tag.value.encode(), encodings, families=False):
+                if len(pattern) >= TAG_MIN_PATTERN:
+                    _add(self._automaton, pattern, (self.tag, encoding, len(pattern)))
         self.pattern_count = len(self._automaton)
         # Layers only shrink what they wrap (compressed output is judged after
         # inflating), so a peeled buffer shorter than every pattern holds no canary.
@@ -101,6 +117,8 @@ class Hunter:
                              for _c, _e, length in entries), default=0)
         if self.pattern_count:
             self._automaton.make_automaton()
+        self._keyed = {family: _differences(self.canaries, diffs)
+                       for family, (diffs, _key) in KEY_FAMILIES.items()} if encodings is None else {}
 
     def scan(self, data: bytes, starts: Sequence[int] = (0,)) -> list[Match]:
         """Canaries in ``data``, outermost span first; one match per canary and offset.
@@ -116,9 +134,15 @@ class Hunter:
               budget: list[int]) -> list[Match]:
         """Matches in ``data``'s own offsets, peeled layers included."""
         budget[0] -= len(data)
-        found = [Match(canary, (encoding,), end + 1 - length, end + 1)
-                 for end, payloads in self._automaton.iter(data.decode("latin-1"))
-                 for canary, encoding, length in payloads]
+        found: list[Match] = []
+        for end, payloads in self._automaton.iter(data.decode("latin-1")):
+            for canary, encoding, length in payloads:
+                start = end + 1 - length
+                if canary is self.tag:
+                    found += self._tagged(data, encoding, start, end + 1)
+                else:
+                    found.append(Match(canary, (encoding,), start, end + 1))
+        found += self._keyed_matches(data)
         if depth >= self.max_depth:
             return found
         for finder in self.layers.values():
@@ -129,7 +153,32 @@ class Hunter:
                     continue
                 for inner in self._scan(peeled.data, (0,), depth + 1, budget):
                     found.append(Match(inner.canary, (peeled.layer, *inner.chain),
-                                       *peeled.outer(inner.start, inner.end)))
+                                       *peeled.outer(inner.start, inner.end), inner.by_tag))
+        return found
+
+    def _tagged(self, data: bytes, encoding: str, start: int, end: int) -> list[Match]:
+        """The run tag at ``start:end``, tied to the planted value the bytes around it name."""
+        assert self.tag is not None
+        if encoding in _CASES and hex_flanked(data, start, end):
+            return []
+        context = data[max(0, start - CONTEXT): end + CONTEXT]
+        owner = attribute(self.canaries, self.tag, context)
+        chain = "run-tag" if encoding in _CASES else f"run-tag {encoding}"
+        return [Match(owner, (chain,), start, end, by_tag=True)]
+
+    def _keyed_matches(self, data: bytes) -> list[Match]:
+        """Planted values under a single-byte XOR or additive key (bench.keyed)."""
+        found = []
+        for family, automaton in self._keyed.items():
+            if not len(automaton) or len(data) < 2:
+                continue
+            diffs = KEY_FAMILIES[family][0](data).decode("latin-1")
+            for end, payloads in automaton.iter(diffs):
+                for canary, length in payloads:
+                    start = end + 1 - length
+                    chain = key_of(family, canary.value.encode()[0], data[start])
+                    if not chain.endswith("-0x00"):  # key 0 is the plain value, found already
+                        found.append(Match(canary, (chain,), start, start + length + 1))
         return found
 
     def hunt(self, emissions: Sequence[Emission]) -> list[Finding]:
@@ -182,8 +231,30 @@ def _streams(emissions: Sequence[Emission]) -> list[_Stream]:
     return list(streams.values())
 
 
+def _add(automaton: Any, pattern: bytes, entry: tuple[Any, ...]) -> None:
+    key = pattern.decode("latin-1")  # one char per byte: the automaton reads bytes
+    known = automaton.get(key, [])
+    known.append(entry)
+    automaton.add_word(key, known)
+
+
+def _differences(canaries: Sequence[Canary], diffs: Any) -> Any:
+    """An automaton of the byte differences of every distinctive planted value."""
+    automaton: Any = ahocorasick.Automaton()
+    for canary in canaries:
+        value = canary.value.encode()
+        if useful(value):
+            _add(automaton, diffs(value), (canary, len(value) - 1))
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
 def _merge(found: list[Match]) -> list[Match]:
-    """One match per canary per place: overlapping spans keep the shortest chain."""
+    """One match per canary per place: overlapping spans keep the shortest chain; the
+    run tag counts only where no whole value was found around it."""
+    whole = sorted((m.start, m.end) for m in found if not m.by_tag)
+    found = [m for m in found if not m.by_tag or not _overlaps(whole, m.start, m.end)]
     kept: list[Match] = []
     for match in sorted(found, key=lambda m: (m.canary.name, m.start, -m.end)):
         last = kept[-1] if kept else None
@@ -194,12 +265,20 @@ def _merge(found: list[Match]) -> list[Match]:
     return sorted(kept, key=lambda m: (m.start, m.canary.name))
 
 
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """True when ``start:end`` overlaps one of the sorted ``spans``."""
+    index = bisect.bisect_left(spans, (end, end))
+    return any(s < end and e > start for s, e in spans[max(0, index - 64): index])
+
+
 def value_bytes(value: Any) -> bytes | None:
     """The bytes of a leaf value as the hunter reads them; None for nothing to read."""
     if isinstance(value, bytes | bytearray):
         return bytes(value)
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value).encode()
+    if isinstance(value, float):
         return str(value).encode()
     return None  # None, booleans, empty containers, redaction tokens

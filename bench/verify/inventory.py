@@ -9,7 +9,7 @@ for; values already redacted in a saved capture stay redacted.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..table import format_table
@@ -98,6 +98,15 @@ def _example(item: Classified, redactor: Redactor | None, raw: bool) -> str:
             return f"<{'/'.join(item.categories)}>"
         return redactor.example(value, item.categories)
     return plain_example(value)
+
+
+def render_destinations(where: Mapping[str, Mapping[str, int]]) -> str:
+    """Per category, the uplink hosts that received it (bench.verify.residency.destinations)."""
+    order = {category: n for n, category in enumerate(CATEGORIES)}
+    rows = [(category, host, count)
+            for category in sorted(where, key=lambda c: order.get(c, len(order)))
+            for host, count in where[category].items()]
+    return format_table(("category", "destination", "values"), rows)
 
 
 def render(rows: Sequence[Row]) -> str:

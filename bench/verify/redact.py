@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ...drivers.errors import BrewbenchError
+from ..values import value_repr
 from .classify import Label
 from .emissions import is_redacted
 from .hunter import value_bytes
@@ -62,6 +63,8 @@ def load_lab_key(path: Path | None = None) -> bytes:
         text = path.read_text().strip()
     except FileExistsError:  # another process created it a moment ago
         text = path.read_text().strip()
+    except UnicodeDecodeError:
+        text = ""  # binary garbage: reported below as holding no key
     except OSError as exc:
         raise LabKeyError(f"cannot use the lab key at {path}: {exc}; set {KEY_ENV} to a "
                           "writable path") from exc
@@ -99,7 +102,7 @@ class Redactor:
         """Keyed hash of a value's bytes (text as UTF-8, numbers as text)."""
         data = value_bytes(value)
         if data is None:
-            data = repr(value).encode()
+            data = value_repr(value).encode("utf-8", "surrogatepass")
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()[:HASH_CHARS]
 
     def token(self, value: Any, labels: Sequence[Label]) -> dict[str, Any]:
@@ -123,5 +126,5 @@ class Redactor:
 
 def plain_example(value: Any, width: int = 40) -> str:
     """A non-sensitive value shown as is, shortened to ``width`` characters."""
-    text = value.hex() if isinstance(value, bytes | bytearray) else repr(value)
+    text = value.hex() if isinstance(value, bytes | bytearray) else value_repr(value)
     return text if len(text) <= width else text[: width - 1] + "…"

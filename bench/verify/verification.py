@@ -10,7 +10,7 @@ this module knows nothing of InfluxDB.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..capture import Capture
@@ -19,6 +19,7 @@ from .classify import Classified, classify
 from .contracts import Contract, Verdict, contract_for, judge
 from .emissions import emissions
 from .hunter import Finding, Hunter
+from .residency import entry_destinations
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Verification:
     classified: list[Classified]
     findings: list[Finding]
     verdict: Verdict | None
+    problems: list[str] = field(default_factory=list)  # records that could not be analysed
 
 
 def verify(capture: Capture, canaries: CanarySet | None = None,
@@ -39,8 +41,11 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
         ContractError: the contract file is invalid or does not cover the device.
     """
     chosen = contract_for(capture, contract) if contract is not None else None
-    found = emissions(capture)
+    problems: list[str] = []
+    found = emissions(capture, problems=problems)
     findings = Hunter(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
-    verdict = judge(classified, chosen, capture.device) if chosen is not None else None
-    return Verification(capture, classified, findings, verdict)
+    verdict = (judge(classified, chosen, capture.device,
+                     destinations=entry_destinations(capture, found))
+               if chosen is not None else None)
+    return Verification(capture, classified, findings, verdict, problems)

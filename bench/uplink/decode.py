@@ -1,0 +1,75 @@
+"""Decoding uplink payloads without being told their format.
+
+A machine's cloud messages come as JSON, CBOR, either of them gzip- or
+zlib-compressed, and single or batched (a list of messages). ``decode`` peels
+the compression and tries each format; a batch becomes one body per item. A
+payload nothing decodes is kept as opaque bytes (the hunter still reads them).
+Decompression is bounded: a hostile device cannot make the bench inflate a bomb.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import cbor2
+
+MAX_INFLATED = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What a payload held: its bodies (one per batched item) and how it was encoded."""
+
+    bodies: tuple[dict[str, Any], ...]
+    encoding: str
+    error: str | None = None
+
+
+def decode(payload: bytes) -> Decoded:
+    """The message bodies in ``payload``; ``error`` says why when there are none."""
+    data, layers = _inflate(payload)
+    for name, parse in (("json", _json), ("cbor", _cbor)):
+        try:
+            value = parse(data)
+        except (ValueError, cbor2.CBORDecodeError, UnicodeDecodeError, EOFError):
+            continue
+        encoding = "+".join([name, *layers])
+        if isinstance(value, dict):
+            return Decoded((value,), encoding)
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            return Decoded(tuple(value), f"{encoding} batch")
+    return Decoded((), "+".join(["opaque", *layers]),
+                   "uplink payload is neither a JSON nor a CBOR map or list of maps")
+
+
+def _inflate(payload: bytes) -> tuple[bytes, list[str]]:
+    if payload[:2] == b"\x1f\x8b":
+        out = _bounded(zlib.decompressobj(16 + zlib.MAX_WBITS), payload)
+        return (out, ["gzip"]) if out is not None else (payload, [])
+    if len(payload) > 1 and payload[0] & 0x0F == 8 and int.from_bytes(payload[:2], "big") % 31 == 0:
+        out = _bounded(zlib.decompressobj(), payload)
+        return (out, ["zlib"]) if out is not None else (payload, [])
+    return payload, []
+
+
+def _bounded(inflater: Any, payload: bytes) -> bytes | None:
+    try:
+        out: bytes = inflater.decompress(payload, MAX_INFLATED)
+    except zlib.error:
+        return None
+    return out if not inflater.unconsumed_tail else None
+
+
+def _json(data: bytes) -> Any:
+    return json.loads(data.decode("utf-8"))
+
+
+def _cbor(data: bytes) -> Any:
+    return cbor2.loads(data)
+
+
+__all__ = ["MAX_INFLATED", "Decoded", "decode"]
+

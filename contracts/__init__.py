@@ -1,0 +1,1 @@
+"""Data contracts shipped with brewbench (TOML), read with importlib.resources."""

@@ -1,0 +1,1 @@
+"""Grafana dashboards shipped with brewbench (JSON), read with importlib.resources."""
