@@ -119,7 +119,7 @@ class EmulatedMachine:
         self._emit(Message(Kind.RESPONSE, request.type, request.seq, body))
 
     def _handlers(self) -> dict[int, Callable[[dict[str, Any]], dict[str, Any]]]:
-        handlers = {
+        handlers: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
             MsgType.HELLO: self._hello, MsgType.IDENTIFY: self._identify,
             MsgType.STATUS: self._status, MsgType.BREW: self._brew, MsgType.PAY: self._pay,
             MsgType.PROVISION: self._provision, MsgType.SYNC: self._sync,
