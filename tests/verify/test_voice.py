@@ -8,10 +8,12 @@ import pytest
 
 from brewbench.bench.capture import Capture
 from brewbench.bench.devices import open_device
+from brewbench.bench.shipped import write_contract
 from brewbench.bench.verify.canaries import Canary
 from brewbench.bench.verify.capture_redaction import save_capture
 from brewbench.bench.verify.catalogue import IDENTITY, VOICE
 from brewbench.bench.verify.classify import CONTENT, Classified
+from brewbench.bench.verify.contracts import check
 from brewbench.bench.verify.emissions import emissions, is_redacted
 from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.verification import verify
@@ -97,3 +99,18 @@ def test_voice_order_refuses_an_empty_clip() -> None:
     with (open_device("emu://?firmware=3.0&transport=serial") as device,
           pytest.raises(ValueError, match="needs an audio clip")):
         device.machine.voice_order(b"")
+
+
+@pytest.mark.parametrize(("firmware", "field"), [
+    ("3.0", "RECORD.voice_clip"), ("3.1", "EVENT.pcm"), ("3.2", "RECORD.transcript")])
+def test_the_shipped_contract_forbids_keeping_the_voice(clip: bytes, firmware: str, field: str,
+                                                        tmp_path: Path) -> None:
+    contract = write_contract(tmp_path / "cm-500.toml")
+    with open_device(f"emu://?firmware={firmware}&transport=serial") as device:
+        device.machine.brew("latte")
+        clean = check(device.capture, contract)
+        device.machine.voice_order(clip)
+        device.machine.sync()
+        verdict = check(device.capture, contract)
+    assert clean.ok, clean.report()
+    assert field in {v.field for v in verdict.violations if v.category == VOICE}, verdict.report()
