@@ -149,8 +149,9 @@ def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None,
     emulator: Emulator | JuraEmulator
     try:
         if family.name == "jura":
-            if spec.params.get("fault"):
-                raise ValueError("faults are for emulated CM-500 machines")
+            if "fault" in spec.params:
+                raise ValueError("fault= is for the cm500 family's emulator (docs/protocol.md, "
+                                 "section 10)")
             emulator = JuraEmulator(firmware, transport, spec.params.get("serial"))
         else:
             emulator = Emulator(firmware=firmware, transport=transport,

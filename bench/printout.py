@@ -48,7 +48,7 @@ def _emitted_per_span(capture: Capture) -> list[tuple[Counter[str], dict[str, se
     out: list[tuple[Counter[str], dict[str, set[str]]]] = [(Counter(), {}) for _ in spans]
     for entry in capture.entries:
         record = entry.record
-        if record.direction != "rx":
+        if record.direction != "rx" or NOTE_KEY in record.meta:
             continue
         index = bisect.bisect_right(starts, record.stamp.mono_ns) - 1
         if index < 0 or not _within(record.stamp.mono_ns, index, capture):

@@ -146,9 +146,9 @@ def mutate(rng: random.Random, data: bytes, other: bytes) -> bytes:
 
 def one(body: bytes, hunter: Hunter | None) -> str:
     """Run one body through decode, save and analysis; return its outcome."""
-    wire = encode_frame(Kind.EVENT, 1, MsgType.RECORD, body)
     try:
-        message = decode_wire(wire[:-1])
+        wire = encode_frame(Kind.EVENT, 1, MsgType.RECORD, body)  # refuses oversize frames,
+        message = decode_wire(wire[:-1])  # which a device's splitter-side sees as FrameError too
     except FrameError:
         return "frame_error"
     capture = Capture("fuzz", {})

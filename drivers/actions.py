@@ -16,7 +16,7 @@ __all__ = ["ACTIONS", "observed_action"]
 
 #: The bench's action names; a family implements the ones its machines can do.
 ACTIONS = ("connect", "identify", "status", "brew", "pay", "provision", "sync", "read_logs",
-           "reset", "read_counters", "read_settings")
+           "reset", "read_counters", "read_settings", "voice_order")
 
 
 @contextmanager

@@ -24,7 +24,8 @@ MAX_LOG_PAGES = 256  # READ_LOGS pages per read_logs()
 FAMILY = "cm500"
 #: the bench actions the CM-500 protocol has
 ACTIONS = frozenset({"connect", "identify", "status", "brew", "pay", "provision", "sync",
-                     "read_logs", "reset"})
+                     "read_logs", "reset", "voice_order"})
+VOICE_CHUNK = 4096  # audio bytes per VOICE_ORDER part: a clip is far larger than a frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,26 @@ class CoffeeMachine:
             body["routing"] = routing
         with self.action("pay"):
             return self._call(MsgType.PAY, body)
+
+    def voice_order(self, audio: bytes, chunk: int = VOICE_CHUNK) -> dict[str, Any]:
+        """Speak an order to the machine: ``audio`` (a WAV clip) is sent in parts of
+        ``chunk`` bytes; returns the last reply, with the order id.
+
+        Raises:
+            ValueError: an empty clip or a chunk size outside 1..``VOICE_CHUNK``.
+        """
+        if not audio:
+            raise ValueError("voice_order needs an audio clip, got no bytes")
+        if not 1 <= chunk <= VOICE_CHUNK:
+            raise ValueError(f"voice_order chunk must be 1..{VOICE_CHUNK} bytes, got {chunk}")
+        pieces = [audio[start:start + chunk] for start in range(0, len(audio), chunk)]
+        reply: dict[str, Any] = {}
+        with self.action("voice_order"):
+            for part, piece in enumerate(pieces, 1):
+                reply = self._call(MsgType.VOICE_ORDER,
+                                   {"part": part, "parts": len(pieces), "audio": bytes(piece)},
+                                   timeout=10.0)
+        return reply
 
     def provision(self, machine_name: str, owner: str, organisation: str, site: str, floor: str,
                   location: dict[str, float] | None = None,

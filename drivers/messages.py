@@ -31,6 +31,7 @@ class MsgType(IntEnum):
     STATUS = 0x03
     BREW = 0x10
     PAY = 0x11
+    VOICE_ORDER = 0x12
     PROVISION = 0x20
     SYNC = 0x21
     READ_LOGS = 0x22

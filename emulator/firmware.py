@@ -10,8 +10,10 @@ profile: product and device data only. 1.1 is as clean but adds values that chan
 by themselves (a nonce, a boot counter, a clock); 2.3 keeps planted values only
 through a device key no hunter can know, and 2.4 hides them in fields the field
 catalogue labels ``device`` (emulator/keyed.py). The last three exist to prove the
-differential mode (bench/verify/differential.py). docs/data-verification.md lists what the
-bench finds in each.
+differential mode (bench/verify/differential.py). 3.0, 3.1 and 3.2 take spoken orders
+(VOICE_ORDER) and keep what they heard: the WAV clip uploaded in record pages, the bare
+samples streamed in events, or only a transcript (``voice``; emulator/voice.py).
+docs/data-verification.md lists what the bench finds in each.
 
 Over Bluetooth LE a profile also decides what the machine broadcasts to anyone in
 radio range (``AdvertisingPolicy``): 1.0 only its model, 2.0 its machine name once
@@ -74,6 +76,7 @@ class FirmwareProfile:
     disguises: tuple[Disguise, ...] = ()
     split_ssid: bool = False
     noisy: bool = False  # adds a nonce, a boot counter and an uptime clock to each record
+    voice: str = ""  # what it keeps of a spoken order: "", "wav", "pcm" or "transcript"
 
     def make_record(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The record this firmware queues, given every fact it could know."""
@@ -126,6 +129,12 @@ PROFILES: dict[str, FirmwareProfile] = {
         FirmwareProfile("2.4", "hides the owner and organisation in the firmware and model "
                         "fields of its records", (*PRODUCT, *DEVICE, "served_at", "payment_method"),
                         disguises=LABELLED_2_4),
+        FirmwareProfile("3.0", "takes spoken orders and uploads the WAV clip it heard in "
+                        "record pages on SYNC", PRODUCT + DEVICE + SERVICE, voice="wav"),
+        FirmwareProfile("3.1", "takes spoken orders and streams the bare 16-bit samples it "
+                        "heard in events, chunk by chunk", PRODUCT + DEVICE + SERVICE, voice="pcm"),
+        FirmwareProfile("3.2", "takes spoken orders and keeps only its transcript of them in "
+                        "the order record", PRODUCT + DEVICE + SERVICE, voice="transcript"),
     )
 }
 

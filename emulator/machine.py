@@ -32,6 +32,7 @@ from .hostile import HOSTILE_BODIES, MALFORMED_ANSWERS, MALFORMED_ERROR
 from .receiver import Span, SpanReader, request_header
 from .requests import BadField, check_body
 from .uplink import Uplink
+from .voice import Recogniser, clip_events, clip_records, hears_nothing
 
 log = logging.getLogger(__name__)
 Send = Callable[[bytes], None]
@@ -69,6 +70,8 @@ class EmulatedMachine:
         self._send_lock = threading.RLock()  # one frame at a time on the wire
         self._flood: threading.Thread | None = None
         self.uplink: Uplink | None = None  # its cloud connection, when the bench gives it one
+        self.recogniser: Recogniser = hears_nothing  # what a listening firmware makes of a clip
+        self._clip = bytearray()
 
     # -- link side ----------------------------------------------------------
 
@@ -192,12 +195,15 @@ class EmulatedMachine:
         return handler(body)
 
     def _handlers(self) -> dict[int, Callable[[dict[str, Any]], dict[str, Any]]]:
-        return {
+        handlers: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
             MsgType.HELLO: self._hello, MsgType.IDENTIFY: self._identify,
             MsgType.STATUS: self._status, MsgType.BREW: self._brew, MsgType.PAY: self._pay,
             MsgType.PROVISION: self._provision, MsgType.SYNC: self._sync,
             MsgType.READ_LOGS: self._read_logs, MsgType.RESET: self._reset,
         }
+        if self.profile.voice:  # a firmware that does not listen answers UNKNOWN_TYPE
+            handlers[MsgType.VOICE_ORDER] = self._voice_order
+        return handlers
 
     def _hello(self, body: dict[str, Any]) -> dict[str, Any]:
         if PROTOCOL_VERSION not in body["versions"]:
@@ -235,6 +241,40 @@ class EmulatedMachine:
         self._cloud("record", record)
         self.log(self.profile.log_line(facts))
         return {"order_id": order_id, "duration_ms": 28000}
+
+    def _voice_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        part, parts, audio = body.get("part"), body.get("parts"), body.get("audio")
+        if not (isinstance(part, int) and isinstance(parts, int) and 1 <= part <= parts
+                and isinstance(audio, bytes)):
+            raise _Refusal(ErrorCode.BAD_REQUEST, "part 1..parts and audio bytes are required")
+        if part == 1:
+            self._clip = bytearray()
+        self._clip += audio
+        if part < parts:
+            return {"received": part}
+        clip, self._clip = bytes(self._clip), bytearray()
+        return {"received": part, "order_id": self._heard(clip)}
+
+    def _heard(self, clip: bytes) -> int:
+        """Brew what was asked for and keep what was heard, as the firmware does."""
+        order_id = next(self._orders)
+        self.emit_event({"event": "brew.started", "order_id": order_id})
+        facts = {**self._device_facts(), **self.settings, "order_id": order_id,
+                 "drink": "voice order", "strength": 3, "size_ml": 200,
+                 "served_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        self.emit_event({"event": "brew.done", "order_id": order_id})
+        record = self.profile.make_record(facts)
+        mode = self.profile.voice
+        if mode == "transcript":
+            record["transcript"] = self.recogniser(clip)
+        for event in clip_events(clip, order_id) if mode == "pcm" else []:
+            self.emit_event(event)
+        for kept in [record, *(clip_records(clip, order_id) if mode == "wav" else [])]:
+            kept["record_id"] = next(self._record_ids)
+            self.queued.append(kept)
+        self._last_order = record
+        self.logs.append(f"order {order_id}: spoken, {len(clip)} bytes heard")
+        return order_id
 
     def _pay(self, body: dict[str, Any]) -> dict[str, Any]:
         method, card = body["method"], body["card"] or {}

@@ -40,9 +40,9 @@ class Emulator:
     ``spec`` is the device spec a host uses to reach it with the real client library.
     ``faults`` switches on emulator faults from the start, in the spec form
     (``"flood"``, ``"babble:50M,slow_drip:5"``; see emulator/faults.py); ``inject``
-    switches on more while it serves. With ``resolve`` (the bench's DNS for it) a
-    firmware with a cloud connection sends its uplink (emulator/uplink.py); without
-    it the machine stays offline.
+    switches on more while it serves.
+    With ``resolve`` (the bench's DNS for it) a firmware with a cloud connection
+    sends its uplink (emulator/uplink.py); without it the machine stays offline.
     """
 
     def __init__(self, firmware: str = "2.1", transport: str = "serial",

@@ -89,6 +89,9 @@ def test_every_fault_is_documented_and_unknown_ones_are_refused() -> None:
     with (pytest.raises(DeviceSpecError, match="'lots' is not a whole number"),
           open_device("emu://?fault=babble:lots")):
         pass
+    with (pytest.raises(DeviceSpecError, match="fault= is for the cm500 family"),
+          open_device("emu://?family=jura&fault=flood")):
+        pass
     with pytest.raises(ValueError, match="'BREWING' is not one of"):
         parse_faults("malformed_answers:BREWING")
     assert set(FAULTS) >= {"flood", "endless_pages", "babble", "hostile_bodies",
@@ -251,7 +254,7 @@ def test_brewbench_emulate_serves_faults_to_any_client() -> None:
     refused = subprocess.run([*command, "--fault", "tsunami"], capture_output=True, text=True,
                              timeout=60)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert refused.stderr.startswith("brewbench: --fault tsunami: no emulator fault 'tsunami'")
+    assert refused.stderr.startswith("brewbench emulate: no emulator fault 'tsunami'")
     proc = subprocess.Popen([*command, "--fault", "malformed_answers:IDENTIFY"],
                             stdout=subprocess.PIPE, text=True)
     try:

@@ -142,13 +142,13 @@ def test_hello_of_the_wrong_shape_fails_connect_with_a_protocol_error(tmp_path: 
 
 
 def test_error_with_a_text_code_is_a_protocol_error_naming_the_code() -> None:
-    with (open_device(f"{GOOD}&fault=malformed_answers:ERROR,busy:STATUS") as device,
+    with (open_device(f"{GOOD}&fault=malformed_answers:ERROR,busy_on:STATUS") as device,
           pytest.raises(DeviceProtocolError, match="field 'code' is str 'BAD_REQUEST'")):
         device.machine.status()
 
 
 def test_a_well_formed_error_is_still_device_rejected() -> None:
-    with (open_device(f"{GOOD}&fault=busy:STATUS") as device,
+    with (open_device(f"{GOOD}&fault=busy_on:STATUS") as device,
           pytest.raises(DeviceRejected, match="BUSY")):
         device.machine.status()
 
@@ -171,7 +171,7 @@ def test_brews(brewbench_machine):
 """)
     results = pytester.path / "out"
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--device", f"{GOOD}&fault=malformed_answers:IDENTIFY",
+        "-p", "no:cacheprovider", "--brewbench-device", f"{GOOD}&fault=malformed_answers:IDENTIFY",
         "--brewbench-results", str(results), "--brewbench-run-id", "r1")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*could not connect*IDENTIFY answer: field 'manufacturer'*"])
@@ -213,6 +213,6 @@ def test_timeout_after_frames_that_do_not_decode_does_not_blame_the_baud_rate() 
 
 
 def test_timeout_with_nothing_arriving_still_suggests_the_port() -> None:
-    with (open_device(f"{GOOD}&fault=silent:STATUS", timeout=0.5) as device,
+    with (open_device(f"{GOOD}&fault=silent_on:STATUS", timeout=0.5) as device,
           pytest.raises(Timeout, match="nothing arrived; check the device is on")):
         device.machine.status()

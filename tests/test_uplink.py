@@ -144,7 +144,10 @@ def test_broker_down_queues_on_the_device_reports_the_gap_and_loses_nothing(
         machine.status()
         assert cloud.pending == 0 and cloud.failed_attempts > 0
     drinks = [e.record.message.body.get("drink") for e in uplink_entries(device.capture)]
-    assert drinks == ["latte", "espresso", "mocha", None]  # the backlog, then the heartbeat
+    # QoS 1 is at least once: a publish whose acknowledgement the broker's restart lost
+    # comes again, and the capture keeps both copies as sent
+    once = [d for i, d in enumerate(drinks) if i == 0 or d != drinks[i - 1]]
+    assert once == ["latte", "espresso", "mocha", None]  # the backlog, then the heartbeat
     gap = device.capture.meta["uplink"]["gaps"][-1]
     assert gap["up_wall_ns"] > gap["down_wall_ns"]
 

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound, DeviceSpecError
+from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound
 from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
 from ...emulator.jura.machine import MACHINE_TYPES
@@ -205,11 +205,14 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
 def cmd_emulate(args: argparse.Namespace) -> int:
     firmware = args.firmware or EMULATED_FIRMWARE[args.family]
     try:
+        if args.family == "jura" and args.fault:
+            raise ValueError("--fault is for the cm500 family's emulator")
         emulator: Emulator | JuraEmulator = (
             JuraEmulator(firmware, args.transport, args.serial) if args.family == "jura"
             else Emulator(firmware, args.transport, args.serial, faults=args.fault))
     except ValueError as exc:
-        raise DeviceSpecError(f"brewbench emulate: {exc}") from exc
+        print(f"brewbench emulate: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with emulator:

@@ -65,6 +65,15 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     **_fields("RECORD", PAYMENT, ("payment_method", "card_number", "card_expiry", "routing")),
     **_fields("RECORD", IDENTITY, ("machine_name", "owner", "organisation", "email")),
     **_fields("RECORD", LOCATION, ("site", "floor", "ssid", "location.lat", "location.lon")),
+    # Spoken orders (VOICE_ORDER) and what a listening firmware keeps of them.
+    **_fields("VOICE_ORDER", DEVICE, ("part", "parts", "received")),
+    "VOICE_ORDER.order_id": (PRODUCT,),
+    "VOICE_ORDER.audio": (VOICE,),
+    **_fields("RECORD", DEVICE, ("clip_part", "clip_parts")),
+    "RECORD.order_id": (PRODUCT,),
+    **_fields("RECORD", VOICE, ("voice_clip", "transcript")),
+    **_fields("EVENT", DEVICE, ("chunk", "rate")),
+    "EVENT.pcm": (VOICE,),
     # What a machine adds when it sends a record to its cloud (bench/uplink/).
     **_fields("RECORD", DEVICE, ("kind", "msg_id", "queued_records")),
 }

@@ -3,7 +3,8 @@
 Three sources, each leaving a ``Label`` with its reason:
 
 - ``schema``: the protocol's field catalogue (bench.schema) knows the field;
-- ``content``: a content detector (bench.detectors) recognised the value;
+- ``content``: a content detector (bench.detectors) recognised the value, or the
+  value is a recording (bench.verify.audio: labelled ``voice``);
 - ``canary``: a value the bench planted was found in it (bench.hunter).
 
 An emission nothing explains is ``unknown`` (reason ``schema``: not in the
@@ -17,7 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .catalogue import LOCATION, SENSITIVE, UNKNOWN, categories_of, own_identifier
+from .audio import sniff_audio
+from .catalogue import LOCATION, SENSITIVE, UNKNOWN, VOICE, categories_of, own_identifier
 from .detectors import detect
 from .emissions import Emission, is_redacted
 
@@ -103,6 +105,10 @@ def _labels(emission: Emission, names: list[str]) -> list[Label]:
     if not own_identifier(emission.path):  # the device's own link address is how we reach it
         labels += [_against_catalogue(Label(hit.category, CONTENT, hit.detector), emission.path)
                    for hit in detect(emission.value, names)]
+        audio = sniff_audio(emission.value)
+        if audio is not None:  # a recording of whoever stood in front of the machine
+            labels.append(_against_catalogue(Label(VOICE, CONTENT, f"audio {audio.describe()}"),
+                                             emission.path))
     if not labels:
         labels.append(Label(UNKNOWN, SCHEMA, "not in the field catalogue"))
     return labels

@@ -69,8 +69,8 @@ def test_firmware_ranges(version: str, spec: str, expected: bool) -> None:
 
 
 def test_no_contract_for_the_firmware_says_what_the_file_covers() -> None:
-    with pytest.raises(ContractError, match=r"no contract covers CM-500 firmware 3\.0.*>=1\.0"):
-        select(load_contracts(CM500), "CM-500", "3.0")
+    with pytest.raises(ContractError, match=r"no contract covers CM-500 firmware 4\.0.*>=1\.0"):
+        select(load_contracts(CM500), "CM-500", "4.0")
 
 
 @pytest.mark.parametrize(("text", "message"), [
