@@ -15,6 +15,8 @@ from brewbench.bench.bluetooth.btsnoop import UNIX_EPOCH_US, BtsnoopError, read_
 from brewbench.bench.bluetooth.btsnoop_import import import_btsnoop
 from brewbench.bench.capture import Capture
 from brewbench.bench.devices import open_device
+from brewbench.bench.verify.classify import classify
+from brewbench.bench.verify.emissions import emissions
 from brewbench.drivers.messages import Kind, Message, MsgType
 from brewbench.drivers.records import RX, TX
 from brewbench.emulator.ble_air import Air
@@ -150,3 +152,27 @@ def test_wireshark_reads_the_logs_the_import_reads(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True, timeout=120).stdout
     written = bytes.fromhex("".join(out.split()).replace(":", ""))
     assert written == b"".join(raw for d, raw in frames(import_btsnoop(log)) if d == TX)
+
+
+def test_ecam_frames_in_a_log_are_decoded(tmp_path: Path) -> None:
+    """A De'Longhi app's monitor request and the machine's status answer (frames
+    published with their meaning, tests/families/test_ecam.py), the answer split
+    over two notifications as a 20-byte ATT payload limit would cut it."""
+    request = bytes.fromhex("0d 05 75 0f da 25")
+    answer = bytes.fromhex("d0 12 75 0f 01 15 00 00 00 07 00 00 00 00 00 00 00 aa 31")
+    packets = [(acl(att(b"\x52\x11\x00" + request))[0], False),
+               (acl(att(b"\x1b\x11\x00" + answer[:10]))[0], True),
+               (acl(att(b"\x1b\x11\x00" + answer[10:]))[0], True)]
+    path = tmp_path / "ecam.log"
+    path.write_bytes(header() + b"".join(record(h4, received, n)
+                                         for n, (h4, received) in enumerate(packets)))
+    capture = import_btsnoop(path)
+    records = [entry.record for entry in capture.entries]
+    assert [(r.direction, r.raw, r.error) for r in records] == [
+        (TX, request, None), (RX, answer, None)]
+    assert records[0].meta["command"] == "monitor" and records[0].meta["family"] == "ecam"
+    assert records[1].meta["status"]["switches_named"] == ["water_tank_out"]
+    assert capture.meta["btsnoop"]["ecam_handles"] == [0x11]
+    found = {c.emission.path: c.categories for c in classify(emissions(capture))}
+    assert found["link.ble.status.function"] == found["link.ble.command"] == ("device",)
+    assert found["link.ble.handle"] == ("device",)

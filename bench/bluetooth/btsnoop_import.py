@@ -12,8 +12,11 @@ Every ATT write, notification, indication and read value becomes a record:
 A handle whose values carry CM-500 frames (docs/protocol.md: COBS, CRC) is
 treated as the byte stream it is: its values are joined, split at the frame
 delimiters and each frame decoded, exactly as a live ``ble://`` connection
-does, so the capture classifies like one. Records are attributed to ``idle``
-(the log has no bench actions).
+does, so the capture classifies like one. A handle carrying De'Longhi ECAM
+frames (drivers/ecam) is joined and split the same way; each frame becomes a
+record whose meta adds ``family`` (ecam), ``command``, ``data`` (hex) and, for a
+monitor answer, ``status`` (its named fields). Records are attributed to
+``idle`` (the log has no bench actions).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ...drivers.ecam.frames import EcamSplitter
 from ...drivers.errors import FrameError
 from ...drivers.framing import FrameSplitter, oversize_error
 from ...drivers.messages import decode_wire
@@ -29,6 +33,7 @@ from ...drivers.records import RX, TX, Record, Stamp
 from ..capture import IDLE, Capture, Entry
 from .att import FROM_SERVER, AttValue, att_values
 from .btsnoop import read_btsnoop, unix_ns
+from .ecam_values import ecam_records, has_ecam_frame
 
 __all__ = ["CHANNEL", "import_btsnoop"]
 
@@ -46,17 +51,24 @@ def import_btsnoop(path: Path) -> Capture:
     packets = read_btsnoop(path)
     values = list(att_values(packets))
     framed = _framed_streams(values)
+    ecam = _ecam_streams(values, framed)
     splitters = {stream: FrameSplitter() for stream in framed}
+    ecam_splitters = {stream: EcamSplitter() for stream in ecam}
     records: list[Record] = []
     for value in values:
         stream = _stream(value)
-        splitter = splitters.get(stream)
-        records += (_link_record(value) if splitter is None
-                    else _frame_records(value, splitter))
+        if stream in splitters:
+            records += _frame_records(value, splitters[stream])
+        elif stream in ecam_splitters:
+            records += ecam_records(_stamp(value), stream[2], _details(value),
+                                    value.value, ecam_splitters[stream])
+        else:
+            records += _link_record(value)
     capture = Capture(f"btsnoop:{path.name}", {
         "source": str(path), "imported": "btsnoop", "transport": CHANNEL,
         "btsnoop": {"packets": len(packets), "att_values": len(values),
-                    "framed_handles": sorted({h for _, h, _ in framed if h is not None})}})
+                    "framed_handles": sorted({h for _, h, _ in framed if h is not None}),
+                    "ecam_handles": sorted({h for _, h, _ in ecam if h is not None})}})
     capture.entries.extend(Entry(IDLE, record) for record in records)
     return capture
 
@@ -77,6 +89,19 @@ def _framed_streams(values: Iterable[AttValue]) -> set[Stream]:
         if any(_decodes(encoded) for encoded in complete):
             framed.add(stream)
     return framed
+
+
+def _ecam_streams(values: Iterable[AttValue], framed: set[Stream]) -> set[Stream]:
+    """The streams, other than CM-500 ones, in which at least one ECAM frame decodes."""
+    splitters: dict[Stream, EcamSplitter] = {}
+    found: set[Stream] = set()
+    for value in values:
+        stream = _stream(value)
+        if stream in framed or stream in found:
+            continue
+        if has_ecam_frame(splitters.setdefault(stream, EcamSplitter()), value.value):
+            found.add(stream)
+    return found
 
 
 def _decodes(encoded: bytes) -> bool:

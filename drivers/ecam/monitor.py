@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import FrameError
 from .frames import ANSWER, EcamFrame
 
-__all__ = ["FUNCTIONS", "SWITCHES", "status"]
+__all__ = ["FUNCTIONS", "MONITOR", "SWITCHES", "status"]
 
 MONITOR = 0x75
 STATUS_DATA = 14  # data bytes of a status answer (frame length 0x12)
