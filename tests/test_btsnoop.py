@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -176,3 +177,28 @@ def test_ecam_frames_in_a_log_are_decoded(tmp_path: Path) -> None:
     found = {c.emission.path: c.categories for c in classify(emissions(capture))}
     assert found["link.ble.status.function"] == found["link.ble.command"] == ("device",)
     assert found["link.ble.handle"] == ("device",)
+
+
+def test_a_mangled_log_imports_or_is_refused_never_crashes(tmp_path: Path) -> None:
+    """Flipped, dropped and repeated bytes anywhere after the header: the import
+    keeps what it can read or refuses the file with a BtsnoopError."""
+    good = built_log()
+    rng = random.Random(16)
+    path = tmp_path / "mangled.log"
+    for _ in range(400):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 6)):
+            at = rng.randrange(16, len(data))
+            choice = rng.random()
+            if choice < 0.6:
+                data[at] = rng.randrange(256)
+            elif choice < 0.8:
+                del data[at:at + rng.randint(1, 8)]
+            else:
+                data[at:at] = data[at:at + rng.randint(1, 8)]
+        path.write_bytes(bytes(data))
+        try:
+            capture = import_btsnoop(path)
+        except BtsnoopError:
+            continue
+        emissions(capture)  # and what it kept can be analysed
