@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 
+from ...drivers.ecam.catalogue import CATALOGUE as ECAM_CATALOGUE
 from ...drivers.families import catalogues
 
 PRODUCT = "product"
@@ -86,13 +87,16 @@ LINK_CATALOGUE: dict[str, tuple[str, ...]] = {
     # BLE advertisements (drivers/ble_adverts.py) and GATT reads (drivers/ble_transport.py)
     **{f"link.*.{key}": (DEVICE,) for key in (
         "address", "local_name", "tx_power", "rssi", "service_uuids[]", "service_uuids",
-        "service_data", "manufacturer_data", "gatt", "uuid", "field", "value")},
+        "service_data", "manufacturer_data", "gatt", "uuid", "field", "value",
+        "handle", "connection", "packet")},  # the last three: imported btsnoop logs
     # USB transfers the link reported (drivers/usb_transport.py)
     **{f"link.*.{key}": (DEVICE,) for key in (
         "endpoint", "transfer", "request_type", "request", "value", "index", "length",
         "status", "detail", "recovery")},
     # Machine families whose records are link-level (drivers/families.py), e.g. link.jura.*
     **{glob: categories for catalogue in catalogues() for glob, categories in catalogue.items()},
+    # ECAM frames decoded from imported Bluetooth logs (bench/bluetooth/ecam_values.py)
+    **ECAM_CATALOGUE,
 }
 
 

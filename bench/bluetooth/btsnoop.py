@@ -1,0 +1,89 @@
+"""The btsnoop file format (Android's ``btsnoop_hci.log``, bumble's ``BtSnooper``).
+
+A 16-byte header, then records, every integer big-endian:
+
+    header   "btsnoop\\0" | version (4 bytes) = 1 | datalink (4 bytes) = 1002 (HCI H4)
+    record   original length (4) | included length (4) | flags (4) | drops (4) |
+             timestamp (8, microseconds since midnight 1 January of year 0) | data
+
+Flags bit 0 is the direction (0: host to controller, 1: controller to host) and
+bit 1 marks commands and events. With datalink 1002 each record's data begins
+with the HCI H4 packet type (1 command, 2 ACL data, 3 SCO, 4 event).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...drivers.errors import BrewbenchError
+
+__all__ = ["ACL", "H4", "MAGIC", "BtsnoopError", "HciPacket", "read_btsnoop", "unix_ns"]
+
+MAGIC = b"btsnoop\0"
+HEADER = struct.Struct(">8sII")
+RECORD = struct.Struct(">IIIIq")
+VERSION = 1
+H4 = 1002  # datalink: HCI UART, each packet led by its H4 type byte
+ACL = 2
+#: 1970-01-01 in btsnoop time (microseconds since 0000-01-01)
+UNIX_EPOCH_US = 0x00DCDDB30F2F8000
+MAX_PACKET = 64 * 1024  # an HCI packet is at most 64 KiB; more is a broken file
+
+
+class BtsnoopError(BrewbenchError, ValueError):
+    """The file is not a btsnoop log this bench can read."""
+
+
+@dataclass(frozen=True, slots=True)
+class HciPacket:
+    """One record of the log: an HCI packet as the host saw it pass."""
+
+    number: int  # 1-based, as Wireshark counts
+    received: bool  # controller -> host (the other device's traffic arrives this way)
+    timestamp_us: int  # btsnoop time
+    h4_type: int
+    data: bytes  # the packet after its H4 type byte
+
+
+def unix_ns(timestamp_us: int) -> int:
+    """A btsnoop timestamp as nanoseconds since the Unix epoch."""
+    return (timestamp_us - UNIX_EPOCH_US) * 1000
+
+
+def read_btsnoop(path: Path) -> list[HciPacket]:
+    """Every packet of a btsnoop file, in file order.
+
+    A record cut short by the end of the file (a log copied while still being
+    written) ends the list; it is not an error.
+
+    Raises:
+        BtsnoopError: not a btsnoop file, another version or datalink, or a
+            record that claims an impossible length.
+        OSError: the file cannot be read.
+    """
+    data = path.read_bytes()
+    if len(data) < HEADER.size or not data.startswith(MAGIC):
+        raise BtsnoopError(f"{path}: not a btsnoop file (it does not start with 'btsnoop\\0')")
+    _, version, datalink = HEADER.unpack_from(data)
+    if version != VERSION:
+        raise BtsnoopError(f"{path}: btsnoop version {version}; only version {VERSION} is known")
+    if datalink != H4:
+        raise BtsnoopError(f"{path}: btsnoop datalink {datalink}; only {H4} (HCI H4, as "
+                           "Android and bumble write) is supported")
+    packets: list[HciPacket] = []
+    offset = HEADER.size
+    while offset + RECORD.size <= len(data):
+        _, included, flags, _, stamp = RECORD.unpack_from(data, offset)
+        if included > MAX_PACKET:
+            raise BtsnoopError(f"{path}: record {len(packets) + 1} at byte {offset} claims "
+                               f"{included} bytes; the file is damaged")
+        start = offset + RECORD.size
+        body = data[start:start + included]
+        if len(body) < included:
+            break
+        if body:
+            packets.append(HciPacket(len(packets) + 1, bool(flags & 1), stamp, body[0], body[1:]))
+        offset = start + included
+    return packets
