@@ -39,8 +39,7 @@ from .values import from_json, to_json
 FORMAT = "brewbench-capture"
 VERSION = 1
 IDLE = "idle"
-MAX_RECORDS = 10_000  # device-initiated records kept per capture; the rest are counted
-# (analysing and saving 30,000 telemetry records peaked near 200 MB: 10,000 keeps the run well under)
+MAX_RECORDS = 30_000  # device-initiated records kept per capture; the rest are counted
 
 
 @dataclass(frozen=True, slots=True)
