@@ -7,11 +7,10 @@ frame seen in between (responses, events, queued records) is attributed to it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from .actions import observed_action
+from .actions import ActionDriver
 from .answers import int_field, text_field, text_list_field
 from .connection import Connection
 from .errors import BrewbenchError, DeviceProtocolError, LimitExceeded
@@ -36,7 +35,7 @@ class Identity:
     firmware: str
 
 
-class CoffeeMachine:
+class CoffeeMachine(ActionDriver):
     """Drives one coffee machine over an open-able connection.
 
     Example::
@@ -45,18 +44,14 @@ class CoffeeMachine:
             machine.brew("latte", strength=4)
     """
 
+    actions = ACTIONS
+    connection: Connection
+
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.device = connection.device
         self.features: tuple[str, ...] = ()
         self.identity: Identity | None = None
-
-    def __enter__(self) -> CoffeeMachine:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def connect(self) -> None:
         """Open the link and agree on a protocol version (HELLO)."""
@@ -70,17 +65,6 @@ class CoffeeMachine:
         except BrewbenchError:
             self.connection.close()
             raise
-
-    def close(self) -> None:
-        self.connection.close()
-
-    def action(self, name: str) -> AbstractContextManager[None]:
-        """Attribute everything seen inside the block to action ``name``."""
-        return observed_action(self.connection.observers, name)
-
-    def supports(self, action: str) -> bool:
-        """Whether this machine can do ``action`` (one of ``drivers.actions.ACTIONS``)."""
-        return action in ACTIONS
 
     # -- actions ------------------------------------------------------------
 

@@ -12,10 +12,9 @@ says so, and the bench's standard session skips those actions.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any
 
-from ..actions import observed_action
+from ..actions import ActionDriver
 from ..errors import DeviceRejected, ProtocolError
 from ..machine import Identity
 from .answers import parse_answer
@@ -32,7 +31,7 @@ PRODUCTS = {"espresso": "FA:04", "coffee": "FA:05", "latte": "FA:06", "cappuccin
 SETTINGS_WORDS = ("RT:0010", "RT:0020")
 
 
-class JuraMachine:
+class JuraMachine(ActionDriver):
     """Drives one Jura machine through its service port.
 
     Example::
@@ -42,31 +41,15 @@ class JuraMachine:
     """
 
     family = FAMILY
+    actions = ACTIONS
+    connection: JuraConnection
 
     def __init__(self, connection: JuraConnection) -> None:
         self.connection = connection
         self.device = connection.device
         self.identity: Identity | None = None
 
-    def __enter__(self) -> JuraMachine:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def connect(self) -> None:
-        """Open the link. Nothing is sent: a Jura machine needs no greeting."""
-        self.connection.open()
-
-    def close(self) -> None:
-        self.connection.close()
-
-    def action(self, name: str) -> AbstractContextManager[None]:
-        return observed_action(self.connection.observers, name)
-
-    def supports(self, action: str) -> bool:
-        return action in ACTIONS
+    # connect() opens the link and sends nothing: a Jura machine needs no greeting.
 
     # -- actions ------------------------------------------------------------
 
