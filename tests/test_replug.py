@@ -6,10 +6,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from brewbench.bench.capture import Capture
+from brewbench.bench.cli.main import main
 from brewbench.bench.devices import open_device
 from brewbench.drivers.errors import DeviceDisconnected, DeviceNotFound
 from brewbench.drivers.machine import CoffeeMachine
@@ -179,3 +181,54 @@ def test_a_device_that_does_not_come_back_fails_after_the_bound() -> None:
                                                       r"within 0\.5 s"):
             device.machine.status()
         assert time.monotonic() - started < 3
+
+
+USER_TEST = '''
+def test_status(brewbench_machine):
+    assert brewbench_machine.status()["state"] == "ready"
+'''
+
+
+def test_the_plugin_waits_for_a_device_and_says_so(pytester: pytest.Pytester) -> None:
+    ports = EmulatedSerialPorts()
+    ports.use()
+    link = UsbSerialLink(EmulatedMachine("2.1", serial="BB1001"), ports)
+    spec = f"serial+usb://1209:c0fe?serial=BB1001&backend={ports.name}"
+    pytester.makepyfile(test_user=USER_TEST)
+    later = threading.Timer(0.5, link.start)
+    later.start()
+    try:
+        waited = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:labgrid", "--brewbench-device", spec,
+                                    "--brewbench-wait", "10", "--brewbench-results",
+                                    str(pytester.path / "out"))
+        later.join()
+        link.stop()
+        gone = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:labgrid", "--brewbench-device", spec,
+                                  "--brewbench-wait", "0.3", "--brewbench-results",
+                                  str(pytester.path / "out"))
+    finally:
+        ports.release()
+    waited.assert_outcomes(passed=1)
+    waited.stdout.fnmatch_lines([f"*waiting up to 10 s for {spec} …*"])
+    gone.assert_outcomes(errors=1)
+    gone.stdout.fnmatch_lines(["*did not appear within 0.3 s (last look: no USB serial port*"])
+
+
+def test_brewbench_run_waits_up_to_its_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BREWBENCH_LAB_KEY_FILE", str(tmp_path / "lab.key"))
+    for name in ("INFLUX_URL", "INFLUX_DB", "INFLUX_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    ports = EmulatedSerialPorts()
+    ports.use()
+    spec = f"serial+usb://1209:c0fe?serial=BB1002&backend={ports.name}"
+    try:
+        code = main(["run", "--device", spec, "--wait", "0.3", "--results", str(tmp_path)])
+    finally:
+        ports.release()
+    out = capsys.readouterr()
+    assert code == 2
+    assert f"waiting up to 0.3 s for {spec} …" in out.out
+    assert "did not appear within 0.3 s" in out.err
+    assert main(["run", "--wait", "-1"]) == 2
+    assert "--wait -1.0: give 0 or more seconds" in capsys.readouterr().err
