@@ -75,7 +75,8 @@ class Transport(abc.ABC):
         Raises:
             DeviceNotFound: a selector that finds nothing (transports that can tell).
         """
-        return self.describe().get("port", self.device)
+        facts = self.describe()
+        return facts.get("port") or facts.get("address") or self.device
 
 
 ReadSome = Callable[[], bytes]

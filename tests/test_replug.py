@@ -232,3 +232,24 @@ def test_brewbench_run_waits_up_to_its_bound(tmp_path: Path, monkeypatch: pytest
     assert "did not appear within 0.3 s" in out.err
     assert main(["run", "--wait", "-1"]) == 2
     assert "--wait -1.0: give 0 or more seconds" in capsys.readouterr().err
+
+
+def test_brewbench_devices_lists_emulated_usb_serial_ports_with_a_spec_that_survives_a_replug(
+        two_serial_ports: tuple[EmulatedSerialPorts, list[UsbSerialLink]],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    ports, (one, _) = two_serial_ports
+
+    def listed() -> dict[str, str]:
+        assert main(["devices", "--usb-backend", ports.name]) == 0
+        lines = capsys.readouterr().out.split("serial:\n", 1)[1].split("\nusb:\n", 1)[0].splitlines()
+        return {line.split()[0]: line for line in lines}
+
+    before = listed()
+    spec = f"serial+usb://1209:c0fe?serial=BB0A01&backend={ports.name}"
+    assert f"port={one.path}" in before[spec] and f"location={one.location}" in before[spec]
+    old_path = one.path
+    one.unplug()
+    one.plug()
+    after = listed()
+    assert f"port={one.path}" in after[spec] and one.path != old_path
+    assert serial_of(spec) == "BB0A01"
