@@ -253,3 +253,31 @@ def test_brewbench_devices_lists_emulated_usb_serial_ports_with_a_spec_that_surv
     after = listed()
     assert f"port={one.path}" in after[spec] and one.path != old_path
     assert serial_of(spec) == "BB0A01"
+
+
+REPLUG_TEST = '''
+import time
+import pytest
+
+@pytest.mark.brewbench_devices("emu://?firmware=2.1&transport=usb-serial&serial=BB1101")
+def test_replugged(brewbench_machine, brewbench_emulator):
+    brewbench_machine.brew("espresso")
+    brewbench_emulator.replug(gap=0.3)
+    time.sleep(0.1)
+    brewbench_machine.brew("latte")
+'''
+
+
+def test_a_test_whose_device_is_re_plugged_keeps_one_saved_capture(
+        pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=REPLUG_TEST)
+    out = pytester.path / "out"
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:labgrid",
+                                "--brewbench-wait", "5", "--brewbench-results", str(out))
+    result.assert_outcomes(passed=1)
+    [saved] = out.glob("*/captures/*.jsonl")
+    capture = Capture.load(saved)
+    [gap] = gaps(capture)
+    assert gap["old"] != gap["new"]
+    assert len(boot_banners(capture)) == 1
+    assert [m.body["drink"] for m in capture.messages("brew", "tx")] == ["espresso", "latte"]
