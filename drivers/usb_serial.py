@@ -64,12 +64,15 @@ class UsbSerialTransport(SerialTransport):
         super().open(events)
 
     def locate(self) -> str:
-        """The path of the port this spec names now (it changes on re-enumeration).
+        """The path of the port this spec names (it changes on re-enumeration): the one
+        open now, else the one the selector finds.
 
         Raises:
             DeviceNotFound: no port matches.
             DeviceSpecError: several match, or the backend lists no serial ports.
         """
+        if self._port is not None:  # open: where it was found
+            return self.url
         return str(self.find(self._comports()).device)
 
     def _comports(self) -> list[ListPortInfo]:
