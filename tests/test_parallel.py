@@ -127,10 +127,10 @@ def run_parallel(tmp_path: Path, specs: list[str], workers: int, run_id: str,
            "BREWBENCH_SPOOL": str(tmp_path / "spool"),
            "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key"), "NOTES": str(tmp_path / "notes")}
     devices = [arg for spec in specs for arg in ("--brewbench-device", spec)]
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "xdist", "-p", "no:randomly",
-                           "-p", "no:cacheprovider", "-n", str(workers), "--rootdir", str(tmp_path),
-                           "--brewbench-run-id", run_id, "--brewbench-results",
-                           str(tmp_path / "results"), *devices, *args],
+    plugins = ["-p", "xdist", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:benchmark"]
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", *plugins, "-n", str(workers),
+                           "--rootdir", str(tmp_path), "--brewbench-run-id", run_id,
+                           "--brewbench-results", str(tmp_path / "results"), *devices, *args],
                           capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
 
 
