@@ -91,7 +91,7 @@ def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
         capture.meta.update(spec=text, family=family.name, **transport.describe())
         machine = family.driver(transport, timeout)
         if wait > 0:
-            _wait_for(machine.connection, wait, say, text)
+            _wait_for(machine.connection, wait, say)
         machine.connection.attach(capture)
         if uplink is not None:
             cloud = emulator.machine.uplink if isinstance(emulator, Emulator) else None
@@ -117,12 +117,9 @@ def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
             uplink.stop()
 
 
-def _wait_for(connection: Any, wait: float, say: Callable[[str], None] | None,
-              text: str) -> None:
-    """Let the connection wait for its device (the CM-500 protocol's connection can)."""
-    if not hasattr(connection, "wait"):
-        raise DeviceSpecError(f"{text}: waiting for a device (--wait) is not supported for "
-                              "this family yet")
+def _wait_for(connection: Any, wait: float, say: Callable[[str], None] | None) -> None:
+    """Let the connection wait for its device (each family's connection has ``wait``;
+    the CM-500 protocol's also finds a device that left again)."""
     connection.wait, connection.say = wait, say
 
 

@@ -281,3 +281,13 @@ def test_a_test_whose_device_is_re_plugged_keeps_one_saved_capture(
     assert gap["old"] != gap["new"]
     assert len(boot_banners(capture)) == 1
     assert [m.body["drink"] for m in capture.messages("brew", "tx")] == ["espresso", "latte"]
+
+
+def test_every_family_waits_for_its_device_up_to_the_bound() -> None:
+    said: list[str] = []
+    spec = "serial:///dev/brewbench-not-there?family=jura"
+    with pytest.raises(DeviceNotFound, match=r"did not appear within 0\.3 s \(last look: cannot "
+                                             r"open serial port"), \
+            open_device(spec, wait=0.3, say=said.append):
+        pass
+    assert said == [f"waiting up to 0.3 s for {spec} …"]
