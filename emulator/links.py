@@ -179,6 +179,16 @@ class TcpLink(DeviceLink[M]):
         self._server.close()
 
 
+def call_later(timers: list[threading.Timer], seconds: float, call: Callable[..., None],
+               **kwargs: object) -> None:
+    """``call(**kwargs)`` ``seconds`` from now, on a daemon timer added to ``timers`` (a
+    link cancels its timers when it stops: a re-plug due after that never happens)."""
+    timer = threading.Timer(seconds, call, kwargs=kwargs)
+    timer.daemon = True
+    timers.append(timer)
+    timer.start()
+
+
 def write_all(fd: int, data: bytes, closing: Callable[[], bool]) -> None:
     """Write all of ``data`` to a non-blocking pty master, waiting while it is full,
     until ``closing`` says stop; a closed pty ends the write quietly (a pulled cable)."""

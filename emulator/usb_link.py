@@ -11,7 +11,7 @@ import threading
 
 from ..drivers.usb_backends import USB_BACKENDS, register_backend, unregister_backend
 from ..drivers.usb_protocol import PRODUCT_ID, VENDOR_ID
-from .links import DeviceLink
+from .links import DeviceLink, call_later
 from .machine import EmulatedMachine
 from .usb_backend import EmulatedUsbBus
 from .usb_device import EmulatedUsbDevice
@@ -51,10 +51,7 @@ class UsbLink(DeviceLink[EmulatedMachine]):
         """Unplug now and plug in again ``gap`` seconds later (same port, new address);
         the machine then boots. Returns at once."""
         self.unplug()
-        timer = threading.Timer(gap, self.plug, kwargs={"boot": reason})
-        timer.daemon = True
-        self._timers.append(timer)
-        timer.start()
+        call_later(self._timers, gap, self.plug, boot=reason)
 
     def unplug(self) -> None:
         """Pull the cable: the device leaves the bus and the host's transfers fail."""

@@ -23,7 +23,7 @@ import time
 import tty
 
 from ..drivers.usb_protocol import PRODUCT_ID, VENDOR_ID
-from .links import CHUNK, DeviceLink, write_all
+from .links import CHUNK, DeviceLink, call_later, write_all
 from .machine import EmulatedMachine
 from .serial_ports import EmulatedSerialPorts
 
@@ -116,8 +116,8 @@ class UsbSerialLink(DeviceLink[EmulatedMachine]):
             pty = _Pty()
             if pty.path == self._last_path:
                 # The kernel hands out the lowest free pty number, so the old path comes
-                # back once the host let go of it; a device re-enumerating while its old
-                # /dev/ttyACMn is still held gets a new one, and so does this one.
+                # back once the host has let go of it; take the next one instead, as a
+                # device re-enumerating while its old /dev/ttyACMn is still held does.
                 pty, old = _Pty(), pty
                 old.close()
             self._last_path = pty.path
@@ -142,10 +142,7 @@ class UsbSerialLink(DeviceLink[EmulatedMachine]):
         """Unplug now and plug in again ``gap`` seconds later under a new path; the
         machine then boots. Returns at once."""
         self.unplug()
-        timer = threading.Timer(gap, self.plug, kwargs={"boot": reason})
-        timer.daemon = True
-        self._timers.append(timer)
-        timer.start()
+        call_later(self._timers, gap, self.plug, boot=reason)
 
     def _serve(self) -> None:
         while not self._stop.is_set():
