@@ -121,8 +121,10 @@ def served_machines(*faults: str) -> Iterator[list[str]]:
 
 
 def run_parallel(tmp_path: Path, specs: list[str], workers: int, run_id: str,
-                 influx: InfluxSettings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")},
+                 influx: InfluxSettings, *args: str, lab: Path | None = None
+                 ) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("INFLUX_", "BREWBENCH_LAB"))},
+           **({"BREWBENCH_LAB": str(lab)} if lab else {}),
            "INFLUX_URL": influx.url or "", "INFLUX_DB": influx.db,
            "BREWBENCH_SPOOL": str(tmp_path / "spool"),
            "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key"), "NOTES": str(tmp_path / "notes")}
@@ -145,8 +147,12 @@ def workers_by_device(results: Path) -> dict[str, set[str]]:
 
 def test_the_standard_suite_over_four_devices_on_four_workers(
         brewbench_influx: InfluxSettings, tmp_path: Path) -> None:
-    with served_machines("-", "-", "-", "-") as specs:
-        done = run_parallel(tmp_path, specs, 4, "run-parallel-4", brewbench_influx, str(SUITE))
+    with served_machines("-", "-", "-", "-") as specs:  # named in a lab file, used by name
+        names = [f"bench-{n}" for n in range(4)]
+        lab = tmp_path / "lab.toml"
+        lab.write_text("[devices]\n" + "".join(f'{n} = "{s}"\n' for n, s in zip(names, specs, strict=True)))
+        done = run_parallel(tmp_path, names, 4, "run-parallel-4", brewbench_influx, str(SUITE),
+                            lab=lab)
     assert "24 passed, 8 skipped" in done.stdout, done.stdout + done.stderr
     workers = workers_by_device(tmp_path / "results")
     assert sorted(workers) == sorted(specs)
