@@ -1,7 +1,9 @@
 """The ECAM driver: the bench's actions as De'Longhi ECAM frames over Bluetooth LE.
 
     identify       GATT reads on connecting (device name, Device Information if
-                   any) and the profile names (0xA4), kept in ``profiles``
+                   any) and the profile names (0xA4), kept in ``profiles``; the
+                   serial number is Device Information's, else the device name
+                   (ECAM machines call themselves D and a number)
     status         0x75 monitor: the status answer's named fields
     brew           0x83 start a recipe with its quantities (drivers.ecam.recipes)
     provision      0xA5 the profile names: the owner and the machine's name go to
@@ -88,7 +90,8 @@ class EcamMachine(ActionDriver):
             self.profiles = self._profiles()
         self.identity = Identity(info.get("manufacturer") or MANUFACTURER,
                                  info.get("model") or info.get("device_name") or "ECAM",
-                                 info.get("serial", ""), info.get("firmware") or "unknown")
+                                 info.get("serial") or info.get("device_name", ""),
+                                 info.get("firmware") or "unknown")
         return self.identity
 
     def status(self) -> dict[str, Any]:

@@ -37,7 +37,10 @@ def ecam_service(on_write: OnWrite) -> tuple[gatt.Service, gatt.Characteristic[b
 
 
 class EcamBleLink(GattPeripheral[EmulatedEcam]):
-    """One emulated ECAM machine on an air."""
+    """One emulated ECAM machine on an air; ``device_information=False`` leaves the
+    Device Information Service out (a host then knows only the device name)."""
+
+    device_information = True
 
     def advertising_data(self) -> bytes:
         return encode(Advert(local_name=self.machine.device_name, service_uuids=[SERVICE_UUID]))
@@ -46,8 +49,9 @@ class EcamBleLink(GattPeripheral[EmulatedEcam]):
         device.name = self.machine.device_name  # the GAP service is made from it
         install_strict_server(device)
         machine = self.machine
-        device.add_service(device_information({
-            "manufacturer": MANUFACTURER, "model": machine.model, "serial": machine.serial,
-            "firmware": machine.firmware}))
+        if self.device_information:
+            device.add_service(device_information({
+                "manufacturer": MANUFACTURER, "model": machine.model, "serial": machine.serial,
+                "firmware": machine.firmware}))
         service, self._notifier = ecam_service(self._on_write)
         device.add_service(service)

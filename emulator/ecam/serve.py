@@ -27,11 +27,12 @@ class EcamEmulator:
     family = "ecam"
 
     def __init__(self, firmware: str = "1.0", transport: str = "ble",
-                 serial: str | None = None) -> None:
+                 serial: str | None = None, device_information: bool = True) -> None:
         check_transport(transport)
         self.transport = transport
         self.machine = EmulatedEcam(firmware, serial)
         self.link = EcamBleLink(self.machine)
+        self.link.device_information = device_information
 
     @property
     def url(self) -> str:

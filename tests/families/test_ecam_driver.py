@@ -114,6 +114,15 @@ def test_the_driver_talks_to_an_emulated_machine_through_bleak(ecam: EcamEmulato
         assert not machine.supports("pay") and machine.supports("provision")
 
 
+def test_without_device_information_the_device_name_identifies_it() -> None:
+    with EcamEmulator(serial="2024001", device_information=False) as bare, \
+            open_device(bare.spec) as device:
+        identity = device.machine.identify()
+        assert (identity.manufacturer, identity.model, identity.serial, identity.firmware) == \
+            ("De'Longhi", "D2024001", "D2024001", "unknown")
+        assert "model" not in device.machine.connection.transport.device_information
+
+
 def test_planted_names_land_in_profiles_and_are_found(ecam: EcamEmulator) -> None:
     canaries = plant("7F3A9C2E")
     with open_device(ecam.spec) as device:
