@@ -149,6 +149,14 @@ def test_ecam_is_bluetooth_only(spec: str, says: str) -> None:
         pass
 
 
+def test_an_ecam_emulator_is_a_ble_one_unless_said_otherwise() -> None:
+    check_spec("emu://?family=ecam")
+    check_spec("ble://name=D1538752?family=ecam")
+    with pytest.raises(DeviceSpecError, match="fault= is for the cm500 family"), \
+            open_device("emu://?family=ecam&fault=flood"):
+        pass
+
+
 def test_brewbench_run_shows_profile_names_as_identity(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "brewbench", "run", "--device", SPEC,
                            "--results", str(tmp_path / "results")],
