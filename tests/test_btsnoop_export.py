@@ -130,3 +130,21 @@ def test_a_redacted_capture_says_what_to_do(tmp_path: Path,
     assert "nothing to export" in err and "--raw-captures" in err and "\n" not in err
     assert not saved.with_suffix(".btsnoop").exists()
     assert main(["export", "btsnoop", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_a_capture_imported_from_a_log_keeps_its_handles(tmp_path: Path) -> None:
+    capture = Capture("imported", {"imported": "btsnoop"})
+    request = bytes.fromhex("0d 05 75 0f da 25")
+    answer = bytes.fromhex("d0 12 75 0f 01 15 00 00 00 07 00 00 00 00 00 00 00 aa 31")
+    for direction, raw, handle in ((TX, request, 0x2A), (RX, answer, 0x2C)):
+        capture.entries.append(Entry("idle", Record("ble", direction, Stamp(1, 10**18), raw,
+                                                    meta={"handle": handle})))
+    first = tmp_path / "first.btsnoop"
+    export_btsnoop(capture, first)
+    assert [(o, h) for o, h, _ in tshark_att(first) if o in (0x12, 0x1B)] == [(0x12, 0x2A),
+                                                                             (0x1B, 0x2C)]
+    again = tmp_path / "again.btsnoop"
+    export_btsnoop(import_btsnoop(first), again)
+    assert signature(import_btsnoop(again)) == signature(import_btsnoop(first))
+    assert import_btsnoop(again).entries[1].record.meta["status"]["switches_named"] == \
+        ["water_tank_out"]
