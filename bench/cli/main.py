@@ -34,6 +34,7 @@ from ..verify.redact import Redactor, lab_key_path
 from ..verify.verification import Verification
 from .devices_command import add_devices_parser
 from .differential_command import add_differential_options, run_differential_devices
+from .export_command import add_export_parser
 from .import_command import add_import_parser
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .init_command import add_init_parser
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_inventory_parser(commands)
     add_init_parser(commands)
     add_import_parser(commands)
+    add_export_parser(commands)
     add_tap_parser(commands)
     add_devices_parser(commands)
     add_serve_parser(commands)
