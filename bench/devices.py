@@ -11,6 +11,7 @@ from ..drivers.errors import DeviceSpecError
 from ..drivers.families import DEFAULT_FAMILY, Family, family_named
 from ..drivers.specs import DeviceSpec, check_params, parse_spec
 from ..drivers.transport_table import transport_for
+from ..emulator.ecam.serve import EcamEmulator, check_transport
 from ..emulator.jura.serve import JuraEmulator
 from ..emulator.serve import Emulator
 from ..emulator.uplink import Resolve
@@ -20,7 +21,9 @@ from .uplink.tap import UplinkTap
 DEFAULT_SPEC = "emu://?firmware=2.1&transport=serial"
 EMU_PARAMS = {"firmware", "transport", "serial", "family", "fault"}
 #: firmware an emulated machine of each family runs unless the spec says
-EMULATED_FIRMWARE = {"cm500": "2.1", "jura": "2.03"}
+EMULATED_FIRMWARE = {"cm500": "2.1", "jura": "2.03", "ecam": "1.0"}
+#: transport an emulated machine of each family is served on unless the spec says
+EMULATED_TRANSPORT = {"ecam": "ble"}
 
 
 class Served(Protocol):
@@ -40,7 +43,8 @@ class BenchDevice:
     """A connected machine under test, its capture and, when emulated, its emulator.
 
     ``machine`` is the driver of the device's family: a ``CoffeeMachine`` for the
-    CM-500 protocol, a ``JuraMachine`` for ``family=jura``; ``machine.supports(action)``
+    CM-500 protocol, a ``JuraMachine`` for ``family=jura``, an ``EcamMachine`` for
+    ``family=ecam``; ``machine.supports(action)``
     says which of the bench's actions it has. ``emulator`` is set for emulated CM-500
     machines (fault injection); ``emulated`` for emulated machines of any family.
     """
@@ -81,6 +85,7 @@ def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
     """
     spec = parse_spec(text)
     family = family_named(spec.params.get("family", DEFAULT_FAMILY), text)
+    family.check_scheme(spec.scheme, text)
     capture = Capture(text, {"spec": text}) if capture is None else capture
     resolve = uplink.resolve if uplink is not None else None
     emulator = start_emulator(spec, resolve, family) if spec.scheme == "emu" else None
@@ -131,8 +136,14 @@ def check_spec(text: str) -> None:
     """
     spec = parse_spec(text)
     family = family_named(spec.params.get("family", DEFAULT_FAMILY), text)
+    family.check_scheme(spec.scheme, text)
     if spec.scheme == "emu":
         _check_emu(spec)
+        if family.name == "ecam":
+            try:
+                check_transport(spec.param("transport", EMULATED_TRANSPORT["ecam"]))
+            except ValueError as exc:
+                raise DeviceSpecError(f"{text}: {exc}") from exc
     else:
         transport_for(link_spec_of(spec, family))  # builds, does not open
 
@@ -154,18 +165,20 @@ def link_spec_of(spec: DeviceSpec, family: Family) -> DeviceSpec:
 
 
 def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None,
-                   family: Family | None = None) -> Emulator | JuraEmulator:
+                   family: Family | None = None) -> Emulator | JuraEmulator | EcamEmulator:
     """Start the emulator an ``emu://`` spec describes (its cloud reached via ``resolve``)."""
     _check_emu(spec)
     family = family or family_named(spec.params.get("family", DEFAULT_FAMILY), spec.text)
     firmware = spec.param("firmware", EMULATED_FIRMWARE[family.name])
-    transport = spec.param("transport", "serial")
-    emulator: Emulator | JuraEmulator
+    transport = spec.param("transport", EMULATED_TRANSPORT.get(family.name, "serial"))
+    emulator: Emulator | JuraEmulator | EcamEmulator
     try:
-        if family.name == "jura":
-            if "fault" in spec.params:
-                raise ValueError("fault= is for the cm500 family's emulator (docs/protocol.md, "
-                                 "section 10)")
+        if family.name in ("jura", "ecam") and "fault" in spec.params:
+            raise ValueError("fault= is for the cm500 family's emulator (docs/protocol.md, "
+                             "section 10)")
+        if family.name == "ecam":
+            emulator = EcamEmulator(firmware, transport, spec.params.get("serial"))
+        elif family.name == "jura":
             emulator = JuraEmulator(firmware, transport, spec.params.get("serial"))
         else:
             emulator = Emulator(firmware=firmware, transport=transport,

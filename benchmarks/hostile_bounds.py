@@ -38,7 +38,7 @@ from brewbench.bench.devices import open_device
 from brewbench.bench.influx.run_log import RunLog
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.results import TestOutcome, keep
-from brewbench.bench.scenario import standard_steps
+from brewbench.bench.scenario import standard_steps, steps_for
 from brewbench.bench.verify.canaries import plant
 from brewbench.bench.verify.capture_redaction import save_capture
 from brewbench.bench.verify.redact import Redactor
@@ -69,7 +69,8 @@ def flood_run(seconds: float, results: Path) -> dict[str, float]:
         sender.start()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            for step in standard_steps(canaries.provisioning(), card=canaries.card()):
+            for step in steps_for(device.machine, standard_steps(canaries.provisioning(),
+                                                                 card=canaries.card())):
                 with contextlib.suppress(BrewbenchError):  # a flooded step may time out
                     step.run(device.machine)
         stop.set()

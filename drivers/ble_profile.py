@@ -6,6 +6,10 @@ each side cuts the stream into pieces that fit the link and the other side joins
 them again, so a frame may span many writes or notifications. The standard Device
 Information Service (0x180A) says who made the machine, for anyone who connects.
 
+``GattLayout`` says which service and characteristics a family's stream uses
+(``CM500_LAYOUT`` here; other families define theirs beside their codec, e.g.
+``drivers.ecam.gatt``) and which values are read once on connecting.
+
 ``BLE_BACKENDS`` names the bleak backends a ``ble://`` spec may ask for with
 ``?backend=NAME``: ``platform`` (BlueZ, CoreBluetooth, WinRT, picked by bleak) is
 the default; the emulator registers one per emulated radio while it runs.
@@ -32,6 +36,23 @@ DIS_FIELDS: Mapping[str, str] = {
     "00002a25-0000-1000-8000-00805f9b34fb": "serial",
     "00002a26-0000-1000-8000-00805f9b34fb": "firmware",
 }
+
+
+
+@dataclass(frozen=True)
+class GattLayout:
+    """Where a family's byte stream travels: one service, a characteristic the host
+    writes and one it subscribes to (the same one for some families), and the values
+    read once after connecting (UUID -> field name; absent ones are skipped)."""
+
+    name: str
+    service: str
+    write: str
+    notify: str
+    reads: Mapping[str, str] = field(default_factory=lambda: dict(DIS_FIELDS))
+
+
+CM500_LAYOUT = GattLayout("cm500", SERVICE_UUID, WRITE_UUID, NOTIFY_UUID)
 
 #: Bluetooth SIG company identifier reserved for testing; the emulator uses it.
 TEST_COMPANY_ID = 0xFFFF

@@ -10,6 +10,8 @@
       &linger=3       after disconnecting, listen up to 3 s for what the machine
                       advertises once the bench has left (default 0: don't)
       &backend=NAME   a bleak backend from ``BLE_BACKENDS`` (default: the platform's)
+      &gatt=NAME      the family's GATT layout from ``GATT_LAYOUTS`` (default: cm500;
+                      a family's defaults set it, e.g. ``family=ecam``)
 
 bleak is asyncio; the driver above is blocking. Each transport runs its own event
 loop on its own thread (``LoopThread``) and blocks the caller on it with a bound.
@@ -44,14 +46,13 @@ from .ble_adverts import Advert, advert_record
 from .ble_host import scan_failure
 from .ble_profile import (
     BLE_BACKENDS,
-    DIS_FIELDS,
+    CM500_LAYOUT,
     MAX_ATTRIBUTE_VALUE,
-    NOTIFY_UUID,
     PLATFORM,
-    SERVICE_UUID,
-    WRITE_UUID,
     BleBackend,
+    GattLayout,
 )
+from .ecam.gatt import ECAM_LAYOUT
 from .errors import (
     DeviceDisconnected,
     DeviceError,
@@ -67,7 +68,10 @@ from .transport import LinkEvents, Transport
 
 log = logging.getLogger(__name__)
 SELECTORS = ("name", "address", "service")
-PARAMS = {"scan", "connect", "write", "backend", "adapter", "linger"}
+PARAMS = {"scan", "connect", "write", "backend", "adapter", "linger", "gatt"}
+#: name -> the GATT layout a ``?gatt=`` parameter picks
+GATT_LAYOUTS: dict[str, GattLayout] = {CM500_LAYOUT.name: CM500_LAYOUT,
+                                       ECAM_LAYOUT.name: ECAM_LAYOUT}
 MAX_ADVERTS = 64  # distinct advertisements kept per device while scanning
 SLACK = 5.0  # seconds added to bleak's own bounds before the caller gives up
 
@@ -98,8 +102,10 @@ class BleTransport(Transport):
     def __init__(self, selector: Selector, device: str | None = None,
                  backend: BleBackend = PLATFORM, scan_timeout: float = 10.0,
                  connect_timeout: float = 20.0, with_response: bool = True,
-                 adapter: str | None = None, linger: float = 0.0) -> None:
+                 adapter: str | None = None, linger: float = 0.0,
+                 layout: GattLayout = CM500_LAYOUT) -> None:
         super().__init__(device or f"ble://{selector}")
+        self.layout = layout
         self.selector = selector
         self.backend = backend
         self.scan_timeout = scan_timeout
@@ -175,6 +181,8 @@ class BleTransport(Transport):
                  "backend": self.backend.name}
         if self.adapter:
             facts["adapter"] = self.adapter
+        if self.layout is not CM500_LAYOUT:
+            facts["gatt"] = self.layout.name
         if self.address:
             facts.update(address=self.address, name=self.name, mtu=str(self.mtu))
         return facts
@@ -194,12 +202,14 @@ class BleTransport(Transport):
                              **self.backend.client_args())
         await client.connect()
         self._client = client
-        service = client.services.get_service(SERVICE_UUID)
+        layout = self.layout
+        service = client.services.get_service(layout.service)
         if service is None:
             raise DeviceNotFound(self.device, f"{device.address} has no coffee-machine service "
-                                 f"({SERVICE_UUID}); is this the right device?")
-        write_char = service.get_characteristic(WRITE_UUID)
-        notify_char = service.get_characteristic(NOTIFY_UUID)
+                                 f"({layout.service}, {layout.name} layout); is this the "
+                                 "right device and family?")
+        write_char = service.get_characteristic(layout.write)
+        notify_char = service.get_characteristic(layout.notify)
         if write_char is None or notify_char is None:
             raise DeviceNotFound(self.device, f"{device.address}'s coffee-machine service lacks "
                                  "its write or notify characteristic")
@@ -251,7 +261,7 @@ class BleTransport(Transport):
 
     async def _read_device_information(self, client: BleakClient, events: LinkEvents) -> None:
         """Read the Device Information Service, recording each read as GATT traffic."""
-        for uuid, name in DIS_FIELDS.items():
+        for uuid, name in self.layout.reads.items():
             char = client.services.get_characteristic(uuid)
             if char is None or "read" not in char.properties:
                 continue
@@ -339,6 +349,10 @@ def transport_from_spec(text: str, target: str, params: dict[str, str]) -> BleTr
         raise DeviceSpecError(f"{text}: no BLE backend {params['backend']!r}; known: "
                               f"{', '.join(sorted(BLE_BACKENDS))} (emulated ones exist only "
                               "while their emulator runs)")
+    layout = GATT_LAYOUTS.get(params.get("gatt", CM500_LAYOUT.name))
+    if layout is None:
+        raise DeviceSpecError(f"{text}: no GATT layout {params['gatt']!r}; known: "
+                              f"{', '.join(sorted(GATT_LAYOUTS))}")
     write = params.get("write", "response")
     if write not in ("response", "command"):
         raise DeviceSpecError(f"{text}: write={write!r}; use write=response or write=command")
@@ -346,7 +360,8 @@ def transport_from_spec(text: str, target: str, params: dict[str, str]) -> BleTr
                         scan_timeout=_seconds(text, params, "scan", 10.0),
                         connect_timeout=_seconds(text, params, "connect", 20.0),
                         with_response=write == "response", adapter=params.get("adapter"),
-                        linger=_seconds(text, params, "linger", 0.0, allow_zero=True))
+                        linger=_seconds(text, params, "linger", 0.0, allow_zero=True),
+                        layout=layout)
 
 
 def _seconds(text: str, params: dict[str, str], name: str, default: float,

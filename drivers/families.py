@@ -2,6 +2,8 @@
 
     serial:///dev/ttyUSB0?family=jura     a Jura machine's service port
     emu://?family=jura                    an emulated one
+    ble://name=D1538752?family=ecam       a De'Longhi ECAM machine (Bluetooth LE only)
+    emu://?family=ecam&transport=ble      an emulated one
 
 A family builds its driver over any transport and says what its fields reveal
 (a catalogue of emission paths). Adding a family is a folder in ``drivers/``
@@ -16,6 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .connection import Connection
+from .ecam import catalogue as ecam_catalogue
+from .ecam.connection import EcamConnection
+from .ecam.machine import EcamMachine
 from .errors import DeviceSpecError
 from .jura import catalogue as jura_catalogue
 from .jura.connection import JuraConnection
@@ -58,6 +63,18 @@ class Family:
     defaults: Mapping[str, str] = field(default_factory=dict)
     #: link-record detail globs -> data categories (bench.verify.catalogue adds them)
     catalogue: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: spec schemes its machines are reached by (empty: any)
+    schemes: frozenset[str] = frozenset()
+
+    def check_scheme(self, scheme: str, spec: str) -> None:
+        """Refuse a spec whose link this family's machines do not have.
+
+        Raises:
+            DeviceSpecError: ``scheme`` is not one of ``schemes``.
+        """
+        if self.schemes and scheme not in self.schemes:
+            raise DeviceSpecError(f"{spec}: family {self.name} is reached over "
+                                  f"{' or '.join(sorted(self.schemes))}://, not {scheme}://")
 
 
 def _cm500(transport: Transport, timeout: float) -> Machine:
@@ -68,10 +85,16 @@ def _jura(transport: Transport, timeout: float) -> Machine:
     return JuraMachine(JuraConnection(transport, timeout=timeout))
 
 
+def _ecam(transport: Transport, timeout: float) -> Machine:
+    return EcamMachine(EcamConnection(transport, timeout=timeout))
+
+
 DEFAULT_FAMILY = "cm500"
 FAMILIES: dict[str, Family] = {
     "cm500": Family("cm500", _cm500),
     "jura": Family("jura", _jura, {"baud": "9600"}, jura_catalogue.CATALOGUE),
+    "ecam": Family("ecam", _ecam, {"gatt": "ecam"}, ecam_catalogue.CATALOGUE,
+                   frozenset({"ble", "emu"})),
 }
 
 

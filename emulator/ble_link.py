@@ -13,11 +13,12 @@ advertising data here (the controller does not enforce the 31-byte limit).
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import threading
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from bumble import gatt
 from bumble.device import Connection, Device
@@ -26,7 +27,7 @@ from ..drivers.ble_adverts import Advert, encode
 from ..drivers.ble_profile import SERVICE_UUID, TEST_COMPANY_ID
 from .ble_air import Air
 from .ble_gatt import device_information, install_strict_server, vendor_service
-from .links import DeviceLink
+from .links import DeviceLink, DeviceSide
 from .machine import EmulatedMachine
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,15 @@ ADVERTISING_INTERVAL_MS = 20
 OUT_BACKLOG = 1 << 20  # bytes the machine may have waiting for the air before its writes block
 
 
-class BleLink(DeviceLink[EmulatedMachine]):
-    """One emulated machine on an air, as a connectable BLE peripheral.
+M = TypeVar("M", bound=DeviceSide)
+
+
+class GattPeripheral(DeviceLink[M], abc.ABC):
+    """One emulated machine of any family on an air, as a connectable BLE peripheral.
+
+    A family's link says what it advertises (``advertising_data``) and which GATT
+    services it serves (``_prepare``, which sets ``_notifier``); writes to any
+    characteristic whose value calls ``_on_write`` go to ``machine.feed``.
 
     Args:
         machine: the machine to serve.
@@ -44,8 +52,7 @@ class BleLink(DeviceLink[EmulatedMachine]):
         rssi: the signal strength scanners on the air report for this machine.
     """
 
-    def __init__(self, machine: EmulatedMachine, air: Air | None = None,
-                 rssi: int = -60) -> None:
+    def __init__(self, machine: M, air: Air | None = None, rssi: int = -60) -> None:
         super().__init__(machine)
         self.rssi = rssi
         self._own_air = air is None
@@ -94,15 +101,9 @@ class BleLink(DeviceLink[EmulatedMachine]):
         self._advertise = True
         self.air.call(self._announce())
 
+    @abc.abstractmethod
     def advertising_data(self) -> bytes:
         """The advertising payload the machine broadcasts right now."""
-        machine = self.machine
-        facts: dict[str, Any] = {"model": machine.profile.model, "serial": machine.serial,
-                                 "firmware": machine.profile.version, **machine.settings}
-        policy = machine.profile.advertising
-        advert = Advert(local_name=policy.local_name(facts), service_uuids=[SERVICE_UUID],
-                        manufacturer_data={TEST_COMPANY_ID: policy.manufacturer_data(facts)})
-        return encode(advert)  # flags: LE general discoverable, no BR/EDR
 
     # -- on the air's loop --------------------------------------------------------
 
@@ -116,14 +117,9 @@ class BleLink(DeviceLink[EmulatedMachine]):
         self._spawn(self._drain(self._outbox), "drain")
         await self._announce()
 
+    @abc.abstractmethod
     def _prepare(self, device: Device) -> None:
-        install_strict_server(device)
-        p = self.machine.profile
-        device.add_service(device_information({
-            "manufacturer": p.manufacturer, "model": p.model, "serial": self.machine.serial,
-            "firmware": p.version}))
-        service, self._notifier = vendor_service(self._on_write)
-        device.add_service(service)
+        """Add the GATT services to ``device`` before it powers on; set ``_notifier``."""
 
     async def _power_off(self) -> None:
         self._advertise = False
@@ -157,7 +153,7 @@ class BleLink(DeviceLink[EmulatedMachine]):
         self._connection = connection
         connection.on("disconnection", lambda _reason: self._on_disconnection(connection))
         self.machine.attach(self._send, self._hang_up)
-        log.debug("%s: host %s connected", self.machine.serial, connection.peer_address)
+        log.debug("%s: host %s connected", self.address, connection.peer_address)
 
     def _on_disconnection(self, connection: Connection) -> None:
         if self._connection is connection:
@@ -207,3 +203,27 @@ class BleLink(DeviceLink[EmulatedMachine]):
 
     def _spawn_disconnect(self) -> None:
         self._spawn(self._disconnect())
+
+
+class BleLink(GattPeripheral[EmulatedMachine]):
+    """An emulated CM-500 machine on an air: its firmware's advertisement, the Device
+    Information Service and the vendor protocol service."""
+
+    def advertising_data(self) -> bytes:
+        """The advertising payload the machine broadcasts right now."""
+        machine = self.machine
+        facts: dict[str, Any] = {"model": machine.profile.model, "serial": machine.serial,
+                                 "firmware": machine.profile.version, **machine.settings}
+        policy = machine.profile.advertising
+        advert = Advert(local_name=policy.local_name(facts), service_uuids=[SERVICE_UUID],
+                        manufacturer_data={TEST_COMPANY_ID: policy.manufacturer_data(facts)})
+        return encode(advert)  # flags: LE general discoverable, no BR/EDR
+
+    def _prepare(self, device: Device) -> None:
+        install_strict_server(device)
+        p = self.machine.profile
+        device.add_service(device_information({
+            "manufacturer": p.manufacturer, "model": p.model, "serial": self.machine.serial,
+            "firmware": p.version}))
+        service, self._notifier = vendor_service(self._on_write)
+        device.add_service(service)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -230,3 +231,30 @@ def test_the_endpoint_refuses_an_oversized_body_and_keeps_serving():
     finally:
         endpoint.stop()
     assert [(r.host, r.path) for r in seen] == [("api.example", "/ok")]
+
+
+def test_brewbench_run_uplink_captures_each_devices_cloud(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "brewbench", "run", "--uplink",
+                           "--device", "emu://?firmware=2.1", "--device", "emu://?firmware=1.0",
+                           "--results", str(tmp_path), "--fail-on-leak"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr  # 2.1 sends the owner's name home
+    assert done.stdout.count("   uplink: MQTT broker mqtt://127.0.0.1:") == 2  # one per device
+    channels = {}
+    for saved in tmp_path.glob("*/captures/*.jsonl"):
+        lines = [json.loads(line) for line in saved.read_text().splitlines()[1:]]
+        channels[saved.stem] = {line.get("channel") for line in lines}
+    assert "uplink" in channels["firmware=2.1"]
+    assert "uplink" not in channels["firmware=1.0"]  # 1.0 has no cloud
+    assert "owner as plain in RECORD.owner on uplink" in done.stdout
+
+
+def test_brewbench_run_uplink_without_mosquitto_is_one_line(tmp_path: Path) -> None:
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                           if not (Path(p) / "mosquitto").exists())
+    done = subprocess.run([sys.executable, "-m", "brewbench", "run", "--uplink",
+                           "--results", str(tmp_path)], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PATH": path})
+    assert done.returncode == 2
+    assert done.stderr == ("brewbench run --uplink: mosquitto is not on PATH; install it "
+                           "(Debian: apt-get install mosquitto)\n")

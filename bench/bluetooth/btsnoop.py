@@ -14,19 +14,21 @@ with the HCI H4 packet type (1 command, 2 ACL data, 3 SCO, 4 event).
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...drivers.errors import BrewbenchError
 
-__all__ = ["ACL", "H4", "MAGIC", "BtsnoopError", "HciPacket", "read_btsnoop", "unix_ns"]
+__all__ = ["ACL", "EVENT", "H4", "MAGIC", "BtsnoopError", "HciPacket", "btsnoop_us",
+           "read_btsnoop", "unix_ns", "write_btsnoop"]
 
 MAGIC = b"btsnoop\0"
 HEADER = struct.Struct(">8sII")
 RECORD = struct.Struct(">IIIIq")
 VERSION = 1
 H4 = 1002  # datalink: HCI UART, each packet led by its H4 type byte
-ACL = 2
+COMMAND, ACL, EVENT = 1, 2, 4
 #: 1970-01-01 in btsnoop time (microseconds since 0000-01-01)
 UNIX_EPOCH_US = 0x00DCDDB30F2F8000
 MAX_PACKET = 64 * 1024  # an HCI packet is at most 64 KiB; more is a broken file
@@ -50,6 +52,31 @@ class HciPacket:
 def unix_ns(timestamp_us: int) -> int:
     """A btsnoop timestamp as nanoseconds since the Unix epoch."""
     return (timestamp_us - UNIX_EPOCH_US) * 1000
+
+
+def btsnoop_us(unix_ns_value: int) -> int:
+    """Nanoseconds since the Unix epoch as a btsnoop timestamp."""
+    return unix_ns_value // 1000 + UNIX_EPOCH_US
+
+
+def write_btsnoop(path: Path, packets: Iterable[HciPacket]) -> int:
+    """Write ``packets`` as a btsnoop file (version 1, datalink H4); returns how many.
+
+    The flags say the direction (``received``) and, for HCI commands and events,
+    that the packet is one.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    count = 0
+    with path.open("wb") as out:
+        out.write(HEADER.pack(MAGIC, VERSION, H4))
+        for packet in packets:
+            body = bytes((packet.h4_type,)) + packet.data
+            flags = int(packet.received) | (2 if packet.h4_type in (COMMAND, EVENT) else 0)
+            out.write(RECORD.pack(len(body), len(body), flags, 0, packet.timestamp_us) + body)
+            count += 1
+    return count
 
 
 def read_btsnoop(path: Path) -> list[HciPacket]:

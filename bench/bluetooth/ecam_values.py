@@ -1,19 +1,19 @@
 """De'Longhi ECAM frames found in a Bluetooth log, as capture records.
 
 An ECAM frame is not a CM-500 message, so its record is a link record: the
-frame's bytes as ``raw`` and what it means in ``meta`` (``family``, ``command``,
-``data`` as hex, ``status`` for a monitor answer), which the classifier walks
+frame's bytes as ``raw`` and what it means in ``meta`` (``drivers.ecam.records``:
+``family``, ``command``, ``data`` as hex, ``status``, ``profiles``...), the same
+details a live ``family=ecam`` connection records, which the classifier walks
 like any link record's details.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from ...drivers.ecam.frames import ANSWER, EcamSplitter, decode
-from ...drivers.ecam.monitor import MONITOR, status
+from ...drivers.ecam.frames import EcamSplitter, decode
+from ...drivers.ecam.records import frame_meta
 from ...drivers.errors import FrameError
 from ...drivers.records import Record, Stamp
 
@@ -41,12 +41,7 @@ def ecam_records(stamp: Stamp, direction: str, details: Mapping[str, Any], value
         except FrameError as exc:
             out.append(Record(CHANNEL, direction, stamp, raw, error=str(exc), meta=details))
             continue
-        meta = {**details, "family": "ecam", "command": frame.command_name,
-                "data": frame.data.hex()}
-        if frame.lead == ANSWER and frame.command == MONITOR:
-            # a monitor answer of another size keeps only its data, as hex
-            with contextlib.suppress(FrameError):
-                meta["status"] = status(frame)
+        meta = {**details, **frame_meta(frame)}
         out.append(Record(CHANNEL, direction, stamp, raw, meta=meta))
     return out
 

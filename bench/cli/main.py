@@ -27,17 +27,20 @@ from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id, prepare_results
 from ..running import announce
 from ..scenario import standard_steps, steps_for
+from ..uplink.tap import UplinkTap
 from ..verify.canaries import plant
 from ..verify.contracts import load_contracts
 from ..verify.redact import Redactor, lab_key_path
 from ..verify.verification import Verification
 from .devices_command import add_devices_parser
 from .differential_command import add_differential_options, run_differential_devices
+from .export_command import add_export_parser
 from .import_command import add_import_parser
 from .influx_commands import add_influx_options, add_push_parser, add_query_parser, settings_from_args
 from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
+from .run_uplink import UplinkUnavailable, check_broker, device_uplink
 from .run_verdict import RunVerdict
 from .serve_command import add_serve_parser
 from .tap_command import add_tap_parser
@@ -85,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="data contract; exit 1 when a device collected beyond it")
     run.add_argument("--fail-on-leak", action="store_true",
                      help="exit 1 when any planted value comes back, whatever the contract")
+    run.add_argument("--uplink", action="store_true",
+                     help="also capture what each machine sends its cloud, on a local mosquitto "
+                     "and HTTP endpoint (channel uplink; docs/uplink.md)")
     add_influx_options(run, prefix="influx-")
     add_differential_options(run)
     run.set_defaults(func=cmd_run)
@@ -95,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_inventory_parser(commands)
     add_init_parser(commands)
     add_import_parser(commands)
+    add_export_parser(commands)
     add_tap_parser(commands)
     add_devices_parser(commands)
     add_serve_parser(commands)
@@ -140,9 +147,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"results: {run_log.sink.settings.target}")
         return 1 if beyond else 0
     try:
+        check_broker(args.uplink)
         for spec in specs:
             print(f"== {spec}  (run {run_id})")
-            verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found))
+            with device_uplink(args.uplink) as uplink:
+                verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found, uplink))
+    except UplinkUnavailable as exc:
+        print(f"brewbench run --uplink: {exc}", file=sys.stderr)
+        return 2
     finally:
         run_log.close()
     print(f"results: {run_log.sink.settings.target}")
@@ -169,7 +181,7 @@ def _say_what_waits(run_log: RunLog) -> None:
 
 
 def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog,
-                not_found: list[DeviceNotFound]) -> tuple[int, Verification]:
+                not_found: list[DeviceNotFound], uplink: UplinkTap | None) -> tuple[int, Verification]:
     """Drive one device through every step; whatever happens, keep its capture and a point.
 
     A device that fails to connect or identify, or breaks the protocol in one
@@ -180,7 +192,8 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
     canaries = plant()
     capture = Capture(spec, {"spec": spec})
     try:
-        with open_device(spec, timeout=args.timeout, capture=capture, wait=args.wait,
+        with open_device(spec, timeout=args.timeout, capture=capture, uplink=uplink,
+                         wait=args.wait,
                          say=lambda line: print(f"   {line}", flush=True)) as device:
             for step in steps_for(device.machine, standard_steps(canaries.provisioning(),
                                                                  card=canaries.card())):

@@ -108,7 +108,7 @@ def test_counters_are_product_data_and_the_type_is_device_data(jura: JuraEmulato
 
 
 def test_an_unknown_family_is_a_spec_error() -> None:
-    with pytest.raises(DeviceSpecError, match="unknown family 'melitta'; known: cm500, jura"), \
+    with pytest.raises(DeviceSpecError, match="unknown family 'melitta'; known: cm500, ecam, jura"), \
             open_device("emu://?family=melitta"):
         pass
 

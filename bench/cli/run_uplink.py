@@ -1,0 +1,61 @@
+"""``brewbench run --uplink``: the bench's cloud, one per device.
+
+Each device gets a real ``mosquitto`` (bench/uplink/servers.py) and a tap of its own,
+so its cloud messages land in its own capture on channel ``uplink``; a shared broker
+would hand one device's retained messages to the next device's tap. The broker runs
+from a private temporary folder: its persistence file would hold the raw values the
+device publishes, so it is mode 0700 and removed with the device. An emulated
+machine is pointed at the tap by the bench; a real one must be pointed at the broker
+and endpoint printed here by the lab (docs/uplink.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..influx.servers import ServerError, _binary
+from ..uplink.servers import MOSQUITTO, Mosquitto
+from ..uplink.tap import UplinkTap
+
+
+class UplinkUnavailable(Exception):
+    """The broker could not start (not installed, or it would not run): one line says why."""
+
+
+def check_broker(wanted: bool) -> None:
+    """Before any device runs: the broker is installed when the uplink is wanted.
+
+    Raises:
+        UplinkUnavailable: mosquitto is not on PATH.
+    """
+    if wanted:
+        try:
+            _binary(MOSQUITTO)
+        except FileNotFoundError as exc:
+            raise UplinkUnavailable(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def device_uplink(wanted: bool) -> Iterator[UplinkTap | None]:
+    """A tap on a fresh broker for one device when ``wanted``, stopped at its end.
+
+    Raises:
+        UplinkUnavailable: mosquitto is not on PATH or failed to start.
+    """
+    if not wanted:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="brewbench-uplink-") as folder:  # mode 0700
+        try:
+            broker = Mosquitto(Path(folder)).__enter__()
+        except (FileNotFoundError, ServerError) as exc:
+            raise UplinkUnavailable(str(exc)) from exc
+        try:
+            host, port = broker.address
+            print(f"   uplink: MQTT broker mqtt://{host}:{port}")
+            yield UplinkTap(broker.address)
+        finally:
+            broker.stop()

@@ -1,0 +1,1 @@
+"""An emulated De'Longhi ECAM machine: ECAM frames on a Bluetooth LE peripheral."""
