@@ -77,6 +77,9 @@ class Capture:
 
     def __post_init__(self) -> None:
         self._current = IDLE
+        # Actions running now, innermost last: a link found again mid-action greets the
+        # device (its own "connect") and the action it interrupted goes on afterwards.
+        self._running: list[str] = []
         self._lock = threading.Lock()
         if not isinstance(self.entries, EntryStore):
             self.entries = _new_store(self.entries)
@@ -121,6 +124,7 @@ class Capture:
     def action_started(self, action: str, stamp: Stamp) -> None:
         with self._lock:
             self._current = action
+            self._running.append(action)
             self.actions.append(ActionSpan(action, stamp))
 
     def action_ended(self, action: str, stamp: Stamp, outcome: str, detail: str) -> None:
@@ -130,7 +134,9 @@ class Capture:
                 if span.name == action and span.ended is None:
                     self.actions[index] = ActionSpan(action, span.started, stamp, outcome, detail)
                     break
-            self._current = IDLE
+            if action in self._running:
+                del self._running[len(self._running) - 1 - self._running[::-1].index(action)]
+            self._current = self._running[-1] if self._running else IDLE
 
     # -- views ----------------------------------------------------------------
 

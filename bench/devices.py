@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -60,7 +60,8 @@ class BenchDevice:
 
 @contextmanager
 def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
-                uplink: UplinkTap | None = None) -> Iterator[BenchDevice]:
+                uplink: UplinkTap | None = None, wait: float = 0.0,
+                say: Callable[[str], None] | None = None) -> Iterator[BenchDevice]:
     """Connect to the device ``text`` names, starting an emulator for ``emu://``.
 
     The capture is attached before the link opens, so it holds the very first byte.
@@ -70,6 +71,11 @@ def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
     captured too (bench/uplink/tap.py): an emulated device looks its cloud up
     through the tap; a real one must be pointed at the tap's broker and endpoint
     by the lab (docs/uplink.md).
+
+    With ``wait`` > 0 a device not there yet is waited for up to ``wait`` seconds
+    (``say`` hears "waiting up to ... for SPEC …" once), and one that leaves mid-run
+    (a reset, a re-plug) is found again by its selector within the same bound, in
+    the same capture (a ``link.gap`` note marks the gap; docs/hardware.md).
 
     Raises:
         DeviceSpecError: the spec is malformed.
@@ -89,6 +95,8 @@ def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
         transport.device = text if emulator is None else f"{text} ({emulator.url})"
         capture.meta.update(spec=text, family=family.name, **transport.describe())
         machine = family.driver(transport, timeout)
+        if wait > 0:
+            _wait_for(machine.connection, wait, say)
         machine.connection.attach(capture)
         if uplink is not None:
             cloud = emulator.machine.uplink if isinstance(emulator, Emulator) else None
@@ -112,6 +120,12 @@ def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
             emulator.stop()
         if uplink is not None:
             uplink.stop()
+
+
+def _wait_for(connection: Any, wait: float, say: Callable[[str], None] | None) -> None:
+    """Let the connection wait for its device (each family's connection has ``wait``;
+    the CM-500 protocol's also finds a device that left again)."""
+    connection.wait, connection.say = wait, say
 
 
 def check_spec(text: str) -> None:

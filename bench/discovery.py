@@ -25,7 +25,8 @@ from ..drivers.errors import DeviceNotFound, DeviceSpecError
 from ..drivers.usb_backends import LIBUSB, find_backend
 from .running import running_emulators
 
-__all__ = ["Found", "Listing", "ble_machines", "emulated", "serial_ports", "usb_devices"]
+__all__ = ["Found", "Listing", "ble_machines", "emulated", "emulated_serial_ports", "serial_ports",
+           "usb_devices"]
 
 CLASS_VENDOR = 0xFF
 SLACK = 5.0  # seconds beyond the scan's own bound before the listing gives up on the stack
@@ -49,8 +50,9 @@ class Listing:
     note: str = ""
 
 
-def serial_ports(ports: Iterable[ListPortInfo] | None = None) -> Listing:
-    """Serial ports; a USB one's spec selects it by its ids (stable across re-plugging)."""
+def serial_ports(ports: Iterable[ListPortInfo] | None = None, backend: str = "") -> Listing:
+    """Serial ports; a USB one's spec selects it by its ids (stable across re-plugging).
+    ``backend`` names the emulated port list ``ports`` came from, for the specs."""
     listing = Listing("serial")
     for port in sorted(list_ports.comports() if ports is None else ports, key=lambda p: p.device):
         described = port.description if port.description not in (None, "n/a") else ""
@@ -58,17 +60,30 @@ def serial_ports(ports: Iterable[ListPortInfo] | None = None) -> Listing:
         if port.vid is not None:
             facts.update(ids=f"{port.vid:04x}:{port.pid or 0:04x}", serial=port.serial_number or "",
                          location=port.location or "")
-        listing.found.append(Found("serial", _serial_spec(port), _nonempty(facts)))
+        listing.found.append(Found("serial", _serial_spec(port, backend), _nonempty(facts)))
     return listing
 
 
-def _serial_spec(port: ListPortInfo) -> str:
+def _serial_spec(port: ListPortInfo, backend: str = "") -> str:
     if port.vid is None:
         return f"serial://{port.device}"
     ids = f"serial+usb://{port.vid:04x}:{port.pid or 0:04x}"
-    if port.serial_number:
-        return f"{ids}?serial={port.serial_number}"
-    return f"{ids}?location={port.location}" if port.location else ids
+    query = [f"serial={port.serial_number}" if port.serial_number else
+             f"location={port.location}" if port.location else "",
+             f"backend={backend}" if backend else ""]
+    return "?".join([ids, "&".join(filter(None, query))]).rstrip("?")
+
+
+def emulated_serial_ports(backend_name: str) -> Listing | None:
+    """The ports of the emulated port list ``backend_name``; None if that backend is not one.
+
+    Raises:
+        DeviceSpecError: no backend has that name.
+    """
+    backend = find_backend(backend_name, f"serial+usb://?backend={backend_name}")
+    if not callable(getattr(backend, "comports", None)):
+        return None
+    return serial_ports(backend.comports(), backend_name)
 
 
 def usb_devices(backend_name: str = LIBUSB) -> Listing:

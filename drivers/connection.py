@@ -4,6 +4,12 @@ The connection decodes every chunk the transport delivers, reports each frame
 (good or bad) to its observers, hands responses to the request waiting for
 that sequence number and queues device-initiated messages (events, telemetry,
 records) in arrival order.
+
+With ``wait`` > 0 a device that is not there yet is waited for, up to ``wait``
+seconds, and a link that drops is re-opened: the transport finds the device
+again by its selector (it may have re-enumerated under a new path), a
+``link.gap`` note records the gap (from, to, old and new path) before anything
+the new link carries, and requests made meanwhile wait for it (up to ``wait``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from .errors import DeviceDisconnected, DeviceError, DeviceRejected, FrameError,
 from .framing import FrameSplitter, oversize_error
 from .messages import ErrorCode, Kind, Message, decode_wire, type_name
 from .records import NOTE_KEY, RX, TX, BatchObserver, Chunk, Observer, Record, Stamp
+from .relink import HeldEvents, Say, open_when_present
 from .transport import Transport
 
 DEFAULT_TIMEOUT = 3.0
@@ -71,6 +78,14 @@ class Connection:
         self._takers = 0  # threads waiting in take(); no one to wake when 0
         self._lost: DeviceError | None = None
         self._open = False
+        self.wait = 0.0  # seconds a device may take to appear, or to come back after leaving
+        self.say: Say | None = None  # told when the bench starts waiting for the device
+        #: called on the relink thread once the link is back (a driver's handshake)
+        self.relinked: Callable[[], None] | None = None
+        self._where = ""  # where the device was found last (a path, a USB address)
+        self._back = threading.Event()  # set while no relink is running
+        self._back.set()
+        self._relinker: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------
 
@@ -85,12 +100,17 @@ class Connection:
         return tuple(self._observers)
 
     def open(self) -> None:
-        self.transport.open(self)
+        open_when_present(self.transport, self, self.wait, self.say)
+        self._where = self.transport.locate()
+        self._lost = None
         self._open = True
 
     def close(self) -> None:
         if self._open:
             self._open = False
+            relinker = self._relinker
+            if relinker is not None and relinker is not threading.current_thread():
+                relinker.join(timeout=self.wait + 5)
             self.transport.close()
             self._end_bad_run()
             self._note_inbox_overflow()
@@ -177,7 +197,54 @@ class Connection:
 
     def lost(self, error: DeviceError) -> None:
         self._lost = error
+        relink = self._open and self.wait > 0 and self._back.is_set()
+        if relink:
+            self._back.clear()  # before pending requests wake, so they see a relink running
         self._fail_pending(error)
+        if relink:
+            self._relinker = threading.Thread(target=self._relink, args=(error, Stamp.now()),
+                                              name=f"relink {self.device}", daemon=True)
+            self._relinker.start()
+
+    def _relink(self, error: DeviceError, since: Stamp) -> None:
+        """Find the device again and re-open the link; note the gap before anything new."""
+        self.transport.close()
+        held = HeldEvents(self)
+        try:
+            found = open_when_present(self.transport, held, self.wait,
+                                      cancelled=lambda: not self._open)
+        except DeviceError as exc:
+            self._lost = DeviceDisconnected(self.device, f"{error}; it did not come back: {exc}")
+            self._back.set()
+            return
+        if not self._open:  # the bench closed the connection meanwhile
+            self.transport.close()
+            self._back.set()
+            return
+        self._end_bad_run()
+        self._splitter = FrameSplitter()  # a frame cut by the gap is not joined to the next
+        old, self._where = self._where, self.transport.locate()
+        self.note(Record(self.transport.channel, RX, found, b"", meta={
+            NOTE_KEY: "link.gap", "from_mono_ns": since.mono_ns, "from_wall_ns": since.wall_ns,
+            "to_mono_ns": found.mono_ns, "to_wall_ns": found.wall_ns,
+            "seconds": round((found.mono_ns - since.mono_ns) / 1e9, 3), "old": old,
+            "new": self._where, "cause": str(error)}))
+        self._lost = None
+        held.release()
+        try:
+            if self.relinked is not None:
+                self.relinked()
+        except DeviceError as exc:  # the handshake failed: the link is up, requests tell
+            self.note(Record(self.transport.channel, RX, Stamp.now(), b"",
+                             meta={NOTE_KEY: "link.handshake_failed", "error": str(exc)}))
+        finally:
+            self._back.set()
+
+    def wait_for_link(self, timeout: float | None = None) -> bool:
+        """Wait until no relink is running (up to ``timeout``, default ``wait`` + 5 s);
+        True when the link is up."""
+        self._back.wait(self.wait + 5 if timeout is None else timeout)
+        return self._back.is_set() and self._lost is None
 
     def note(self, record: Record) -> None:
         for observer in self._observers:
@@ -194,6 +261,8 @@ class Connection:
             Timeout: no answer in time.
             DeviceDisconnected: the link dropped before the answer.
         """
+        if self._lost is not None and not self._back.is_set():
+            self.wait_for_link()  # the device is being found again: wait for it
         if self._lost is not None:
             raise DeviceDisconnected(self.device, f"cannot send {type_name(type_code)}: {self._lost}")
         seq, pending = self._register()

@@ -13,7 +13,7 @@ from typing import Any
 from .actions import ActionDriver
 from .answers import int_field, text_field, text_list_field
 from .connection import Connection
-from .errors import BrewbenchError, DeviceProtocolError, LimitExceeded
+from .errors import BrewbenchError, DeviceDisconnected, DeviceProtocolError, LimitExceeded
 from .framing import MAX_FRAME, PROTOCOL_VERSION
 from .messages import Kind, Message, MsgType
 
@@ -25,6 +25,7 @@ FAMILY = "cm500"
 ACTIONS = frozenset({"connect", "identify", "status", "brew", "pay", "provision", "sync",
                      "read_logs", "reset", "voice_order"})
 VOICE_CHUNK = 4096  # audio bytes per VOICE_ORDER part: a clip is far larger than a frame
+REBOOT_WAIT = 10.0  # seconds a rebooting machine may take to be back (found again, banner sent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,19 +53,24 @@ class CoffeeMachine(ActionDriver):
         self.device = connection.device
         self.features: tuple[str, ...] = ()
         self.identity: Identity | None = None
+        connection.relinked = self.handshake  # a device found again is greeted again
 
     def connect(self) -> None:
         """Open the link and agree on a protocol version (HELLO)."""
         self.connection.open()
         try:
-            with self.action("connect"):
-                reply = self._call(MsgType.HELLO, {"versions": [PROTOCOL_VERSION],
-                                                   "max_frame": MAX_FRAME, "client": CLIENT_NAME})
-                self.features = tuple(text_list_field(self.device, "HELLO", reply, "features",
-                                                      default=[]))
+            self.handshake()
         except BrewbenchError:
             self.connection.close()
             raise
+
+    def handshake(self) -> None:
+        """Agree on a protocol version (HELLO), as after every (re)connection."""
+        with self.action("connect"):
+            reply = self._call(MsgType.HELLO, {"versions": [PROTOCOL_VERSION],
+                                               "max_frame": MAX_FRAME, "client": CLIENT_NAME})
+            self.features = tuple(text_list_field(self.device, "HELLO", reply, "features",
+                                                  default=[]))
 
     # -- actions ------------------------------------------------------------
 
@@ -192,6 +198,35 @@ class CoffeeMachine(ActionDriver):
         with self.action("reset"):
             return self._call(MsgType.RESET, {"mode": mode})
 
+    def reboot(self, wait: float = REBOOT_WAIT) -> dict[str, Any]:
+        """Reboot the machine and wait until it is back, up to ``wait`` seconds.
+
+        The port stays open while the RESET (mode ``reboot``) is asked for, so a
+        machine that reboots in place is heard from its first byte; one that
+        re-enumerates (a new ``/dev/ttyACMn``, a new USB address) is found again by
+        the spec's selector, with the gap on record (``link.gap``). Returns the
+        machine's boot banner (an EVENT ``{"event": "boot", ...}``); HELLO follows.
+
+        Raises:
+            DeviceDisconnected: no boot banner within ``wait`` seconds, or the device
+                did not come back.
+        """
+        connection = self.connection
+        saved = connection.wait, connection.relinked
+        connection.wait, connection.relinked = max(connection.wait, wait), None
+        try:
+            with self.action("reset"):
+                self._call(MsgType.RESET, {"mode": "reboot"})
+                booted = connection.take(_is_boot, timeout=wait)
+                if not booted or not connection.wait_for_link(wait):
+                    why = connection.link_error or "no boot banner arrived"
+                    raise DeviceDisconnected(self.device, f"not back within {wait:g} s of a "
+                                             f"reboot ({why})")
+        finally:
+            connection.wait, connection.relinked = saved
+        self.handshake()
+        return dict(booted[0].body)
+
     def events(self, timeout: float = 0.0) -> list[Message]:
         """Device-initiated messages received and not yet taken, oldest first.
 
@@ -204,6 +239,10 @@ class CoffeeMachine(ActionDriver):
     def _call(self, type_code: int, body: dict[str, Any] | None = None,
               timeout: float | None = None) -> dict[str, Any]:
         return dict(self.connection.request(type_code, body, timeout).body)
+
+
+def _is_boot(message: Message) -> bool:
+    return message.kind is Kind.EVENT and message.body.get("event") == "boot"
 
 
 def _is_record(message: Message) -> bool:

@@ -68,6 +68,16 @@ class Transport(abc.ABC):
         """Facts about the link worth tagging results with (transport, port...)."""
         return {"transport": self.channel}
 
+    def locate(self) -> str:
+        """Where the device is now (a port path, a USB address), found by the spec's
+        selector where it has one; a device that re-enumerates gets a new one.
+
+        Raises:
+            DeviceNotFound: a selector that finds nothing (transports that can tell).
+        """
+        facts = self.describe()
+        return facts.get("port") or facts.get("address") or self.device
+
 
 ReadSome = Callable[[], bytes]
 

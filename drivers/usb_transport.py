@@ -158,6 +158,21 @@ class UsbTransport(Transport):
             facts.update(port=_port_path(dev), address=str(dev.address))
         return facts
 
+    def locate(self) -> str:
+        """The device's usbfs path now (``/dev/bus/usb/BUS/ADDRESS``): a new address on
+        every re-enumeration, found again by ids, serial number or port path.
+
+        Raises:
+            DeviceNotFound: nothing matches (or no libusb).
+            DeviceSpecError: several devices match.
+        """
+        dev = self._dev
+        if dev is None:
+            backend = self._backend or find_backend(self.backend_name, self.device)
+            with map_usb_error(self.device, "looking for the device"):
+                dev = self._find(backend)
+        return f"/dev/bus/usb/{dev.bus:03d}/{dev.address:03d}"
+
     # -- finding and claiming ----------------------------------------------------
 
     def _find(self, backend: Any) -> Any:

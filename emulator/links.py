@@ -89,15 +89,8 @@ class PtyLink(DeviceLink[M]):
         return self._path
 
     def _write(self, data: bytes) -> None:
-        view = memoryview(data)
         with self._wlock:
-            while view and not self._closing.is_set():
-                try:
-                    view = view[os.write(self._master, view):]
-                except BlockingIOError:
-                    select.select([], [self._master], [], 0.1)
-                except OSError:
-                    return
+            write_all(self._master, data, self._closing.is_set)
 
     def _deliver(self, data: bytes) -> None:
         """Hand what the host wrote to the machine."""
@@ -184,6 +177,29 @@ class TcpLink(DeviceLink[M]):
     def _release(self) -> None:
         self.hang_up()
         self._server.close()
+
+
+def call_later(timers: list[threading.Timer], seconds: float, call: Callable[..., None],
+               **kwargs: object) -> None:
+    """``call(**kwargs)`` ``seconds`` from now, on a daemon timer added to ``timers`` (a
+    link cancels its timers when it stops: a re-plug due after that never happens)."""
+    timer = threading.Timer(seconds, call, kwargs=kwargs)
+    timer.daemon = True
+    timers.append(timer)
+    timer.start()
+
+
+def write_all(fd: int, data: bytes, closing: Callable[[], bool]) -> None:
+    """Write all of ``data`` to a non-blocking pty master, waiting while it is full,
+    until ``closing`` says stop; a closed pty ends the write quietly (a pulled cable)."""
+    view = memoryview(data)
+    while view and not closing():
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            select.select([], [fd], [], 0.1)
+        except OSError:
+            return
 
 
 def _sender(client: socket.socket, stop: threading.Event) -> Callable[[bytes], None]:

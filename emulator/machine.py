@@ -42,6 +42,7 @@ LOG_KEEP = 50  # log lines kept (READ_LOGS pages through them)
 LOG_LINE_MAX = 900  # UTF-8 bytes; longer lines are cut so one always fits a 1024-byte frame
 QUEUE_LIMIT = 1000  # queued records; BREW answers BUSY beyond this until a SYNC
 BABBLE_CHUNK = bytes(range(1, 256)) * 256  # 65 280 bytes, none of them a delimiter
+REBOOT_DELAY = 0.05  # seconds from a RESET reboot's answer to the machine going down
 
 
 class EmulatedMachine:
@@ -72,6 +73,10 @@ class EmulatedMachine:
         self.uplink: Uplink | None = None  # its cloud connection, when the bench gives it one
         self.recogniser: Recogniser = hears_nothing  # what a listening firmware makes of a clip
         self._clip = bytearray()
+        self._reboot = False
+        #: how this machine reboots on its link: a link that re-enumerates (USB, USB
+        #: serial) re-plugs; None reboots in place (the port stays, the banner follows)
+        self.rebooter: Callable[[], None] | None = None
 
     # -- link side ----------------------------------------------------------
 
@@ -105,6 +110,23 @@ class EmulatedMachine:
         """Send ``count`` telemetry messages back to back (numbered in ``n``)."""
         for n in range(count):
             self.emit_event({"n": n, "temp_c": 92.5, "pressure_bar": 9.0}, MsgType.TELEMETRY)
+
+    def boot(self, reason: str) -> None:
+        """Start up again (after a reset or a re-plug): the boot banner, an EVENT, is the
+        first thing the machine sends; a frame cut by the reboot is forgotten."""
+        with self._lock:
+            self._reader = SpanReader()
+            self.host_max_frame = MAX_FRAME
+        self.logs.append(f"boot firmware {self.profile.version} ({reason})")
+        self.emit_event({"event": "boot", "reason": reason, "model": self.profile.model,
+                         "serial": self.serial, "firmware": self.profile.version})
+
+    def reboot(self) -> None:
+        """Go down and come back as the link does it (``rebooter``), or in place."""
+        if self.rebooter is not None:
+            self.rebooter()
+        else:
+            self.boot("reset")
 
     def hang_up(self) -> None:
         """Drop the link as an unplugged machine would."""
@@ -344,6 +366,7 @@ class EmulatedMachine:
         if mode == "factory":
             self.settings.clear()
             self.queued.clear()
+        self._reboot = mode == "reboot"  # after the answer is out
         self.log(f"reset {mode}")
         return {"ok": True}
 
@@ -364,6 +387,11 @@ class EmulatedMachine:
             self.emit_event({"event": "heartbeat", "n": n})
 
     def _after_answer(self) -> None:
+        if self._reboot:
+            self._reboot = False
+            timer = threading.Timer(REBOOT_DELAY, self.reboot)
+            timer.daemon = True
+            timer.start()
         if self.faults.babble > 0:
             count, self.faults.babble = self.faults.babble, 0
             self._babble(count)

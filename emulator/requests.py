@@ -64,7 +64,7 @@ RULES: dict[int, dict[str, Rule]] = {
                         "network": Rule("map", fields=NETWORK)},
     MsgType.SYNC: {"max_records": Rule("int", 32, 1, 64)},
     MsgType.READ_LOGS: {"from": Rule("int", 0, low=0)},
-    MsgType.RESET: {"mode": _text("soft", ("soft", "factory"))},
+    MsgType.RESET: {"mode": _text("soft", ("soft", "factory", "reboot"))},
 }
 
 

@@ -9,6 +9,7 @@ from .machine import EmulatedMachine
 from .uplink import Resolve, Uplink
 from .uplink_profiles import uplink_profile
 from .usb_link import UsbLink
+from .usb_serial_link import UsbSerialLink
 
 LinkFactory = Callable[[EmulatedMachine], DeviceLink[EmulatedMachine]]
 
@@ -25,13 +26,14 @@ LINKS: dict[str, LinkFactory] = {
     "serial": PtyLink,
     "socket": TcpLink,
     "usb": UsbLink,
+    "usb-serial": UsbSerialLink,
     "ble": _ble_link,
 }
 
 #: transports whose device end is an object in this process (the USB link's pyusb
 #: backend, the BLE link's emulated air): only code in the same process reaches
 #: them, so ``brewbench emulate`` cannot serve them to other programs.
-IN_PROCESS = frozenset({"usb", "ble"})
+IN_PROCESS = frozenset({"usb", "usb-serial", "ble"})
 
 
 class Emulator:
@@ -77,6 +79,19 @@ class Emulator:
     def inject(self, faults: str) -> None:
         """Switch on faults in the spec form; ValueError names the known ones."""
         self.machine.inject(faults)
+
+    def replug(self, gap: float = 0.2) -> None:
+        """Pull the machine's cable and plug it in again ``gap`` seconds later, as a new
+        device (a new pty path, a new USB address); it then boots and prints its banner.
+        Returns at once. Only links that re-enumerate can (``usb``, ``usb-serial``).
+
+        Raises:
+            ValueError: this transport has no cable to pull.
+        """
+        if not isinstance(self.link, UsbLink | UsbSerialLink):
+            raise ValueError(f"transport {self.transport!r} cannot be re-plugged; "
+                             "use transport=usb-serial or transport=usb")
+        self.link.replug(gap)
 
     def __enter__(self) -> Emulator:
         self.start()

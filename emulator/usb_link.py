@@ -7,9 +7,11 @@ host's ``UsbTransport`` runs the same pyusb calls it runs on hardware.
 
 from __future__ import annotations
 
+import threading
+
 from ..drivers.usb_backends import USB_BACKENDS, register_backend, unregister_backend
 from ..drivers.usb_protocol import PRODUCT_ID, VENDOR_ID
-from .links import DeviceLink
+from .links import DeviceLink, call_later
 from .machine import EmulatedMachine
 from .usb_backend import EmulatedUsbBus
 from .usb_device import EmulatedUsbDevice
@@ -22,6 +24,7 @@ class UsbLink(DeviceLink[EmulatedMachine]):
         super().__init__(machine)
         self.bus = bus if bus is not None else EmulatedUsbBus()
         self.device = EmulatedUsbDevice(machine)
+        self._timers: list[threading.Timer] = []
 
     @property
     def url(self) -> str:
@@ -33,10 +36,22 @@ class UsbLink(DeviceLink[EmulatedMachine]):
         if USB_BACKENDS.get(self.bus.name) is not self.bus:
             register_backend(self.bus.name, self.bus)
         self.plug()
+        self.machine.rebooter = lambda: self.replug(reason="reset")
 
-    def plug(self) -> None:
-        """Plug in (again): the device enumerates, at a new address."""
+    def plug(self, boot: str | None = None) -> None:
+        """Plug in (again): the device enumerates, at a new address; with ``boot`` the
+        machine boots, its banner waiting on bulk IN for the host."""
+        if self._stop.is_set():
+            return
         self.bus.plug(self.device)
+        if boot is not None:
+            self.machine.boot(boot)
+
+    def replug(self, gap: float = 0.2, reason: str = "replug") -> None:
+        """Unplug now and plug in again ``gap`` seconds later (same port, new address);
+        the machine then boots. Returns at once."""
+        self.unplug()
+        call_later(self._timers, gap, self.plug, boot=reason)
 
     def unplug(self) -> None:
         """Pull the cable: the device leaves the bus and the host's transfers fail."""
@@ -46,6 +61,8 @@ class UsbLink(DeviceLink[EmulatedMachine]):
         """Nothing to pump: bulk transfers call into the device directly."""
 
     def _release(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
         self.unplug()
         if not self.bus.devices() and USB_BACKENDS.get(self.bus.name) is self.bus:
             unregister_backend(self.bus.name)

@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
+import brewbench.fixtures.suite
 from brewbench.bench.influx.query import InfluxReader
 from brewbench.bench.influx.settings import InfluxSettings
+from brewbench.drivers.specs import slug
 from brewbench.fixtures.influx_servers import brewbench_influx, brewbench_influxd
 
 __all__ = ["brewbench_influx", "brewbench_influxd"]
@@ -84,3 +88,99 @@ def test_each_device_runs_on_one_worker_and_the_run_is_summarised_once(
     assert len(tests) == 8
     [run] = runs
     assert (run["tests"], run["passed"], run["devices"]) == (8, 8, 2)
+
+
+SUITE = Path(brewbench.fixtures.suite.__file__).parent / "test_standard.py"
+# One process serving emulated machines on ptys, as a lab's ports are: each stays put
+# across the tests' connections. argv: FAULTS per machine ("-" for none).
+SERVE_MACHINES = '''
+import sys
+from brewbench.emulator.serve import Emulator
+machines = [Emulator("2.1", "serial", serial=f"BB4{n:03d}", faults="" if f == "-" else f)
+            for n, f in enumerate(sys.argv[1:])]
+for machine in machines:
+    machine.start()
+    print(machine.spec, flush=True)
+sys.stdin.read()  # until the test closes it
+for machine in machines:
+    machine.stop()
+'''
+
+
+@contextlib.contextmanager
+def served_machines(*faults: str) -> Iterator[list[str]]:
+    """Emulated machines in a process of their own (xdist workers are processes), by spec."""
+    proc = subprocess.Popen([sys.executable, "-c", SERVE_MACHINES, *faults],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        yield [proc.stdout.readline().strip() for _ in faults]
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def run_parallel(tmp_path: Path, specs: list[str], workers: int, run_id: str,
+                 influx: InfluxSettings, *args: str, lab: Path | None = None
+                 ) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("INFLUX_", "BREWBENCH_LAB"))},
+           **({"BREWBENCH_LAB": str(lab)} if lab else {}),
+           "INFLUX_URL": influx.url or "", "INFLUX_DB": influx.db,
+           "BREWBENCH_SPOOL": str(tmp_path / "spool"),
+           "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key"), "NOTES": str(tmp_path / "notes")}
+    devices = [arg for spec in specs for arg in ("--brewbench-device", spec)]
+    plugins = ["-p", "xdist", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:benchmark"]
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", *plugins, "-n", str(workers),
+                           "--rootdir", str(tmp_path), "--brewbench-run-id", run_id,
+                           "--brewbench-results", str(tmp_path / "results"), *devices, *args],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+
+
+def workers_by_device(results: Path) -> dict[str, set[str]]:
+    """From the saved captures: which xdist worker drove each device."""
+    seen: dict[str, set[str]] = {}
+    for path in results.glob("*/captures/*.jsonl"):
+        meta = json.loads(path.read_text().splitlines()[0])["meta"]
+        seen.setdefault(meta["spec"], set()).add(meta["worker"])
+    return seen
+
+
+def test_the_standard_suite_over_four_devices_on_four_workers(
+        brewbench_influx: InfluxSettings, tmp_path: Path) -> None:
+    with served_machines("-", "-", "-", "-") as specs:  # named in a lab file, used by name
+        names = [f"bench-{n}" for n in range(4)]
+        lab = tmp_path / "lab.toml"
+        lab.write_text("[devices]\n" + "".join(f'{n} = "{s}"\n' for n, s in zip(names, specs, strict=True)))
+        done = run_parallel(tmp_path, names, 4, "run-parallel-4", brewbench_influx, str(SUITE),
+                            lab=lab)
+    assert "24 passed, 8 skipped" in done.stdout, done.stdout + done.stderr
+    workers = workers_by_device(tmp_path / "results")
+    assert sorted(workers) == sorted(specs)
+    assert all(len(w) == 1 for w in workers.values()), workers  # one worker per device
+    assert len(set.union(*workers.values())) == 4, workers  # and each worker one device
+    reader = InfluxReader(brewbench_influx)
+    runs = reader.points("runs", "run-parallel-4")
+    tests = reader.points("tests", "run-parallel-4")
+    reader.close()
+    assert len(tests) == 32
+    [run] = runs
+    assert (run["passed"], run["devices"]) == (24, 4)
+
+
+def test_a_device_that_disappears_fails_only_its_own_tests(
+        brewbench_influx: InfluxSettings, tmp_path: Path) -> None:
+    (tmp_path / "test_user.py").write_text(USER_TEST)
+    (tmp_path / "notes").mkdir()
+    with served_machines("hang_up_on:BREW", "-") as specs:  # the first is gone at its first BREW
+        done = run_parallel(tmp_path, specs, 2, "run-parallel-gone", brewbench_influx,
+                            "--junitxml", str(tmp_path / "junit.xml"),
+                            str(tmp_path / "test_user.py"))
+    outcomes: dict[str, list[str]] = {}
+    for case in ElementTree.parse(tmp_path / "junit.xml").getroot().iter("testcase"):
+        failed = any(child.tag in ("failure", "error") for child in case)
+        device = next(spec for spec in specs if slug(spec) in case.get("name", ""))
+        outcomes.setdefault(device, []).append("failed" if failed else "passed")
+    gone, kept = specs
+    assert outcomes[kept] == ["passed"] * 4, done.stdout
+    assert outcomes[gone] == ["failed"] * 4, done.stdout
+    assert "1 failed, 4 passed, 3 errors" in done.stdout, done.stdout + done.stderr  # then gone

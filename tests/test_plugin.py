@@ -164,7 +164,7 @@ def test_an_unknown_pyproject_key_is_a_usage_error(pytester: pytest.Pytester) ->
     result = run(pytester)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*[[]tool.brewbench] has unknown key(s) device; known keys: "
-                                 "contract, devices, influx, lab, raw_captures, results, timeout"])
+                                 "contract, devices, influx, lab, raw_captures, results, timeout, wait"])
 
 
 def test_a_misspelled_marker_is_a_usage_error(pytester: pytest.Pytester) -> None:

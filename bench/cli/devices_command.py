@@ -8,7 +8,14 @@ from typing import Any
 from ...drivers.ble_profile import PLATFORM
 from ...drivers.errors import DeviceSpecError
 from ...drivers.usb_backends import LIBUSB
-from ..discovery import Listing, ble_machines, emulated, serial_ports, usb_devices
+from ..discovery import (
+    Listing,
+    ble_machines,
+    emulated,
+    emulated_serial_ports,
+    serial_ports,
+    usb_devices,
+)
 from ..lab import find_lab
 
 __all__ = ["add_devices_parser"]
@@ -26,7 +33,8 @@ def add_devices_parser(subparsers: Any) -> None:
         "device spec that opens it (for --device, --brewbench-device or a lab file); then the "
         "devices the lab file names, if one is set.")
     parser.add_argument("--usb-backend", default=LIBUSB, metavar="NAME",
-                        help="pyusb backend to list USB devices on (default: %(default)s)")
+                        help="pyusb backend to list USB devices on, or an emulated list of USB "
+                        "serial ports to list instead of the OS's (default: %(default)s)")
     parser.add_argument("--ble", type=float, default=None, metavar="SECONDS",
                         help="also scan this long for Bluetooth LE machines (off by default)")
     parser.add_argument("--ble-backend", default=PLATFORM.name, metavar="NAME",
@@ -36,7 +44,9 @@ def add_devices_parser(subparsers: Any) -> None:
 
 def cmd_devices(args: argparse.Namespace) -> int:
     lab = find_lab()  # a broken lab file is a usage error before anything is listed
-    listings = [serial_ports(), usb_devices(args.usb_backend)]
+    ports = emulated_serial_ports(args.usb_backend) if args.usb_backend != LIBUSB else None
+    listings = ([serial_ports(), usb_devices(args.usb_backend)] if ports is None else
+                [ports, Listing("usb", note=f"{args.usb_backend} is a list of serial ports")])
     if args.ble is not None:
         if not 0 < args.ble <= MAX_SCAN:
             raise DeviceSpecError(f"--ble {args.ble}: scan between 0 and {MAX_SCAN:g} seconds")

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound
+from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound, DeviceSpecError
 from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
 from ...emulator.jura.machine import MACHINE_TYPES
@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results", type=Path, default=Path("brewbench-results"),
                      help="folder for captures (default: %(default)s)")
     run.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
+    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     help="wait up to this long for a device to appear, and find it again "
+                     "after it left (a reset, a re-plug); default: fail at once")
     run.add_argument("--raw-captures", action="store_true",
                      help="save captures with the raw personal and payment values the machine "
                      "sent (default: keyed hashes)")
@@ -120,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace) -> int:
     specs = resolve_devices(args.device or [DEFAULT_SPEC], find_lab())  # lab names -> specs
+    if not 0 <= args.wait < float("inf"):
+        raise DeviceSpecError(f"--wait {args.wait}: give 0 or more seconds")
     for spec in specs:
         parse_spec(spec)  # a typo in the last spec is a usage error before any device runs
     if args.contract is not None:
@@ -187,8 +192,9 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
     canaries = plant()
     capture = Capture(spec, {"spec": spec})
     try:
-        with open_device(spec, timeout=args.timeout, capture=capture,
-                         uplink=uplink) as device:
+        with open_device(spec, timeout=args.timeout, capture=capture, uplink=uplink,
+                         wait=args.wait,
+                         say=lambda line: print(f"   {line}", flush=True)) as device:
             for step in steps_for(device.machine, standard_steps(canaries.provisioning(),
                                                                  card=canaries.card())):
                 try:

@@ -15,6 +15,7 @@ from collections import deque
 
 from ..errors import DeviceDisconnected, DeviceError, FrameError, Timeout
 from ..records import RX, TX, BatchObserver, Chunk, Observer, Record, Stamp
+from ..relink import Say, open_when_present
 from ..transport import Transport
 from .frames import ANSWER, EcamFrame, EcamSplitter, decode, encode
 from .records import frame_meta
@@ -34,6 +35,8 @@ class EcamConnection:
         self.device = transport.device
         self.timeout = timeout
         self.dropped_frames = 0
+        self.wait = 0.0  # seconds the device may take to appear (a dropped link stays dropped)
+        self.say: Say | None = None
         self._observers: list[Observer] = []
         self._splitter = EcamSplitter()
         self._answered = threading.Condition()
@@ -55,7 +58,7 @@ class EcamConnection:
         return tuple(self._observers)
 
     def open(self) -> None:
-        self.transport.open(self)
+        open_when_present(self.transport, self, self.wait, self.say)
         self._open = True
 
     def close(self) -> None:

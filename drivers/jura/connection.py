@@ -14,6 +14,7 @@ from collections import deque
 
 from ..errors import DeviceDisconnected, DeviceError, Timeout
 from ..records import RX, TX, BatchObserver, Chunk, Observer, Record, Stamp
+from ..relink import Say, open_when_present
 from ..transport import Transport
 from .answers import parse_answer
 from .catalogue import CHANNEL
@@ -41,6 +42,8 @@ class JuraConnection:
         self.timeout = timeout
         self.gap = gap
         self.dropped_lines = 0
+        self.wait = 0.0  # seconds the device may take to appear (a dropped link stays dropped)
+        self.say: Say | None = None
         self._observers: list[Observer] = []
         self._decoder = WireDecoder()
         self._splitter = LineSplitter()
@@ -64,7 +67,7 @@ class JuraConnection:
         return tuple(self._observers)
 
     def open(self) -> None:
-        self.transport.open(self)
+        open_when_present(self.transport, self, self.wait, self.say)
         self._open = True
 
     def close(self) -> None:
