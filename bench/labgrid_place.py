@@ -173,11 +173,14 @@ class _Session:
     def __init__(self) -> None:
         self.places: dict[tuple[str, str], Place] = {}
         self.lock = threading.Lock()
+        self._restore: Any = None
 
     def place_for(self, spec: DeviceSpec) -> Place:
         key = (coordinator_of(spec.params.get("coordinator")), spec.target)
         with self.lock:
             if key not in self.places:
+                if self._restore is None:  # a session that uses no place keeps SIGTERM as is
+                    self._restore = _sigterm_interrupts()
                 self.places[key] = acquire_place(spec)
             return self.places[key]
 
@@ -186,6 +189,8 @@ class _Session:
             places, self.places = list(self.places.values()), {}
         for place in places:
             place.release()
+        _restore_sigterm(self._restore)
+        self._restore = None
 
 
 _SESSIONS: list[_Session] = []  # the pytest plugin's session, when one is running
@@ -222,13 +227,11 @@ def held_for_session() -> Iterator[None]:
     """Hold every place acquired inside the block until it ends, then release them all."""
     session = _Session()
     _SESSIONS.append(session)
-    restore = _sigterm_interrupts()
     try:
         yield
     finally:
         _SESSIONS.remove(session)
         session.release_all()
-        _restore_sigterm(restore)
 
 
 def _sigterm_interrupts() -> Any:
