@@ -16,7 +16,9 @@ there, in ``places.yaml``).
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,7 +26,7 @@ from pathlib import Path
 from .influx.servers import LocalServer, ServerError, free_port
 from .labgrid_client import LabgridClient, LabgridError
 
-__all__ = ["Coordinator", "Exporter", "exporter_config"]
+__all__ = ["Coordinator", "Exporter", "ServedMachine", "exporter_config"]
 
 
 class Coordinator(LocalServer):
@@ -107,6 +109,51 @@ class Exporter(LocalServer):
         self.stop()
         raise ServerError(f"labgrid-exporter {self.exporter_name} did not register within "
                           f"{timeout:.0f} s: {self.log_tail()}")
+
+
+class ServedMachine:
+    """``brewbench serve --power-switch 0`` in a process of its own: an emulated machine
+    over RFC 2217 (``spec``, ``address``) and the simplerest switch that powers it
+    (``switch``, a NetworkPowerPort's host); ``root`` holds its runtime files.
+
+    Raises:
+        ServerError: it did not print its spec and switch.
+    """
+
+    def __init__(self, root: Path, serial: str) -> None:
+        env = {**os.environ, "XDG_RUNTIME_DIR": str(root)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "brewbench", "serve", "--serial", serial,
+                                      "--power-switch", "0"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                                     env=env)
+        assert self.proc.stdout is not None
+        self.spec = self.switch = ""
+        for line in self.proc.stdout:  # ends with "Ctrl-C stops it.", or when it exits
+            key, _, value = line.partition(": ")
+            if key == "device spec":
+                self.spec = value.strip()
+            elif key == "power switch":
+                self.switch = value.split()[0]
+            elif line.startswith("Ctrl-C"):
+                break
+        if not (self.spec and self.switch):
+            self.stop()
+            said = self.proc.stderr.read() if self.proc.stderr else ""
+            raise ServerError(f"brewbench serve did not start: {said.strip()}")
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """Host and TCP port of its RFC 2217 server (a NetworkSerialPort's host and port)."""
+        host, _, port = self.spec.removeprefix("serial+rfc2217://").partition(":")
+        return host, int(port.split("?")[0])
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def exporter_config(group: str, serial: tuple[str, int], speed: int = 115200,

@@ -3,6 +3,7 @@
     labgrid://lobby                                    the place, coordinator from LG_COORDINATOR
     labgrid://lobby?coordinator=lab.example:20408      a coordinator of its own
     labgrid://lobby?family=jura&ign_set_control        the rest goes to the serial+rfc2217 spec
+    labgrid://lobby,kitchen                            a pool: the first place that is free
 
 The bench acquires the place through the coordinator (bench/labgrid_client.py), reads its
 ``NetworkSerialPort`` (the exporter's RFC 2217 or raw TCP port), opens it with the
@@ -11,6 +12,11 @@ device closes, also when the run fails or is interrupted (Ctrl-C, SIGTERM). Insi
 pytest session (``held_for_session``) a place is acquired at its first test and held to
 the session's end, so its tests pay for one acquisition and nobody takes it in between.
 The drivers know nothing of labgrid: this module turns the place into a spec they know.
+
+A pool lists several places of identical machines. Each pytest-xdist worker tries them
+starting at its own index (worker 1 of ``a,b,c`` tries ``b``, ``c``, ``a``) and keeps the
+first it acquires, so workers spread over the pool and, labgrid's acquire being atomic,
+two of them never share a machine.
 """
 
 from __future__ import annotations
@@ -26,10 +32,10 @@ from typing import Any
 
 from ..drivers.errors import DeviceSpecError
 from ..drivers.specs import DeviceSpec, parse_spec
-from .labgrid_client import LabgridClient, LabgridError, coordinator_of
+from .labgrid_client import LabgridClient, LabgridError, PlaceHeld, coordinator_of
 
-__all__ = ["SCHEME", "Lease", "Place", "check_place_spec", "held_for_session", "lease_place",
-           "passed_on", "session_place"]
+__all__ = ["SCHEME", "Lease", "Place", "check_place_spec", "held_for_session", "is_pool",
+           "lease_place", "passed_on", "places_of", "session_place"]
 
 log = logging.getLogger(__name__)
 SCHEME = "labgrid"
@@ -104,26 +110,59 @@ def check_place_spec(spec: DeviceSpec) -> DeviceSpec:
     a stand-in serial spec with the parameters passed on, for the transport to check.
 
     Raises:
-        DeviceSpecError: no place name, or a path after it.
+        DeviceSpecError: no place name, a path or port after it, a place listed twice.
     """
-    if not spec.target or "/" in spec.target or ":" in spec.target:
-        raise DeviceSpecError(f"{spec.text}: labgrid:// names one place, e.g. labgrid://lobby"
-                              "?coordinator=HOST:PORT")
+    names = places_of(spec)
+    if not all(names) or any("/" in n or ":" in n for n in names):
+        raise DeviceSpecError(f"{spec.text}: labgrid:// names a place or a pool of places, e.g. "
+                              "labgrid://lobby?coordinator=HOST:PORT or labgrid://lobby,kitchen")
+    if len(set(names)) < len(names):
+        raise DeviceSpecError(f"{spec.text}: a place is listed twice in the pool")
     return DeviceSpec(spec.text, LINK_SCHEMES["rfc2217"], "place:0", passed_on(spec))
 
 
-def acquire_place(spec: DeviceSpec) -> Place:
-    """Acquire the place ``spec`` names and read its resources.
+def places_of(spec: DeviceSpec) -> list[str]:
+    """The places a spec names: one, or a pool."""
+    return spec.target.split(",")
+
+
+def is_pool(text: str) -> bool:
+    """Whether ``text`` is a ``labgrid://`` spec naming several places."""
+    spec = parse_spec(text)
+    return spec.scheme == SCHEME and len(places_of(spec)) > 1
+
+
+def acquire_place(spec: DeviceSpec, start: int = 0) -> Place:
+    """Acquire the place ``spec`` names (of a pool: the first free one from index
+    ``start`` on) and read its resources.
 
     Raises:
-        PlaceHeld: someone holds it (the message names them).
+        PlaceHeld: someone holds it, or every place of the pool (the message names them).
         LabgridError: unknown place, coordinator unreachable, no serial port.
     """
     check_place_spec(spec)
     client = LabgridClient(coordinator_of(spec.params.get("coordinator")), spec.text)
-    said = client.run(spec.target, "acquire")
-    name = _acquired_name(said, spec.target)
-    place = Place(name, client, [])
+    names = places_of(spec)
+    names = names[start % len(names):] + names[:start % len(names)]
+    held: list[PlaceHeld] = []
+    for candidate in names:
+        try:
+            said = client.run(candidate, "acquire")
+            break
+        except PlaceHeld as exc:
+            held.append(exc)
+    else:
+        if len(held) == 1:
+            raise held[0]
+        who = ", ".join(f"{n} by {e.holder}" for n, e in zip(names, held, strict=True))
+        raise PlaceHeld(spec.text, f"every labgrid place of the pool is held ({who}) on "
+                        f"coordinator {client.coordinator}", held[0].holder)
+    return _with_resources(Place(_acquired_name(said, candidate), client, []))
+
+
+def _with_resources(place: Place) -> Place:
+    """``place`` with its resources read; released again when they cannot be."""
+    client, name = place.client, place.name
     try:
         place.resources = _resources(client.run(name, "env"), place)
         place.serial_port()
@@ -168,9 +207,11 @@ class Lease:
 
 
 class _Session:
-    """The places a pytest session holds, by spec, until it ends."""
+    """The places a pytest session holds, by spec, until it ends; ``worker`` is the
+    pytest-xdist worker's index (where it starts in a pool)."""
 
-    def __init__(self) -> None:
+    def __init__(self, worker: int = 0) -> None:
+        self.worker = worker
         self.places: dict[tuple[str, str], Place] = {}
         self.lock = threading.Lock()
         self._restore: Any = None
@@ -181,7 +222,7 @@ class _Session:
             if key not in self.places:
                 if self._restore is None:  # a session that uses no place keeps SIGTERM as is
                     self._restore = _sigterm_interrupts()
-                self.places[key] = acquire_place(spec)
+                self.places[key] = acquire_place(spec, self.worker)
             return self.places[key]
 
     def release_all(self) -> None:
@@ -223,9 +264,10 @@ def session_place(text: str) -> Place | None:
 
 
 @contextlib.contextmanager
-def held_for_session() -> Iterator[None]:
-    """Hold every place acquired inside the block until it ends, then release them all."""
-    session = _Session()
+def held_for_session(worker: int = 0) -> Iterator[None]:
+    """Hold every place acquired inside the block until it ends, then release them all;
+    ``worker`` is where this session starts in a pool (its pytest-xdist index)."""
+    session = _Session(worker)
     _SESSIONS.append(session)
     try:
         yield

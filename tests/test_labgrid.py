@@ -22,7 +22,7 @@ import pytest
 
 import brewbench.fixtures.suite
 from brewbench.bench.devices import check_spec
-from brewbench.bench.labgrid_lab import Coordinator, Exporter, exporter_config
+from brewbench.bench.labgrid_lab import Coordinator, Exporter, ServedMachine, exporter_config
 from brewbench.drivers.errors import DeviceSpecError
 
 SUITE = Path(brewbench.fixtures.suite.__file__).parent / "test_standard.py"
@@ -30,41 +30,11 @@ BREWBENCH = [sys.executable, "-m", "brewbench"]
 PLACE = "lobby"
 
 
-class ServedMachine:
-    """``brewbench serve --power-switch 0``: an emulated machine over RFC 2217 and the
-    switch that powers it."""
-
-    def __init__(self, root: Path) -> None:
-        env = {**os.environ, "XDG_RUNTIME_DIR": str(root)}
-        self.proc = subprocess.Popen([*BREWBENCH, "serve", "--serial", "BB0042", "--power-switch",
-                                      "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env)
-        assert self.proc.stdout is not None
-        self.spec = self.switch = ""
-        for line in self.proc.stdout:
-            if line.startswith("device spec: "):
-                self.spec = line.split(": ", 1)[1].strip()
-            if line.startswith("power switch: "):
-                self.switch = line.split(": ", 1)[1].split()[0]
-            if line.startswith("Ctrl-C"):
-                break
-        assert self.spec and self.switch, self.proc.stderr.read() if self.proc.stderr else ""
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, _, port = self.spec.removeprefix("serial+rfc2217://").partition(":")
-        return host, int(port.split("?")[0])
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Coordinator, ServedMachine]]:
     """A coordinator, a served machine exported by a real exporter, and place ``lobby``."""
     root = tmp_path_factory.mktemp("labgrid")
-    machine = ServedMachine(root)
+    machine = ServedMachine(root, "BB0042")
     try:
         with Coordinator(root / "coordinator") as coordinator:
             config = exporter_config(PLACE, machine.address, power=machine.switch)
@@ -217,6 +187,7 @@ def test_a_device_without_a_place_has_no_power(pytester: pytest.Pytester) -> Non
 
 
 @pytest.mark.parametrize("spec", ["labgrid://", "labgrid://host:20408", "labgrid://a/b",
+                                  "labgrid://a,", "labgrid://a,b,a",
                                   "labgrid://lobby?family=nosuch", "labgrid://lobby?baud=fast"])
 def test_a_malformed_labgrid_spec_is_refused_before_anything_is_contacted(spec: str) -> None:
     with pytest.raises(DeviceSpecError, match=f"^{re.escape(spec)}: "):
@@ -227,8 +198,8 @@ def test_a_malformed_labgrid_spec_is_a_usage_error(tmp_path: Path) -> None:
     done = subprocess.run([*BREWBENCH, "run", "--device", "labgrid://", "--results",
                            str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr == ("brewbench: labgrid://: labgrid:// names one place, e.g. "
-                           "labgrid://lobby?coordinator=HOST:PORT\n")
+    assert done.stderr == ("brewbench: labgrid://: labgrid:// names a place or a pool of places, "
+                           "e.g. labgrid://lobby?coordinator=HOST:PORT or labgrid://lobby,kitchen\n")
 
 
 def _switch(machine: ServedMachine, on: bool) -> None:
