@@ -31,16 +31,17 @@ PLACE = "lobby"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Coordinator, ServedMachine]]:
-    """A coordinator, a served machine exported by a real exporter, and place ``lobby``."""
+def lab(tmp_path_factory: pytest.TempPathFactory, brewbench_labgrid_coordinator: Coordinator
+        ) -> Iterator[tuple[Coordinator, ServedMachine]]:
+    """A served machine exported by a real exporter, and place ``lobby`` holding it."""
+    coordinator = brewbench_labgrid_coordinator
     root = tmp_path_factory.mktemp("labgrid")
     machine = ServedMachine(root, "BB0042")
     try:
-        with Coordinator(root / "coordinator") as coordinator:
-            config = exporter_config(PLACE, machine.address, power=machine.switch)
-            with Exporter(coordinator, "bench-host", config, root / "exporter"):
-                coordinator.create_place(PLACE, f"bench-host/{PLACE}/*")
-                yield coordinator, machine
+        config = exporter_config(PLACE, machine.address, power=machine.switch)
+        with Exporter(coordinator, "bench-host", config, root / "exporter"):
+            coordinator.create_place(PLACE, f"bench-host/{PLACE}/*")
+            yield coordinator, machine
     finally:
         machine.stop()
 

@@ -20,18 +20,19 @@ PLACES = {"pool-a": "BB0051", "pool-b": "BB0052"}
 
 
 @pytest.fixture(scope="module")
-def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Coordinator, str]]:
+def pool(tmp_path_factory: pytest.TempPathFactory, brewbench_labgrid_coordinator: Coordinator
+         ) -> Iterator[tuple[Coordinator, str]]:
     """Two places, each holding one served machine; yields the coordinator and the pool spec."""
+    coordinator = brewbench_labgrid_coordinator
     root = tmp_path_factory.mktemp("labgrid-pool")
     machines = [ServedMachine(root, serial) for serial in PLACES.values()]
     try:
-        with Coordinator(root / "coordinator") as coordinator:
-            config = "".join(exporter_config(place, machine.address)
-                             for place, machine in zip(PLACES, machines, strict=True))
-            with Exporter(coordinator, "bench-host", config, root / "exporter"):
-                for place in PLACES:
-                    coordinator.create_place(place, f"bench-host/{place}/*")
-                yield coordinator, f"labgrid://{','.join(PLACES)}?coordinator={coordinator.address}"
+        config = "".join(exporter_config(place, machine.address)
+                         for place, machine in zip(PLACES, machines, strict=True))
+        with Exporter(coordinator, "pool-host", config, root / "exporter"):
+            for place in PLACES:
+                coordinator.create_place(place, f"pool-host/{place}/*")
+            yield coordinator, f"labgrid://{','.join(PLACES)}?coordinator={coordinator.address}"
     finally:
         for machine in machines:
             machine.stop()
