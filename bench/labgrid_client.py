@@ -25,11 +25,13 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 
 from ..drivers.errors import DeviceNotFound
 
-__all__ = ["DEFAULT_COORDINATOR", "LabgridClient", "LabgridError", "PlaceHeld", "coordinator_of"]
+__all__ = ["DEFAULT_COORDINATOR", "Interrupted", "LabgridClient", "LabgridError", "PlaceHeld",
+           "coordinator_of"]
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"  # labgrid-client's own default
 COORDINATOR_ENV = "LG_COORDINATOR"
@@ -85,15 +87,20 @@ class LabgridClient:
             command += ["-p", place]
         command += args
         what = f"labgrid-client {' '.join(command[5:])}"
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL, text=True)
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=self.timeout,
-                                  stdin=subprocess.DEVNULL, check=False)
+            out, err = _finish(child, self.timeout)
         except subprocess.TimeoutExpired as exc:
             raise LabgridError(self.device, f"labgrid coordinator {self.coordinator} did not answer "
                                f"{what} within {self.timeout:.0f} s") from exc
-        if done.returncode != 0:
-            raise self._error(place, what, done.stderr or done.stdout)
-        return done.stdout
+        except Interrupted as exc:
+            exc.done = child.returncode == 0
+            exc.said = exc.said if exc.done else ""
+            raise
+        if child.returncode != 0:
+            raise self._error(place, what, err or out)
+        return out
 
     def _error(self, place: str | None, what: str, said: str) -> LabgridError:
         line = _last_line(said)
@@ -115,6 +122,40 @@ class LabgridClient:
                              f"run or pytest worker, or a leftover): labgrid-client -p {place} "
                              "release frees a leftover", "you")
         return LabgridError(self.device, f"{what} failed {where}: {line}")
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM came while a command ran; the command was let finish (so the
+    bench knows whether an acquire went through): ``done`` and what it ``said``."""
+
+    def __init__(self, said: str = "") -> None:
+        super().__init__("interrupted")
+        self.said, self.done = said, False
+
+
+def _finish(child: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """The child's output once it ends (killed past ``timeout``). Interrupted, it is still
+    let finish: a command cut off half-way leaves the coordinator in a state nobody knows.
+
+    Raises:
+        subprocess.TimeoutExpired: it did not end within ``timeout``.
+        Interrupted: a KeyboardInterrupt arrived meanwhile (after the child ended).
+    """
+    deadline = time.monotonic() + timeout
+    interrupted = False
+    while True:
+        try:
+            out, err = child.communicate(timeout=max(deadline - time.monotonic(), 0.01))
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise
+    if interrupted:
+        raise Interrupted(out)
+    return out, err
 
 
 def _last_line(text: str) -> str:

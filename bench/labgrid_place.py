@@ -32,7 +32,7 @@ from typing import Any
 
 from ..drivers.errors import DeviceSpecError
 from ..drivers.specs import DeviceSpec, parse_spec
-from .labgrid_client import LabgridClient, LabgridError, PlaceHeld, coordinator_of
+from .labgrid_client import Interrupted, LabgridClient, LabgridError, PlaceHeld, coordinator_of
 
 __all__ = ["SCHEME", "Lease", "Place", "check_place_spec", "held_for_session", "is_pool",
            "lease_place", "passed_on", "places_of", "session_place"]
@@ -151,6 +151,10 @@ def acquire_place(spec: DeviceSpec, start: int = 0) -> Place:
             break
         except PlaceHeld as exc:
             held.append(exc)
+        except Interrupted as exc:  # the acquire was let finish: give back what it took
+            if exc.done:
+                Place(_acquired_name(exc.said, candidate), client, []).release()
+            raise
     else:
         if len(held) == 1:
             raise held[0]
@@ -228,10 +232,16 @@ class _Session:
     def release_all(self) -> None:
         with self.lock:
             places, self.places = list(self.places.values()), {}
+        interrupted: KeyboardInterrupt | None = None
         for place in places:
-            place.release()
+            try:
+                place.release()
+            except KeyboardInterrupt as exc:  # that release was let finish; release the rest
+                interrupted = exc
         _restore_sigterm(self._restore)
         self._restore = None
+        if interrupted is not None:
+            raise interrupted
 
 
 _SESSIONS: list[_Session] = []  # the pytest plugin's session, when one is running

@@ -116,22 +116,30 @@ def test_an_unknown_place_or_a_dead_coordinator_is_one_line(
     assert line.startswith(f"brewbench: {spec.format(**fill)}: {says.format(**fill)}")
 
 
+@pytest.mark.parametrize("when", ["while acquiring", "while running"])
 def test_an_interrupted_run_releases_the_place(lab: tuple[Coordinator, ServedMachine],
-                                               tmp_path: Path) -> None:
+                                               tmp_path: Path, when: str) -> None:
     coordinator, machine = lab
     _switch(machine, on=False)  # a dark machine: the run waits for its answer
     try:
         run = subprocess.Popen([*BREWBENCH, "run", "--device", _spec(coordinator), "--timeout",
                                 "20", "--results", str(tmp_path)], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while coordinator.holder(PLACE) is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert coordinator.holder(PLACE) is not None
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        assert run.stdout is not None
+        assert run.stdout.readline().startswith("== labgrid://")  # printed just before opening
+        if when == "while acquiring":  # labgrid-client acquire takes over half a second
+            time.sleep(0.3)
+        else:
+            deadline = time.monotonic() + 30
+            while coordinator.holder(PLACE) is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert coordinator.holder(PLACE) is not None
         run.send_signal(signal.SIGTERM)
-        run.communicate(timeout=30)
+        run.communicate(timeout=40)
     finally:
         _switch(machine, on=True)
+    assert run.returncode == 130  # interrupted, as by Ctrl-C
     assert coordinator.holder(PLACE) is None
 
 
