@@ -26,16 +26,24 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..drivers.errors import DeviceNotFound
+from ..drivers.errors import DeviceNotFound, DeviceSpecError
 
-__all__ = ["DEFAULT_COORDINATOR", "Interrupted", "LabgridClient", "LabgridError", "PlaceHeld",
-           "coordinator_of"]
+__all__ = [
+    "DEFAULT_COORDINATOR",
+    "Interrupted",
+    "LabgridClient",
+    "LabgridError",
+    "PlaceHeld",
+    "command_timeout",
+    "coordinator_of",
+]
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"  # labgrid-client's own default
 COORDINATOR_ENV = "LG_COORDINATOR"
 TIMEOUT_S = 20.0
+TIMEOUT_ENV = "BREWBENCH_LABGRID_TIMEOUT"
 # labgrid-client's own words (labgrid 26); tests/test_labgrid.py checks each of them
 HELD_BY = re.compile(r"already acquired by (?P<holder>\S+?)\.?(\s|$)")
 HELD_BY_YOU = re.compile(r"You have already acquired place")
@@ -62,6 +70,25 @@ def coordinator_of(given: str | None, env: dict[str, str] | None = None) -> str:
     return given or env.get(COORDINATOR_ENV) or DEFAULT_COORDINATOR
 
 
+def command_timeout(env: dict[str, str] | None = None) -> float:
+    """Seconds one labgrid-client command may take: ``BREWBENCH_LABGRID_TIMEOUT``, else 20
+    (labgrid-client itself gives up on a silent coordinator after about 20 s).
+
+    Raises:
+        DeviceSpecError: the variable is not a positive number.
+    """
+    text = (dict(os.environ) if env is None else env).get(TIMEOUT_ENV, "")
+    if not text:
+        return TIMEOUT_S
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise DeviceSpecError(f"{TIMEOUT_ENV}={text!r} is not a positive number of seconds")
+    return seconds
+
+
 @dataclass(frozen=True)
 class LabgridClient:
     """``labgrid-client`` against one coordinator (``HOST:PORT``), for the device spec
@@ -69,7 +96,7 @@ class LabgridClient:
 
     coordinator: str
     device: str
-    timeout: float = TIMEOUT_S
+    timeout: float = field(default_factory=lambda: command_timeout())
 
     def run(self, place: str | None, *args: str) -> str:
         """Run one command (on ``place``) and return what it printed.

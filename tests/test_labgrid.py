@@ -116,6 +116,21 @@ def test_an_unknown_place_or_a_dead_coordinator_is_one_line(
     assert line.startswith(f"brewbench: {spec.format(**fill)}: {says.format(**fill)}")
 
 
+def test_a_coordinator_that_never_answers_costs_the_timeout_and_one_line(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # takes connections, says nothing
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        done = subprocess.run([*BREWBENCH, "run", "--device", f"labgrid://lobby?coordinator={address}",
+                               "--results", str(tmp_path)], capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "BREWBENCH_LABGRID_TIMEOUT": "3"})
+        took = time.monotonic() - started
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"brewbench: labgrid://lobby?coordinator={address}: labgrid coordinator {address} did not "
+        "answer labgrid-client -p lobby acquire within 3 s"]
+    assert took < 15
+
+
 @pytest.mark.parametrize("when", ["while acquiring", "while running"])
 def test_an_interrupted_run_releases_the_place(lab: tuple[Coordinator, ServedMachine],
                                                tmp_path: Path, when: str) -> None:
