@@ -226,6 +226,14 @@ def test_a_malformed_labgrid_spec_is_a_usage_error(tmp_path: Path) -> None:
                            "e.g. labgrid://lobby?coordinator=HOST:PORT or labgrid://lobby,kitchen\n")
 
 
+def test_only_an_emulated_machine_hangs_on_the_emulated_switch() -> None:
+    done = subprocess.run([*BREWBENCH, "serve", "--device", "serial:///dev/null", "--power-switch",
+                           "0"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == ("brewbench: brewbench serve: --power-switch powers an emulated machine; "
+                           "a local port's machine hangs on a real switch\n")
+
+
 def _switch(machine: ServedMachine, on: bool) -> None:
     """Switch the outlet as labgrid's simplerest backend does."""
     _get(machine.switch.format(index=0, value=1 if on else 0))
