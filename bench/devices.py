@@ -16,6 +16,8 @@ from ..emulator.jura.serve import JuraEmulator
 from ..emulator.serve import Emulator
 from ..emulator.uplink import Resolve
 from .capture import Capture
+from .labgrid_place import SCHEME as LABGRID
+from .labgrid_place import check_place_spec, lease_place
 from .uplink.tap import UplinkTap
 
 DEFAULT_SPEC = "emu://?firmware=2.1&transport=serial"
@@ -89,7 +91,11 @@ def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
     capture = Capture(text, {"spec": text}) if capture is None else capture
     resolve = uplink.resolve if uplink is not None else None
     emulator = start_emulator(spec, resolve, family) if spec.scheme == "emu" else None
+    lease = lease_place(text) if spec.scheme == LABGRID else None  # bench/labgrid_place.py
     try:
+        if lease is not None:
+            spec = lease.place.link_spec(spec)
+            capture.meta.update(lease.place.describe())
         link_spec = link_spec_of(parse_spec(emulator.spec) if emulator else spec, family)
         transport = transport_for(link_spec)
         transport.device = text if emulator is None else f"{text} ({emulator.url})"
@@ -118,6 +124,8 @@ def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
     finally:
         if emulator is not None:
             emulator.stop()
+        if lease is not None:
+            lease.end()
         if uplink is not None:
             uplink.stop()
 
@@ -144,6 +152,8 @@ def check_spec(text: str) -> None:
                 check_transport(spec.param("transport", EMULATED_TRANSPORT["ecam"]))
             except ValueError as exc:
                 raise DeviceSpecError(f"{text}: {exc}") from exc
+    elif spec.scheme == LABGRID:
+        transport_for(link_spec_of(check_place_spec(spec), family))
     else:
         transport_for(link_spec_of(spec, family))  # builds, does not open
 

@@ -74,6 +74,6 @@ def transport_for(spec: DeviceSpec) -> Transport:
     """
     factory = TRANSPORTS.get(spec.scheme)
     if factory is None:
-        known = ", ".join([*sorted(TRANSPORTS), "emu"])
+        known = ", ".join([*sorted(TRANSPORTS), "emu", "labgrid"])  # the bench opens these two
         raise DeviceSpecError(f"{spec.text}: unknown scheme {spec.scheme!r}; known: {known}")
     return factory(spec)

@@ -6,6 +6,11 @@
 One client at a time, as pyserial's example server does; each connection opens the
 port afresh. It lets an emulated machine's pty be reached the way a lab reaches a
 machine on a terminal server, with the very client (``serial+rfc2217://``) the bench uses.
+
+``unplug()`` and ``plug(path)`` are the machine behind the terminal server losing and
+regaining power: the client stays connected to the server, as it would to a real
+terminal server, but what it sends goes nowhere and nothing answers until a (freshly
+booted) machine is plugged in again.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 import select
 import socket
 import threading
+from typing import Any
 
 import serial
 import serial.rfc2217
@@ -32,8 +38,10 @@ class Rfc2217Server:
 
     def __init__(self, port: str, host: str = "127.0.0.1", tcp_port: int = 0,
                  pty: bool = True) -> None:
-        self.port = port
+        self.port: str | None = port
         self._open = PtyPort if pty else serial.Serial  # a real port has real modem lines
+        self._lock = threading.Lock()  # the serving loop's turn, or plug/unplug's
+        self._session: _Session | None = None
         self._server = socket.create_server((host, tcp_port))
         self._server.settimeout(0.1)
         self.host, self.tcp_port = self._server.getsockname()[:2]
@@ -73,20 +81,90 @@ class Rfc2217Server:
             with client:
                 self._serve(client)
 
+    def plug(self, port: str) -> None:
+        """Serve ``port`` from now on (the machine is back); a connected client reaches it."""
+        with self._lock:
+            self.port = port
+
+    def unplug(self) -> None:
+        """Close the served port now (the machine loses power); the client stays connected
+        and reaches nothing until ``plug``. Returns once the port is closed, so the caller
+        may stop what was behind it."""
+        with self._lock:
+            self.port = None
+            if self._session is not None:
+                self._session.follow(None)
+
     def _serve(self, client: socket.socket) -> None:
-        with self._open(self.port, timeout=0) as port:
-            manager = serial.rfc2217.PortManager(port, _Sender(client))
+        with self._lock:
+            session = self._session = _Session(client, self._open)
+        try:
             while not self._stop.is_set():
-                ready, _, _ = select.select([client, port.fileno()], [], [], 0.1)
-                if client in ready:
-                    data = client.recv(CHUNK)
-                    if not data:
+                with self._lock:
+                    session.follow(self.port)
+                    if not session.pump(0.1):
                         return  # the client hung up; the next one gets a fresh session
-                    port.write(b"".join(manager.filter(data)))
-                if port.fileno() in ready:
-                    with contextlib.suppress(OSError):
-                        client.sendall(b"".join(manager.escape(port.read(CHUNK))))
-                manager.check_modem_lines()
+        finally:
+            with self._lock:
+                session.follow(None)
+                self._session = None
+
+
+class _Session:
+    """One client's RFC 2217 session and the port it reaches (none while unplugged)."""
+
+    def __init__(self, client: socket.socket, open_port: type[serial.Serial]) -> None:
+        self.client, self._open_port = client, open_port
+        self.manager = serial.rfc2217.PortManager(_DarkPort(), _Sender(client))
+        self.path: str | None = None
+
+    def follow(self, path: str | None) -> None:
+        """Open ``path`` (closing the port open before), or close it for ``None``."""
+        if path == self.path:
+            return
+        if self.path is not None:
+            self.manager.serial.close()
+            self.manager.serial, self.path = _DarkPort(), None
+        if path is not None:
+            self.manager.serial, self.path = self._open_port(path, timeout=0), path
+
+    def pump(self, wait: float) -> bool:
+        """Carry what is ready either way; False once the client hung up."""
+        port = self.manager.serial if self.path is not None else None
+        watched: list[Any] = [self.client] + ([port.fileno()] if port is not None else [])
+        ready, _, _ = select.select(watched, [], [], wait)
+        if self.client in ready:
+            data = self.client.recv(CHUNK)
+            if not data:
+                return False
+            out = b"".join(self.manager.filter(data))
+            if port is not None:
+                port.write(out)
+        if port is not None and port.fileno() in ready:
+            with contextlib.suppress(OSError):
+                self.client.sendall(b"".join(self.manager.escape(port.read(CHUNK))))
+        self.manager.check_modem_lines()
+        return True
+
+
+class _DarkPort:
+    """What an unplugged session talks to: it takes settings and bytes and says nothing."""
+
+    baudrate, bytesize, parity, stopbits = 115200, 8, "N", 1
+    rts = dtr = break_condition = True
+    cts = dsr = ri = cd = False
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def reset_input_buffer(self) -> None:
+        pass
+
+    def reset_output_buffer(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class PtyPort(serial.Serial):  # type: ignore[misc]  # pyserial ships no types

@@ -16,6 +16,7 @@ from ...drivers.errors import DeviceSpecError
 from ...drivers.specs import parse_spec
 from ...emulator.firmware import PROFILES
 from ...emulator.jura.serve import JuraEmulator
+from ...emulator.power_switch import PoweredMachine, PowerSwitch
 from ...emulator.rfc2217_server import Rfc2217Server
 from ...emulator.serve import Emulator
 from ..devices import EMULATED_FIRMWARE
@@ -49,19 +50,26 @@ def add_serve_parser(subparsers: Any) -> None:
                         help="address to listen on (default: %(default)s; 0.0.0.0 for other hosts)")
     parser.add_argument("--port", type=int, default=0, metavar="N",
                         help="TCP port (default: a free one)")
+    parser.add_argument("--power-switch", type=int, default=None, metavar="N",
+                        help="also serve an emulated network power switch on TCP port N (0: a "
+                        "free one) whose outlet 0 powers the emulated machine: labgrid's "
+                        "simplerest NetworkPowerPort (docs/hardware.md)")
     parser.set_defaults(func=cmd_serve)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if args.power_switch is not None and args.device:
+        raise DeviceSpecError("brewbench serve: --power-switch powers an emulated machine; a "
+                              "local port's machine hangs on a real switch")
     with _served_port(args) as (path, what, params, pty):
         try:
             server = Rfc2217Server(path, args.host, args.port, pty=pty)
         except OSError as exc:
             raise DeviceSpecError(f"brewbench serve: cannot listen on {args.host}:{args.port}: "
                                   f"{exc.strerror or exc}") from exc
-        with server:
+        with server, _power_switch(args, server):
             host = socket.getfqdn() if args.host in ("0.0.0.0", "::", "") else args.host
             query = f"?{urllib.parse.urlencode(params)}" if params else ""
             spec = f"serial+rfc2217://{host}:{server.tcp_port}{query}"
@@ -71,6 +79,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
             with announce(spec, f"{what} over RFC 2217"), contextlib.suppress(KeyboardInterrupt):
                 stop.wait()
     return 0
+
+
+@contextlib.contextmanager
+def _power_switch(args: argparse.Namespace, server: Rfc2217Server) -> Iterator[None]:
+    """With --power-switch: the switch whose outlet 0 powers the served machine."""
+    if args.power_switch is None:
+        yield
+        return
+    try:
+        switch = PowerSwitch({0: args.machine.outlet(server)}, args.host, args.power_switch)
+    except OSError as exc:
+        raise DeviceSpecError(f"brewbench serve: cannot listen on {args.host}:{args.power_switch}"
+                              f" for the power switch: {exc.strerror or exc}") from exc
+    with switch:
+        print(f"power switch: {switch.url} index 0 (labgrid NetworkPowerPort, model simplerest)")
+        yield
 
 
 @contextlib.contextmanager
@@ -85,12 +109,12 @@ def _served_port(args: argparse.Namespace) -> Iterator[tuple[str, str, dict[str,
         yield spec.target, spec.target, kept, spec.target.startswith(PTYS)
         return
     firmware = args.firmware or EMULATED_FIRMWARE[args.family]
+    kind = JuraEmulator if args.family == "jura" else Emulator
     try:
-        emulator: Emulator | JuraEmulator = (
-            JuraEmulator(firmware, "serial", args.serial) if args.family == "jura"
-            else Emulator(firmware, "serial", args.serial))
+        machine = PoweredMachine(lambda serial: kind(firmware, "serial", serial), args.serial)
     except ValueError as exc:
         raise DeviceSpecError(f"brewbench serve: {exc}") from exc
-    with emulator:
+    with machine:
+        args.machine = machine  # what --power-switch switches
         params = {"family": "jura"} if args.family == "jura" else {}
-        yield emulator.url, f"an emulated {args.family} machine, firmware {firmware}", params, True
+        yield machine.url, f"an emulated {args.family} machine, firmware {firmware}", params, True
