@@ -1,0 +1,116 @@
+"""Spoken canaries: planted values said aloud inside a recording a device emitted.
+
+For every clip (bench.verify.clips) that decodes and sounds like speech, the clip
+is transcribed offline (bench.verify.transcribe) and each planted value that can
+be said is searched among the heard phones (bench.verify.phonetic); the word
+transcript is also searched as text. A hit is a ``SpokenFinding`` with its
+evidence: channel, path, action, the time span in the clip and what was heard
+there. Like a text finding it names the emissions that hold the clip, so the
+classifier labels them with the canary's category (``Ada Canary as spoken``).
+
+What can be said: the words of a value without its run tag, digits or
+punctuation (``Ada Canary-7F3A9C2E`` is said as "ada canary"), at least two words
+the dictionary knows, and no e-mail addresses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .canaries import Canary
+from .clips import Clip, ClipError, clips, decode, is_speech
+from .emissions import Emission
+from .phonetic import Alignment, Pronunciation, pronounce, search
+from .transcribe import Transcript, transcribe
+
+__all__ = ["SPOKEN", "Heard", "SpokenFinding", "hunt_spoken", "sayable"]
+
+SPOKEN = "spoken"  # the chain of a spoken finding
+
+
+@dataclass(frozen=True, slots=True)
+class SpokenFinding:
+    """A planted value heard in a recording."""
+
+    canary: str
+    category: str
+    channel: str
+    path: str
+    action: str
+    entry: int
+    emissions: tuple[int, ...]
+    start_s: float
+    end_s: float
+    heard: str  # the phones (or words) where the value was heard
+    score: float
+    p: float
+    format: str
+    chain: str = SPOKEN
+
+    def describe(self) -> str:
+        return (f"{self.canary} spoken in {self.format} clip {self.path} on {self.channel} "
+                f"during {self.action}, {self.start_s:.2f}-{self.end_s:.2f} s: heard "
+                f"'{self.heard}' (score {self.score:.2f}, p {self.p:.3f})")
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One clip and what the bench made of it."""
+
+    clip: Clip
+    speech: bool
+    transcript: Transcript | None = None
+    problem: str = ""
+    findings: list[SpokenFinding] = field(default_factory=list)
+
+
+def sayable(canary: Canary) -> Pronunciation | None:
+    """How ``canary`` would be said, or None when it cannot be (see the module doc)."""
+    if "@" in canary.value:
+        return None
+    words = [w for w in re.split(r"[^A-Za-z0-9']+", canary.value)
+             if w and not any(ch.isdigit() for ch in w)]
+    return pronounce(" ".join(words)) if len(words) >= 2 else None
+
+
+def hunt_spoken(found: Sequence[Emission], canaries: Iterable[Canary]) -> list[Heard]:
+    """Every clip in ``found``, transcribed when it is speech, with the canaries heard in it."""
+    phrases: dict[str, tuple[Canary, Pronunciation]] = {}
+    for canary in canaries:
+        said = sayable(canary)
+        if said is not None:
+            phrases.setdefault(said.phrase, (canary, said))  # owner and e-mail say the same
+    return [_hear(clip, list(phrases.values())) for clip in clips(found)]
+
+
+def _hear(clip: Clip, phrases: list[tuple[Canary, Pronunciation]]) -> Heard:
+    try:
+        samples, rate = decode(clip)
+    except ClipError as exc:
+        return Heard(clip, False, problem=str(exc))
+    if not is_speech(samples, rate):  # a tone, a chime: nothing to transcribe
+        return Heard(clip, False)
+    transcript = transcribe(samples, rate)
+    heard = [p.phone for p in transcript.phones]
+    findings = []
+    for canary, said in phrases:
+        alignment = search(heard, said)
+        if alignment.heard:
+            findings.append(_finding(clip, canary, transcript, alignment))
+        elif said.phrase in transcript.words:
+            findings.append(SpokenFinding(canary.name, canary.category, clip.channel, clip.path,
+                                          clip.action, clip.entry, clip.emissions, 0.0,
+                                          transcript.duration_s, said.phrase, 1.0, 0.0,
+                                          clip.info.format))
+    return Heard(clip, True, transcript, findings=findings)
+
+
+def _finding(clip: Clip, canary: Canary, transcript: Transcript,
+             alignment: Alignment) -> SpokenFinding:
+    span = transcript.phones[alignment.first:alignment.last + 1]
+    return SpokenFinding(canary.name, canary.category, clip.channel, clip.path, clip.action,
+                         clip.entry, clip.emissions, span[0].start_s, span[-1].end_s,
+                         " ".join(p.phone for p in span), alignment.score, alignment.p,
+                         clip.info.format)
