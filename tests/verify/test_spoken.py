@@ -1,0 +1,168 @@
+"""Spoken canaries: a planted name said aloud is heard in every format a listening machine
+keeps, on every link, and nothing is heard where it was not said.
+
+Transcription takes seconds, so each session runs once per module and is shared.
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from brewbench.bench.devices import open_device
+from brewbench.bench.uplink.tap import CHANNEL, UplinkTap
+from brewbench.bench.verify.canaries import plant
+from brewbench.bench.verify.catalogue import IDENTITY, VOICE
+from brewbench.bench.verify.classify import CANARY, CONTENT
+from brewbench.bench.verify.contracts import check
+from brewbench.bench.verify.verification import Verification, verify
+from brewbench.fixtures.speech import spoken_wav
+
+ORDER = "a latte for Ada Canary on floor seven"
+OTHER = "an espresso for Grace Hopper on floor nine"
+CANARIES = plant("7F3A9C2E")  # owner "Ada Canary-7F3A9C2E", said as "ada canary"
+
+
+def _tone_wav(seconds: float = 2.0, rate: int = 16000) -> bytes:
+    t = np.arange(int(rate * seconds)) / rate
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes((np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2").tobytes())
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("speech")
+    return {"order": spoken_wav(ORDER, folder), "other": spoken_wav(OTHER, folder),
+            "tone": _tone_wav(), "random": np.random.default_rng(18).bytes(60000)}
+
+
+@pytest.fixture(scope="module")
+def session(clips: dict[str, bytes]) -> Callable[..., Verification]:
+    """``session(firmware, transport, clip)``: the verification of one voice order, made once."""
+    done: dict[tuple[str, str, str], Verification] = {}
+
+    def run(firmware: str, transport: str = "serial", clip: str = "order") -> Verification:
+        key = (firmware, transport, clip)
+        if key not in done:
+            with open_device(f"emu://?firmware={firmware}&transport={transport}") as device:
+                device.machine.voice_order(clips[clip])
+                device.machine.sync()
+                done[key] = verify(device.capture, canaries=CANARIES)
+        return done[key]
+    return run
+
+
+@pytest.mark.parametrize(("firmware", "transport", "path", "fmt", "pieces"), [
+    ("3.0", "serial", "RECORD.voice_clip", "wav", 30),      # WAV in record pages
+    ("3.1", "ble", "EVENT.pcm", "pcm16", 30),               # bare PCM in notifications
+    ("3.3", "usb", "RECORD.voice_clip", "flac", 10),        # FLAC in record pages
+    ("3.4", "ble", "EVENT.audio", "ogg/opus", 8),           # Ogg/Opus, 512 bytes a notification
+])
+def test_the_spoken_name_is_heard_in_every_format(session, firmware: str, transport: str,
+                                                  path: str, fmt: str, pieces: int) -> None:
+    result = session(firmware, transport)
+    [heard] = result.heard
+    clip = heard.clip
+    assert (clip.path, clip.channel, clip.info.format) == (path, transport, fmt)
+    assert len(clip.emissions) >= pieces  # reassembled from its pieces
+    assert heard.speech and heard.transcript is not None
+    assert heard.transcript.words and len(heard.transcript.phones) > 15
+    assert 3.0 < heard.transcript.duration_s < 5.0
+    [found] = result.spoken
+    assert (found.canary, found.category, found.chain, found.path) == ("owner", IDENTITY, "spoken", path)
+    assert 0.6 < found.start_s < found.end_s < 2.2  # "Ada Canary", after "a latte for"
+    assert found.score >= 0.45 and found.p <= 0.01 and found.heard
+    # Every piece of the clip is labelled voice, and the name makes them identity.
+    for index in clip.emissions:
+        labels = result.classified[index].labels
+        assert any(lb.category == VOICE and lb.reason == CONTENT for lb in labels), labels
+        assert any(lb.category == IDENTITY and lb.reason == CANARY and "spoken" in lb.detail
+                   for lb in labels), labels
+
+
+def test_another_name_said_is_speech_but_no_finding(session) -> None:
+    result = session("3.0", "serial", "other")
+    [heard] = result.heard
+    assert heard.speech and heard.transcript is not None and heard.transcript.phones
+    assert result.spoken == []
+
+
+@pytest.mark.parametrize("clip", ["tone", "random"])
+def test_a_tone_and_random_bytes_give_no_spoken_findings(session, clip: str) -> None:
+    result = session("3.0", "serial", clip)
+    assert result.spoken == []
+    assert all(not heard.speech and heard.transcript is None for heard in result.heard)
+    if clip == "tone":  # a recording, but not of anyone speaking
+        assert [h.clip.info.describe() for h in result.heard] == ["wav 16000 Hz 2.0 s no speech"]
+    else:
+        assert result.heard == []
+
+
+def test_a_firmware_that_does_not_listen_has_no_clips(session) -> None:
+    with open_device("emu://?firmware=2.1&transport=serial") as device:
+        device.machine.brew("latte")
+        device.machine.sync()
+        result = verify(device.capture, canaries=CANARIES)
+    assert result.heard == [] and result.spoken == []
+
+
+def test_the_uploaded_flac_clip_is_heard_on_the_uplink_and_breaks_residency(
+        clips, brewbench_mosquitto, tmp_path: Path) -> None:
+    contract = tmp_path / "voice.toml"
+    contract.write_text(VOICE_ON_SERIAL)
+    with open_device("emu://?firmware=3.3", uplink=UplinkTap(brewbench_mosquitto.address)) as device:
+        device.machine.voice_order(clips["order"])
+        device.machine.sync()
+        cloud = device.emulator.machine.uplink if device.emulator else None
+        assert cloud is not None and cloud.drain(5.0)
+        result = verify(device.capture, canaries=CANARIES)
+        verdict = check(device.capture, contract)
+    assert {(f.channel, f.format) for f in result.spoken} == {("serial", "flac"), (CHANNEL, "flac")}
+    breaches = {(v.channel, v.why) for v in verdict.violations if v.category == VOICE}
+    assert any(channel == CHANNEL and "us-east-1" in why for channel, why in breaches), \
+        verdict.report()
+
+
+VOICE_ON_SERIAL = """
+format = "brewbench-contract"
+version = 1
+[[contract]]
+model = "CM-500"
+firmware = ">=3.0, <4.0"
+channels = ["serial", "usb", "ble", "ble-adv", "uplink"]
+[contract.allow]
+product = {}
+device = {}
+unknown = { fields = ["link.*"] }
+time = {}
+voice = { channels = ["serial"] }
+[contract.residency]
+voice = { hosts = ["*.eu-central-1.acme-cloud.example"] }
+"*" = { hosts = ["*"] }
+"""
+
+
+@pytest.mark.parametrize(("firmware", "transport", "breach"), [
+    ("3.1", "serial", None), ("3.1", "ble", "not allowed on ble")])
+def test_a_contract_allows_voice_per_channel(clips, firmware: str, transport: str,
+                                             breach: str | None, tmp_path: Path) -> None:
+    contract = tmp_path / "voice.toml"
+    contract.write_text(VOICE_ON_SERIAL)
+    with open_device(f"emu://?firmware={firmware}&transport={transport}") as device:
+        device.machine.voice_order(clips["order"])
+        verdict = check(device.capture, contract)
+    voice = [v for v in verdict.violations if v.category == VOICE]
+    if breach is None:
+        assert not voice, verdict.report()
+    else:
+        assert voice and all(breach in v.why for v in voice), verdict.report()
