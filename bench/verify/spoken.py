@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .canaries import Canary
 from .clips import Clip, ClipError, clips, decode, is_speech
@@ -25,7 +26,7 @@ from .emissions import Emission
 from .phonetic import Alignment, Pronunciation, pronounce, search
 from .transcribe import Transcript, transcribe
 
-__all__ = ["SPOKEN", "Heard", "SpokenFinding", "hunt_spoken", "sayable"]
+__all__ = ["SPOKEN", "Heard", "SpokenFinding", "hunt_spoken", "sayable", "voice_summary"]
 
 SPOKEN = "spoken"  # the chain of a spoken finding
 
@@ -114,3 +115,18 @@ def _finding(clip: Clip, canary: Canary, transcript: Transcript,
                          clip.entry, clip.emissions, span[0].start_s, span[-1].end_s,
                          " ".join(p.phone for p in span), alignment.score, alignment.p,
                          clip.info.format)
+
+
+def voice_summary(heard: Sequence[Heard]) -> list[dict[str, Any]]:
+    """What a saved capture keeps of its clips (``meta["voice"]``, read by the nightly):
+    where each travelled, its format and length, and which canaries were heard when,
+    never the audio nor the words heard."""
+    return [{"action": h.clip.action, "channel": h.clip.channel, "path": h.clip.path,
+             "format": h.clip.info.format,
+             "seconds": round(h.transcript.duration_s if h.transcript
+                              else h.clip.info.duration_s or 0.0, 2),
+             "speech": h.speech, "transcribed": h.transcript is not None,
+             "spoken": [{"canary": f.canary, "category": f.category,
+                         "span_s": [round(f.start_s, 2), round(f.end_s, 2)],
+                         "score": round(f.score, 2)} for f in h.findings]}
+            for h in heard]

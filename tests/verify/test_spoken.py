@@ -15,11 +15,19 @@ import numpy as np
 import pytest
 
 from brewbench.bench.devices import open_device
+from brewbench.bench.influx.schema import RunTags, check_point
+from brewbench.bench.influx.verification_points import finding_points, voice_points
+from brewbench.bench.nightly.plan import Target
+from brewbench.bench.nightly.report import write_report
+from brewbench.bench.nightly.runner import TargetRun
+from brewbench.bench.nightly.summary import TargetResult
 from brewbench.bench.uplink.tap import CHANNEL, UplinkTap
 from brewbench.bench.verify.canaries import plant
 from brewbench.bench.verify.catalogue import IDENTITY, VOICE
 from brewbench.bench.verify.classify import CANARY, CONTENT
 from brewbench.bench.verify.contracts import check
+from brewbench.bench.verify.redact import Redactor
+from brewbench.bench.verify.spoken import voice_summary
 from brewbench.bench.verify.verification import Verification, verify
 from brewbench.fixtures.speech import spoken_wav
 
@@ -166,3 +174,35 @@ def test_a_contract_allows_voice_per_channel(clips, firmware: str, transport: st
         assert not voice, verdict.report()
     else:
         assert voice and all(breach in v.why for v in voice), verdict.report()
+
+
+def test_influx_points_show_the_clip_and_the_spoken_finding(session) -> None:
+    result = session("3.1", "ble")
+    tags = RunTags(run="r1", test="t")
+    redactor = Redactor(bytes(range(32)))
+    [voice] = voice_points(result, tags, redactor)
+    spoken = [p for p in finding_points(result, tags, redactor) if dict(p.tags)["encoding"] == "spoken"]
+    for point in [voice, *spoken]:
+        check_point(point)
+    assert dict(voice.tags).items() >= {"channel": "ble", "format": "pcm16",
+                                        "action": "voice_order"}.items()
+    fields = dict(voice.fields)
+    assert (fields["clips"], fields["speech"], fields["transcribed"], fields["spoken_findings"]) == \
+        (1, 1, 1, 1)
+    assert 3.0 < float(fields["seconds"]) < 5.0 and len(str(fields["value_hash"])) > 8
+    [found] = spoken
+    assert dict(found.tags)["canary"] == "owner" and 600 < int(dict(found.fields)["offset"]) < 2200
+
+
+def test_the_nightly_report_shows_voice_per_firmware(session, tmp_path: Path) -> None:
+    heard = voice_summary(session("3.3", "usb").heard)
+    assert heard[0]["spoken"][0]["canary"] == "owner" and "words" not in str(heard)
+    target = Target("3.3", "emu://?firmware=3.3", "usb", "emu")
+    quiet = Target("2.1", "emu://?firmware=2.1", "usb", "emu")
+    results = [TargetResult(TargetRun(target, 0, tmp_path / "j.xml", 1.0), voice=heard),
+               TargetResult(TargetRun(quiet, 0, tmp_path / "k.xml", 1.0))]
+    page = write_report(tmp_path / "report.html", "night", results, [], "ok", True).read_text()
+    table = page[page.index("<table id='voice'>"):]
+    table = table[:table.index("</table>")]
+    assert "3.3 emu" in table and "flac" in table and "owner (1)" in table
+    assert "2.1 emu" not in table
