@@ -13,7 +13,8 @@ alignment is made for ``DECOYS`` random dictionary phrases of about the same len
 and ``p`` is the share of decoys that score as well. A phrase is *heard* when its
 score and every one of its words' scores reach ``MIN_SCORE``/``MIN_WORD`` and
 ``p <= MAX_P``. Pronunciations come from the CMU dictionary the pocketsphinx wheel
-ships; a phrase with a word the dictionary lacks cannot be searched.
+ships; a word it lacks (``Canarywerk``) is said the way espeak-ng's letter-to-sound
+rules say it (bench.verify.g2p), and without espeak-ng the phrase cannot be searched.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from .g2p import espeak_phones
 
 __all__ = ["DECOYS", "MAX_P", "MIN_SCORE", "MIN_WORD", "Alignment", "Pronunciation",
            "align", "pronounce", "search"]
@@ -84,13 +87,14 @@ def _dictionary() -> dict[str, tuple[str, ...]]:
 
 
 def pronounce(phrase: str) -> Pronunciation | None:
-    """The phrase's phones from the dictionary, or None when a word is not in it."""
+    """The phrase's phones from the dictionary (espeak-ng for a word it lacks), or None
+    when a word cannot be pronounced."""
     words = re.findall(r"[a-z']+", phrase.lower())
     phones: list[str] = []
     ends: list[int] = []
     for word in words:
-        known = _dictionary().get(word)
-        if known is None:
+        known = _dictionary().get(word) or espeak_phones(word)
+        if not known:
             return None
         phones.extend(known)
         ends.append(len(phones))

@@ -10,7 +10,7 @@ classifier labels them with the canary's category (``Ada Canary as spoken``).
 
 What can be said: the words of a value without its run tag, digits or
 punctuation (``Ada Canary-7F3A9C2E`` is said as "ada canary"), at least two words
-the dictionary knows, and no e-mail addresses.
+that can be pronounced (bench.verify.phonetic), and no e-mail addresses.
 """
 
 from __future__ import annotations

@@ -22,12 +22,13 @@ from brewbench.bench.nightly.report import write_report
 from brewbench.bench.nightly.runner import TargetRun
 from brewbench.bench.nightly.summary import TargetResult
 from brewbench.bench.uplink.tap import CHANNEL, UplinkTap
-from brewbench.bench.verify.canaries import plant
+from brewbench.bench.verify.canaries import Canary, plant
 from brewbench.bench.verify.catalogue import IDENTITY, VOICE
 from brewbench.bench.verify.classify import CANARY, CONTENT
 from brewbench.bench.verify.contracts import check
+from brewbench.bench.verify.g2p import arpabet
 from brewbench.bench.verify.redact import Redactor
-from brewbench.bench.verify.spoken import voice_summary
+from brewbench.bench.verify.spoken import sayable, voice_summary
 from brewbench.bench.verify.verification import Verification, verify
 from brewbench.fixtures.speech import spoken_wav
 
@@ -206,3 +207,14 @@ def test_the_nightly_report_shows_voice_per_firmware(session, tmp_path: Path) ->
     table = table[:table.index("</table>")]
     assert "3.3 emu" in table and "flac" in table and "owner (1)" in table
     assert "2.1 emu" not in table
+
+
+def test_a_word_the_dictionary_lacks_is_said_as_espeak_ng_says_it(clips) -> None:
+    # clips: espeak-ng is there (the fixture fails under CI without it)
+    assert arpabet("kˈænɑː\u200dɹɹˌɪwɜːk") == ("K", "AE", "N", "AA", "R", "IH", "W", "ER", "K")
+    assert arpabet("d\u200dʒˈɛ\u200dɹi") == ("JH", "EH", "R", "IY")
+    said = sayable(Canary("organisation", "Canarywerk 7F3A9C2E Kaffee", IDENTITY))
+    assert said is not None and said.phrase == "canarywerk kaffee"
+    assert said.phones[:5] == ("K", "AE", "N", "AA", "R")
+    assert sayable(Canary("email", "ada.7f3a9c2e@canary.example", IDENTITY)) is None
+    assert sayable(Canary("floor", "Floor 7F3A9C2E", IDENTITY)) is None  # one word: too little
