@@ -2,11 +2,13 @@
 
 For every clip (bench.verify.clips) that decodes and sounds like speech, the clip
 is transcribed offline (bench.verify.transcribe) and each planted value that can
-be said is searched among the heard phones (bench.verify.phonetic); the word
-transcript is also searched as text. A hit is a ``SpokenFinding`` with its
-evidence: channel, path, action, the time span in the clip and what was heard
-there. Like a text finding it names the emissions that hold the clip, so the
-classifier labels them with the canary's category (``Ada Canary as spoken``).
+be said is searched among the heard phones (bench.verify.phonetic), then in the
+word transcript as text, then by keyword spotting (its phones against a loop of
+all phones); the first that hears it makes the finding, which names its method.
+A hit is a ``SpokenFinding`` with its evidence: channel, path, action, the time
+span in the clip and what was heard there. Like a text finding it names the
+emissions that hold the clip, so the classifier labels them with the canary's
+category (``owner as spoken``).
 
 What can be said: the words of a value without its run tag, digits or
 punctuation (``Ada Canary-7F3A9C2E`` is said as "ada canary"), at least two words
@@ -24,7 +26,7 @@ from .canaries import Canary
 from .clips import Clip, ClipError, clips, decode, is_speech
 from .emissions import Emission
 from .phonetic import Alignment, Pronunciation, pronounce, search
-from .transcribe import Transcript, transcribe
+from .transcribe import Transcript, spot, transcribe
 
 __all__ = ["SPOKEN", "Heard", "SpokenFinding", "hunt_spoken", "sayable", "voice_summary"]
 
@@ -48,12 +50,13 @@ class SpokenFinding:
     score: float
     p: float
     format: str
+    method: str = "phones"  # phones (phonetic search), words (the transcript) or keyword
     chain: str = SPOKEN
 
     def describe(self) -> str:
         return (f"{self.canary} spoken in {self.format} clip {self.path} on {self.channel} "
                 f"during {self.action}, {self.start_s:.2f}-{self.end_s:.2f} s: heard "
-                f"'{self.heard}' (score {self.score:.2f}, p {self.p:.3f})")
+                f"'{self.heard}' by {self.method} (score {self.score:.2f}, p {self.p:.3f})")
 
 
 @dataclass(frozen=True)
@@ -99,22 +102,25 @@ def _hear(clip: Clip, phrases: list[tuple[Canary, Pronunciation]]) -> Heard:
     for canary, said in phrases:
         alignment = search(heard, said)
         if alignment.heard:
-            findings.append(_finding(clip, canary, transcript, alignment))
+            span = transcript.phones[alignment.first:alignment.last + 1]
+            findings.append(_finding(clip, canary, (span[0].start_s, span[-1].end_s),
+                                     " ".join(p.phone for p in span), alignment, "phones"))
         elif said.phrase in transcript.words:
-            findings.append(SpokenFinding(canary.name, canary.category, clip.channel, clip.path,
-                                          clip.action, clip.entry, clip.emissions, 0.0,
-                                          transcript.duration_s, said.phrase, 1.0, 0.0,
-                                          clip.info.format))
+            findings.append(_finding(clip, canary, (0.0, transcript.duration_s), said.phrase,
+                                     alignment, "words"))
+        elif spots := spot(samples, rate, [said])[said.phrase]:
+            start, end = spots[0]
+            phones = " ".join(p.phone for p in transcript.phones
+                              if p.end_s > start and p.start_s < end)
+            findings.append(_finding(clip, canary, (start, end), phones, alignment, "keyword"))
     return Heard(clip, True, transcript, findings=findings)
 
 
-def _finding(clip: Clip, canary: Canary, transcript: Transcript,
-             alignment: Alignment) -> SpokenFinding:
-    span = transcript.phones[alignment.first:alignment.last + 1]
+def _finding(clip: Clip, canary: Canary, span: tuple[float, float], heard: str,
+             alignment: Alignment, method: str) -> SpokenFinding:
     return SpokenFinding(canary.name, canary.category, clip.channel, clip.path, clip.action,
-                         clip.entry, clip.emissions, span[0].start_s, span[-1].end_s,
-                         " ".join(p.phone for p in span), alignment.score, alignment.p,
-                         clip.info.format)
+                         clip.entry, clip.emissions, span[0], span[1], heard, alignment.score,
+                         alignment.p, clip.info.format, method)
 
 
 def voice_summary(heard: Sequence[Heard]) -> list[dict[str, Any]]:
