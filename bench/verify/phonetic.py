@@ -28,12 +28,13 @@ from pathlib import Path
 
 from .g2p import espeak_phones
 
-__all__ = ["DECOYS", "MAX_P", "MIN_SCORE", "MIN_WORD", "Alignment", "Pronunciation",
+__all__ = ["DECOYS", "KEYWORD_MAX_P", "MAX_P", "MIN_SCORE", "MIN_WORD", "Alignment", "Pronunciation",
            "align", "pronounce", "search"]
 
 MIN_SCORE = 0.45  # the whole phrase: about two thirds of its phones heard right
 MIN_WORD = 0.25  # each word on its own: one heard word is not the name
 MAX_P = 0.01  # at most 1 decoy in 100 aligns as well
+KEYWORD_MAX_P = 0.1  # a spotted keyword must also align better than 9 decoys in 10
 DECOYS = 300
 _MATCH, _NEAR, _MISS = 2.0, 0.5, -1.0
 # Phones a recogniser confuses with each other: vowels of one region, voicing
@@ -171,10 +172,11 @@ def _decoys(length: int, seed: str) -> tuple[Pronunciation, ...]:
     return tuple(found)
 
 
-def search(heard: Sequence[str], phrase: Pronunciation) -> Alignment:
-    """The phrase's alignment in ``heard``, with ``p`` measured against decoys."""
+def search(heard: Sequence[str], phrase: Pronunciation, always: bool = False) -> Alignment:
+    """The phrase's alignment in ``heard``, with ``p`` measured against decoys (only
+    for a score of at least ``MIN_SCORE`` unless ``always``)."""
     found = align(heard, phrase)
-    if found.score < MIN_SCORE:  # no need to ask chance about a poor match
+    if found.score < MIN_SCORE and not always:  # no need to ask chance about a poor match
         return found
     decoys = _decoys(len(phrase.phones), phrase.phrase)
     as_good = sum(1 for decoy in decoys if align(heard, decoy).score >= found.score)

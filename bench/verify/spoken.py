@@ -4,7 +4,8 @@ For every clip (bench.verify.clips) that decodes and sounds like speech, the cli
 is transcribed offline (bench.verify.transcribe) and each planted value that can
 be said is searched among the heard phones (bench.verify.phonetic), then in the
 word transcript as text, then by keyword spotting (its phones against a loop of
-all phones); the first that hears it makes the finding, which names its method.
+all phones), where the phonetic alignment must still beat 9 decoys in 10; the
+first that hears it makes the finding, which names its method.
 A hit is a ``SpokenFinding`` with its evidence: channel, path, action, the time
 span in the clip and what was heard there. Like a text finding it names the
 emissions that hold the clip, so the classifier labels them with the canary's
@@ -25,7 +26,7 @@ from typing import Any
 from .canaries import Canary
 from .clips import Clip, ClipError, clips, decode, is_speech
 from .emissions import Emission
-from .phonetic import Alignment, Pronunciation, pronounce, search
+from .phonetic import KEYWORD_MAX_P, Alignment, Pronunciation, pronounce, search
 from .transcribe import Transcript, spot, transcribe
 
 __all__ = ["SPOKEN", "Heard", "SpokenFinding", "hunt_spoken", "sayable", "voice_summary"]
@@ -108,7 +109,8 @@ def _hear(clip: Clip, phrases: list[tuple[Canary, Pronunciation]]) -> Heard:
         elif said.phrase in transcript.words:
             findings.append(_finding(clip, canary, (0.0, transcript.duration_s), said.phrase,
                                      alignment, "words"))
-        elif spots := spot(samples, rate, [said])[said.phrase]:
+        elif ((spots := spot(samples, rate, [said])[said.phrase])
+              and (alignment := search(heard, said, always=True)).p <= KEYWORD_MAX_P):
             start, end = spots[0]
             phones = " ".join(p.phone for p in transcript.phones
                               if p.end_s > start and p.start_s < end)
