@@ -21,6 +21,7 @@ from brewbench.bench.nightly.plan import Target
 from brewbench.bench.nightly.report import write_report
 from brewbench.bench.nightly.runner import TargetRun
 from brewbench.bench.nightly.summary import TargetResult
+from brewbench.bench.shipped import write_contract
 from brewbench.bench.uplink.tap import CHANNEL, UplinkTap
 from brewbench.bench.verify.canaries import Canary, plant
 from brewbench.bench.verify.catalogue import IDENTITY, VOICE
@@ -218,3 +219,12 @@ def test_a_word_the_dictionary_lacks_is_said_as_espeak_ng_says_it(clips) -> None
     assert said.phones[:5] == ("K", "AE", "N", "AA", "R")
     assert sayable(Canary("email", "ada.7f3a9c2e@canary.example", IDENTITY)) is None
     assert sayable(Canary("floor", "Floor 7F3A9C2E", IDENTITY)) is None  # one word: too little
+
+
+def test_a_spoken_name_breaks_a_contract_that_does_not_allow_identity_there(session,
+                                                                            tmp_path: Path) -> None:
+    capture = session("3.1", "ble").capture
+    result = verify(capture, canaries=CANARIES, contract=write_contract(tmp_path / "cm-500.toml"))
+    assert result.verdict is not None
+    breaches = {(v.category, v.field) for v in result.verdict.violations}
+    assert {("identity", "EVENT.pcm"), ("voice", "EVENT.pcm")} <= breaches, result.verdict.report()
