@@ -21,6 +21,7 @@ from brewbench.bench.nightly.plan import Target
 from brewbench.bench.nightly.report import write_report
 from brewbench.bench.nightly.runner import TargetRun
 from brewbench.bench.nightly.summary import TargetResult
+from brewbench.bench.printout import print_capture
 from brewbench.bench.shipped import write_contract
 from brewbench.bench.uplink.tap import CHANNEL, UplinkTap
 from brewbench.bench.verify.canaries import Canary, plant
@@ -228,3 +229,14 @@ def test_a_spoken_name_breaks_a_contract_that_does_not_allow_identity_there(sess
     assert result.verdict is not None
     breaches = {(v.category, v.field) for v in result.verdict.violations}
     assert {("identity", "EVENT.pcm"), ("voice", "EVENT.pcm")} <= breaches, result.verdict.report()
+
+
+def test_the_printout_lists_each_recording_and_what_was_heard(session) -> None:
+    result = session("3.3", "usb")
+    out = io.StringIO()
+    print_capture(result.capture, out, result)
+    text = out.getvalue()
+    assert "recordings: 1, planted values heard: 1" in text
+    assert "flac in RECORD.voice_clip on usb in " in text and "speech, transcribed" in text
+    assert "owner spoken at " in text and "heard by " in text
+    assert result.spoken[0].heard not in text  # the phones heard are the value: not printed
