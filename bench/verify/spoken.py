@@ -106,7 +106,7 @@ def _hear(clip: Clip, phrases: list[tuple[Canary, Pronunciation]]) -> Heard:
             span = transcript.phones[alignment.first:alignment.last + 1]
             findings.append(_finding(clip, canary, (span[0].start_s, span[-1].end_s),
                                      " ".join(p.phone for p in span), alignment, "phones"))
-        elif said.phrase in transcript.words:
+        elif f" {said.phrase} " in f" {transcript.words} ":  # whole words, not "adam canaryx"
             findings.append(_finding(clip, canary, (0.0, transcript.duration_s), said.phrase,
                                      alignment, "words"))
         elif ((spots := spot(samples, rate, [said])[said.phrase])
