@@ -93,8 +93,25 @@ def _print_verification(result: Verification, out: TextIO, saved: Path | None) -
         split = f" (split over {len(f.emissions)} frames)" if len(f.emissions) > 1 else ""
         print(f"     {f.canary} as {f.chain} in {f.path} on {f.channel} during {f.action}, "
               f"{place} byte {f.offset}{split}", file=out)
+    _print_heard(result, out)
     for problem in result.problems:
         print(f"   not analysed: {problem}", file=out)
+
+
+def _print_heard(result: Verification, out: TextIO) -> None:
+    """Every recording, and the planted values heard in it (bench.verify.spoken)."""
+    if not result.heard:
+        return
+    print(f"   recordings: {len(result.heard)}, planted values heard: {len(result.spoken)}", file=out)
+    for heard in result.heard:
+        clip = heard.clip
+        seconds = heard.transcript.duration_s if heard.transcript else clip.info.duration_s
+        length = f"{seconds:.1f} s, " if seconds else ""
+        kind = "speech, transcribed" if heard.transcript else "not speech"
+        print(f"     {clip.describe()} during {clip.action}: {length}{kind}", file=out)
+        for f in heard.findings:  # where and how, not the phones heard: they are the value
+            print(f"       {f.canary} spoken at {f.start_s:.2f}-{f.end_s:.2f} s, heard by "
+                  f"{f.method} (score {f.score:.2f}, p {f.p:.3f})", file=out)
 
 
 def _print_link_events(capture: Capture, out: TextIO) -> None:

@@ -24,10 +24,12 @@ from .influx.verification_points import (
     emission_summaries,
     finding_points,
     violation_points,
+    voice_points,
 )
 from .verify.canaries import CanarySet
 from .verify.capture_redaction import save_capture
 from .verify.redact import Redactor
+from .verify.spoken import voice_summary
 from .verify.verification import Verification, verify
 
 
@@ -114,11 +116,14 @@ def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
     """
     redactor = Redactor.from_lab_key()
     result = verify(capture, canaries, contract)
+    if result.heard:  # the nightly reads what was heard from the saved capture
+        capture.meta["voice"] = voice_summary(result.heard)
     run_log.test(capture, test=outcome.test, outcome=outcome.outcome,
                  duration_s=outcome.duration_s, started_ns=outcome.started_ns,
                  error_type=outcome.error_type, emissions=emission_summaries(result, redactor))
     tags = complete_tags(RunTags(run=run_log.run, test=outcome.test), capture)
-    points = finding_points(result, tags, redactor) + destination_points(result, tags)
+    points = (finding_points(result, tags, redactor) + destination_points(result, tags)
+              + voice_points(result, tags, redactor))
     if result.verdict is not None and not result.verdict.ok:
         points += violation_points(result, tags, redactor)
     if points:

@@ -12,7 +12,8 @@ through a device key no hunter can know, and 2.4 hides them in fields the field
 catalogue labels ``device`` (emulator/keyed.py). The last three exist to prove the
 differential mode (bench/verify/differential.py). 3.0, 3.1 and 3.2 take spoken orders
 (VOICE_ORDER) and keep what they heard: the WAV clip uploaded in record pages, the bare
-samples streamed in events, or only a transcript (``voice``; emulator/voice.py).
+samples streamed in events, only a transcript, a FLAC clip also uploaded to its cloud,
+or Ogg/Opus in small events (``voice``; emulator/voice.py).
 docs/data-verification.md lists what the bench finds in each.
 
 Over Bluetooth LE a profile also decides what the machine broadcasts to anyone in
@@ -76,7 +77,7 @@ class FirmwareProfile:
     disguises: tuple[Disguise, ...] = ()
     split_ssid: bool = False
     noisy: bool = False  # adds a nonce, a boot counter and an uptime clock to each record
-    voice: str = ""  # what it keeps of a spoken order: "", "wav", "pcm" or "transcript"
+    voice: str = ""  # what it keeps of a spoken order: "", "wav", "pcm", "transcript", "flac", "opus"
 
     def make_record(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The record this firmware queues, given every fact it could know."""
@@ -135,6 +136,11 @@ PROFILES: dict[str, FirmwareProfile] = {
                         "heard in events, chunk by chunk", PRODUCT + DEVICE + SERVICE, voice="pcm"),
         FirmwareProfile("3.2", "takes spoken orders and keeps only its transcript of them in "
                         "the order record", PRODUCT + DEVICE + SERVICE, voice="transcript"),
+        FirmwareProfile("3.3", "takes spoken orders, keeps the clip as FLAC in record pages "
+                        "and uploads them to its cloud", PRODUCT + DEVICE + SERVICE, voice="flac"),
+        FirmwareProfile("3.4", "takes spoken orders and streams the clip as Ogg/Opus in small "
+                        "events (a BLE notification each)", PRODUCT + DEVICE + SERVICE,
+                        voice="opus"),
     )
 }
 

@@ -32,7 +32,7 @@ from .hostile import HOSTILE_BODIES, MALFORMED_ANSWERS, MALFORMED_ERROR
 from .receiver import Span, SpanReader, request_header
 from .requests import BadField, check_body
 from .uplink import Uplink
-from .voice import Recogniser, clip_events, clip_records, hears_nothing
+from .voice import Recogniser, clip_events, clip_records, compressed, hears_nothing, opus_events
 
 log = logging.getLogger(__name__)
 Send = Callable[[bytes], None]
@@ -289,11 +289,16 @@ class EmulatedMachine:
         mode = self.profile.voice
         if mode == "transcript":
             record["transcript"] = self.recogniser(clip)
-        for event in clip_events(clip, order_id) if mode == "pcm" else []:
+        events = {"pcm": clip_events, "opus": opus_events}.get(mode)
+        for event in events(clip, order_id) if events else []:
             self.emit_event(event)
-        for kept in [record, *(clip_records(clip, order_id) if mode == "wav" else [])]:
+        pages = (clip_records(clip, order_id) if mode == "wav" else
+                 clip_records(compressed(clip, "flac"), order_id) if mode == "flac" else [])
+        for kept in [record, *pages]:
             kept["record_id"] = next(self._record_ids)
             self.queued.append(kept)
+            if mode == "flac":  # 3.3 also sends what it heard home as it hears it
+                self._cloud("record", kept)
         self._last_order = record
         self.logs.append(f"order {order_id}: spoken, {len(clip)} bytes heard")
         return order_id

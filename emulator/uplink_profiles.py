@@ -8,7 +8,8 @@ messages are batched into one, and the MQTT QoS and retain flag.
 Kinds: ``record`` (an order record, when brewed), ``payment`` (the payment of
 the last order), ``heartbeat`` (on each status request) and ``diagnostics``
 (after provisioning). 1.0 has no cloud connection. 2.1 sends payment details to
-a host named as being in another region than the rest of its cloud.
+a host named as being in another region than the rest of its cloud. 3.3 uploads the
+FLAC pages of the spoken orders it heard to a host in the US.
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ UPLINKS: dict[str, UplinkProfile] = {
         Route("heartbeat", HTTP, f"api.{EU}", "/hb", "json"),
         Route("diagnostics", HTTP, f"api.{EU}", "/diag", "json+gzip"),
     ), diagnostics=("site",)),
+    "3.3": UplinkProfile((  # records, with the FLAC pages of what it heard
+        Route("record", HTTP, "voice.us-east-1.acme-cloud.example", "/v1/{serial}/orders", "cbor"),
+        Route("payment", MQTT, f"mqtt.{EU}", "acme/{serial}/pay"),
+        Route("heartbeat", MQTT, f"mqtt.{EU}", "acme/{serial}/hb"),
+        Route("diagnostics", MQTT, f"mqtt.{EU}", "acme/{serial}/diag"),
+    ), diagnostics=("machine_name",)),
 }
 
 

@@ -2,7 +2,12 @@
 
 - ``wav``: the clip as it was heard, a WAV file cut into record pages for its cloud;
 - ``pcm``: the bare 16-bit samples without any header, streamed in events;
-- ``transcript``: only the text its recogniser made of the clip, in the order record.
+- ``transcript``: only the text its recogniser made of the clip, in the order record;
+- ``flac``: the clip compressed to FLAC, in record pages (and sent to its cloud);
+- ``opus``: the clip as Ogg/Opus at 16 kHz, streamed in small events (one BLE
+  notification each), only the first of which starts with a header.
+
+Compression uses libsndfile through ``soundfile``.
 
 The emulator has no speech recogniser of its own: ``Recogniser`` is whatever turns a
 clip into text for it (a bench that plays a known sentence passes that sentence's text).
@@ -15,9 +20,12 @@ import wave
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["CHUNK", "Recogniser", "clip_events", "clip_records", "hears_nothing", "samples_of"]
+__all__ = ["CHUNK", "OPUS_CHUNK", "Recogniser", "clip_events", "clip_records", "compressed",
+           "hears_nothing", "opus_events", "samples_of"]
 
 CHUNK = 4096  # bytes of audio per record or event: well inside one frame
+OPUS_CHUNK = 512  # Ogg/Opus bytes per event: what fits a BLE notification
+_OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 Recogniser = Callable[[bytes], str]
 
 
@@ -35,8 +43,32 @@ def samples_of(clip: bytes) -> tuple[bytes, int]:
         return clip, 16000
 
 
-def _pieces(data: bytes) -> list[bytes]:
-    return [data[start:start + CHUNK] for start in range(0, len(data), CHUNK)]
+def _pieces(data: bytes, size: int = CHUNK) -> list[bytes]:
+    return [data[start:start + size] for start in range(0, len(data), size)]
+
+
+def compressed(clip: bytes, codec: str) -> bytes:
+    """The clip as a FLAC file (``flac``) or an Ogg/Opus file at 16 kHz (``opus``)."""
+    import numpy as np
+    import soundfile
+
+    data, rate = samples_of(clip)
+    samples = np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2")
+    out = io.BytesIO()
+    if codec == "flac":
+        soundfile.write(out, samples, rate, format="FLAC", subtype="PCM_16")
+        return out.getvalue()
+    if rate not in _OPUS_RATES:  # Opus takes a few rates only; a voice needs 16 kHz
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        common = gcd(16000, rate)
+        samples = resample_poly(samples.astype(np.float64), 16000 // common, rate // common)
+        samples = np.clip(samples, -32768, 32767).astype("<i2")
+        rate = 16000
+    soundfile.write(out, samples, rate, format="OGG", subtype="OPUS")
+    return out.getvalue()
 
 
 def clip_records(clip: bytes, order_id: int) -> list[dict[str, Any]]:
@@ -51,3 +83,9 @@ def clip_events(clip: bytes, order_id: int) -> list[dict[str, Any]]:
     samples, rate = samples_of(clip)
     return [{"event": "voice.chunk", "order_id": order_id, "chunk": n, "rate": rate, "pcm": piece}
             for n, piece in enumerate(_pieces(samples), 1)]
+
+
+def opus_events(clip: bytes, order_id: int) -> list[dict[str, Any]]:
+    """The Ogg/Opus clip as ``voice.ogg`` events of ``OPUS_CHUNK`` bytes."""
+    return [{"event": "voice.ogg", "order_id": order_id, "chunk": n, "audio": piece}
+            for n, piece in enumerate(_pieces(compressed(clip, "opus"), OPUS_CHUNK), 1)]

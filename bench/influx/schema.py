@@ -56,6 +56,11 @@ SCHEMA: dict[str, Measurement] = {
             "count": int, "categories": str, "exact": bool, "span_start": int, "span_end": int,
             "runs": int, "design": str, "value_hash": str, "beyond_contract": bool,
             "contract": str}),
+    # Recordings a device emitted (bench.verify.spoken): per action, channel and format.
+    "voice": Measurement((*RUN_TAGS, "action", "channel", "format"), {
+        **RUN_FIELDS,
+        "clips": int, "seconds": float, "speech": int, "transcribed": int,
+        "spoken_findings": int, "value_hash": str}),
     # Where uplink data went: the destination is a host name (bounded), never a URL.
     "uplink": Measurement((*RUN_TAGS, "action", "category", "destination", "protocol"), {
         **RUN_FIELDS,

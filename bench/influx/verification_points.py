@@ -3,6 +3,7 @@
     run_log.test(capture, ..., emissions=emission_summaries(result, redactor))
     sink.write(finding_points(result, tags, redactor) + violation_points(result, tags, redactor))
     sink.write(destination_points(result, tags))   # where uplink data went
+    sink.write(voice_points(result, tags, redactor))  # recordings, and names heard in them
 
 The summaries and points carry categories, field paths, counts and keyed hashes
 (bench.verify.redact), never a value the device sent.
@@ -17,6 +18,7 @@ from ..verify.contracts import Violation
 from ..verify.hunter import Finding
 from ..verify.inventory import collected_groups
 from ..verify.redact import Redactor
+from ..verify.spoken import Heard, SpokenFinding
 from ..verify.verification import Verification
 from .lineproto import Point
 from .points import EmissionSummary, complete_tags, point_for_finding, point_for_violation
@@ -44,7 +46,8 @@ def emission_summaries(result: Verification, redactor: Redactor) -> list[Emissio
 
 
 def finding_points(result: Verification, tags: RunTags, redactor: Redactor) -> list[Point]:
-    """One ``findings`` point per canary, encoding, action and channel."""
+    """One ``findings`` point per canary, encoding, action and channel; a canary heard
+    in a recording has encoding ``spoken`` and, as offset, where it starts in the clip (ms)."""
     tags = complete_tags(tags, result.capture)
     groups: dict[tuple[str, str, str, str], list[Finding]] = {}
     for finding in result.findings:
@@ -58,6 +61,45 @@ def finding_points(result: Verification, tags: RunTags, redactor: Redactor) -> l
                                         channel=channel, count=len(found),
                                         offset=found[0].offset, value_hash=redactor.digest(value),
                                         time_ns=head.stamp.wall_ns))
+    return points + _spoken_points(result, tags, redactor)
+
+
+def _spoken_points(result: Verification, tags: RunTags, redactor: Redactor) -> list[Point]:
+    groups: dict[tuple[str, str, str], list[SpokenFinding]] = {}
+    for finding in result.spoken:
+        groups.setdefault((finding.action, finding.canary, finding.channel), []).append(finding)
+    points = []
+    for (action, canary, channel), found in groups.items():
+        head = result.capture.entries[found[0].entry].record
+        value = result.classified[found[0].emissions[0]].emission.value
+        points.append(point_for_finding(tags, action=action, canary=canary, encoding=found[0].chain,
+                                        channel=channel, count=len(found),
+                                        offset=round(found[0].start_s * 1000),
+                                        value_hash=redactor.digest(value),
+                                        time_ns=head.stamp.wall_ns))
+    return points
+
+
+def voice_points(result: Verification, tags: RunTags, redactor: Redactor) -> list[Point]:
+    """One ``voice`` point per action, channel and format of the recordings emitted."""
+    tags = complete_tags(tags, result.capture)
+    groups: dict[tuple[str, str, str], list[Heard]] = {}
+    for heard in result.heard:
+        clip = heard.clip
+        groups.setdefault((clip.action, clip.channel, clip.info.format), []).append(heard)
+    points = []
+    for (action, channel, fmt), clips in groups.items():
+        head = result.capture.entries[clips[0].clip.entry].record
+        seconds = sum(h.transcript.duration_s if h.transcript else h.clip.info.duration_s or 0.0
+                      for h in clips)
+        points.append(make_point("voice", {**tags.tags(), "action": action, "channel": channel,
+                                           "format": fmt},
+                                 {**tags.fields(), "clips": len(clips), "seconds": float(seconds),
+                                  "speech": sum(1 for h in clips if h.speech),
+                                  "transcribed": sum(1 for h in clips if h.transcript),
+                                  "spoken_findings": sum(len(h.findings) for h in clips),
+                                  "value_hash": redactor.digest(clips[0].clip.data)},
+                                 head.stamp.wall_ns))
     return points
 
 

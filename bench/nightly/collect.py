@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from ..capture import Capture
 from ..verify.classify import classify
@@ -25,3 +26,9 @@ def destinations_of(captures: Iterable[Capture]) -> dict[str, Counter[str]]:
         for category, hosts in destinations(capture, classify(emissions(capture))).items():
             out.setdefault(category, Counter()).update(hosts)
     return out
+
+
+def voice_of(captures: Iterable[Capture]) -> list[dict[str, Any]]:
+    """The clips the bench heard in ``captures`` (``meta["voice"]``, bench.results.keep)."""
+    return [dict(clip) for capture in captures for clip in capture.meta.get("voice", [])
+            if isinstance(clip, dict)]

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..verify.contracts import BREACH
 from ..verify.inventory import Inventory
 from . import differential
-from .collect import destinations_of, inventory_of
+from .collect import destinations_of, inventory_of, voice_of
 from .diff import categories, diff, merge
 from .history import previous_night
 from .junit import merge_junit
@@ -54,7 +54,7 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
             run, merge(inventory_of(c) for _, c in captures), latencies_of([c for _, c in captures]),
             timeline_of(captures),
             {test_key(str(c.meta.get("test"))): path for path, c in captures},
-            destinations_of(c for _, c in captures)))
+            destinations_of(c for _, c in captures), voice_of(c for _, c in captures)))
     ran = [r for r in results if r.run.outcomes]  # a target that ran nothing collected nothing
     comparisons = _between_versions(ran) + _against_last_night(ran, settings)
     records = differential.load_records(settings.results)

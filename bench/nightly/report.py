@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .diff import Change, categories
 from .plots import bar_groups
@@ -57,7 +58,8 @@ def write_report(path: Path, run_id: str, results: Sequence[TargetResult],
              f"{_e(run_id)}</title><style>{CSS}</style></head><body>",
              f"<h1>brewbench nightly {_e(run_id)}</h1>",
              f"<p class='verdict {'pass' if ok else 'fail'}' id='verdict'>{_e(verdict)}</p>",
-             _matrix(results, comparisons), _destinations(results), _diffs(comparisons),
+             _matrix(results, comparisons), _destinations(results), _voice(results),
+             _diffs(comparisons),
              *sections, _plots(results),
              _outcomes(results, path.parent), _timelines(results), IMAGE_CHECK, "</body></html>"]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +100,32 @@ def _destinations(results: Sequence[TargetResult]) -> str:
     return ("<h2>Where the data went</h2><p>Cloud hosts that received each category over the "
             "uplink (values per host).</p><table id='destinations'><tr><th>firmware / device</th>"
             f"<th>category</th><th>destinations</th></tr>{''.join(rows)}</table>")
+
+
+def _voice(results: Sequence[TargetResult]) -> str:
+    """Per firmware, the recordings it emitted and the planted values heard in them."""
+    rows = []
+    for result in results:
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        for clip in result.voice:
+            key = (str(clip.get("format")), str(clip.get("channel")), str(clip.get("action")))
+            groups.setdefault(key, []).append(clip)
+        for (fmt, channel, action), clips in sorted(groups.items()):
+            seconds = sum(float(c.get("seconds") or 0.0) for c in clips)
+            speech = sum(1 for c in clips if c.get("speech"))
+            spoken = Counter(str(s.get("canary")) for c in clips for s in c.get("spoken", []))
+            heard = ", ".join(f"{name} ({count})" for name, count in sorted(spoken.items()))
+            rows.append(f"<tr class='{'loud' if spoken else ''}'><th>{_e(label(result))}</th>"
+                        f"<td>{_e(fmt)}</td><td>{_e(channel)}</td><td>{_e(action)}</td>"
+                        f"<td>{len(clips)}</td><td>{seconds:.1f}</td><td>{speech}</td>"
+                        f"<td>{_e(heard) or '–'}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h2>Voice</h2><p>Recordings each firmware emitted, and planted values heard in "
+            "them by offline transcription (docs/data-verification.md, \"Voice\").</p>"
+            "<table id='voice'><tr><th>firmware / device</th><th>format</th><th>channel</th>"
+            "<th>action</th><th>clips</th><th>seconds</th><th>speech</th>"
+            f"<th>planted values heard</th></tr>{''.join(rows)}</table>")
 
 
 def _diffs(comparisons: Sequence[Comparison]) -> str:

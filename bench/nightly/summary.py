@@ -37,6 +37,7 @@ class TargetResult:
     timeline: list[Span] = field(default_factory=list)  # one session's actions, in order
     captures: dict[str, Path] = field(default_factory=dict)  # test id -> capture file
     destinations: dict[str, Counter[str]] = field(default_factory=dict)  # category -> uplink hosts
+    voice: list[dict[str, Any]] = field(default_factory=list)  # clips heard (nightly.collect.voice_of)
 
     @property
     def target(self) -> Target:
@@ -79,7 +80,8 @@ def save_summary(run_id: str, results: list[TargetResult], path: Path) -> Path:
          "device": r.target.device, "exit_code": r.run.exit_code, "outcomes": r.run.outcomes,
          "inventory": [[c.category, c.field, c.channel, c.action, n]
                        for c, n in sorted(r.inventory.items())],
-         "destinations": {category: dict(hosts) for category, hosts in r.destinations.items()}}
+         "destinations": {category: dict(hosts) for category, hosts in r.destinations.items()},
+         "voice": r.voice}
         for r in results]}
     path.write_text(json.dumps(data, indent=1), encoding="utf-8")
     return path

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MIN_BYTES", "AudioInfo", "sniff_audio"]
+__all__ = ["MIN_BYTES", "AudioInfo", "sniff_audio", "sounds_like_speech"]
 
 MIN_BYTES = 1024  # shorter values are never called audio: too little to tell, or to hear
 _MAX_SAMPLES = 1 << 16
@@ -151,10 +151,14 @@ def _sounds_like_pcm(samples: np.ndarray) -> bool:
 
 
 def _speech(data: bytes, rate: int) -> bool | None:
+    return sounds_like_speech(_samples(data), rate)
+
+
+def sounds_like_speech(samples: np.ndarray, rate: int) -> bool | None:
     """Syllables and pauses: the loudness of 20 ms frames varies a lot, and some are quiet.
 
-    None when the clip is too short to tell (a chunk of a longer one)."""
-    samples = _samples(data)
+    ``samples`` on the 16-bit scale; None when the clip is too short to tell (a
+    chunk of a longer one)."""
     frame = max(1, rate // 50)
     count = samples.size // frame
     if count < 10:

@@ -75,6 +75,7 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     **_fields("RECORD", VOICE, ("voice_clip", "transcript")),
     **_fields("EVENT", DEVICE, ("chunk", "rate")),
     "EVENT.pcm": (VOICE,),
+    "EVENT.audio": (VOICE,),  # compressed chunks (Ogg/Opus), one notification each
     # What a machine adds when it sends a record to its cloud (bench/uplink/).
     **_fields("RECORD", DEVICE, ("kind", "msg_id", "queued_records")),
 }

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from .audio import sniff_audio
 from .catalogue import LOCATION, SENSITIVE, UNKNOWN, VOICE, categories_of, own_identifier
+from .clips import clips
 from .detectors import detect
 from .emissions import Emission, is_redacted
 
@@ -85,6 +86,8 @@ def classify(emissions: Sequence[Emission], findings: Iterable[CanaryHit] = (),
                 finding.category, CANARY, f"{finding.canary} as {finding.chain}"),
                 emissions[index].path))
     for index, label in _coordinate_pairs(emissions):
+        extra[index].append(_against_catalogue(label, emissions[index].path))
+    for index, label in _clip_pieces(emissions):
         extra[index].append(_against_catalogue(label, emissions[index].path))
     return [Classified(e, _dedupe(_found_first(_safe_labels(e, names) + extra.get(i, []))))
             for i, e in enumerate(emissions)]
@@ -152,6 +155,16 @@ def _coordinate_pairs(emissions: Sequence[Emission]) -> Iterable[tuple[int, Labe
             if abs(lat) <= 90 and abs(lon) <= 180 and (lat, lon) != (0.0, 0.0):
                 for index, _value in pair.values():
                     yield index, Label(LOCATION, CONTENT, "lat_lon")
+
+
+def _clip_pieces(emissions: Sequence[Emission]) -> Iterable[tuple[int, Label]]:
+    """Pieces of a reassembled clip that are not audio on their own (an Ogg page
+    split over notifications, the tail of a clip): labelled with the whole clip."""
+    for clip in clips(emissions):
+        for number, index in enumerate(clip.emissions, 1):
+            if sniff_audio(emissions[index].value) is None:
+                yield index, Label(VOICE, CONTENT, f"audio {clip.info.describe()}, piece {number} "
+                                                   f"of {len(clip.emissions)}")
 
 
 def _axis(name: str) -> tuple[str, float]:

@@ -2,6 +2,7 @@
 
     result = verify(capture, canaries=canaries, contract=Path("contracts/cm-500.toml"))
     result.findings          # canaries found (bench.hunter)
+    result.spoken            # canaries heard in recordings (bench.verify.spoken)
     result.verdict           # contract check, or None without a contract
 
 ``bench.influx.verification_points`` turns a ``Verification`` into InfluxDB points;
@@ -21,6 +22,7 @@ from .emissions import emissions
 from .hunter import Finding, hunter_for
 from .redact import Redactor
 from .residency import entry_destinations
+from .spoken import Heard, SpokenFinding, hunt_spoken
 
 
 @dataclass(frozen=True)
@@ -32,13 +34,20 @@ class Verification:
     findings: list[Finding]
     verdict: Verdict | None
     problems: list[str] = field(default_factory=list)  # records that could not be analysed
+    heard: list[Heard] = field(default_factory=list)  # every clip, transcribed when speech
+
+    @property
+    def spoken(self) -> list[SpokenFinding]:
+        """The canaries heard in recordings, clip by clip."""
+        return [finding for clip in self.heard for finding in clip.findings]
 
 
 def verify(capture: Capture, canaries: CanarySet | None = None,
            contract: Contract | Path | None = None,
            redactor: Redactor | None = None) -> Verification:
-    """Classify what the device emitted, hunt ``canaries``, check ``contract``
-    (its violations' examples as keyed hashes with ``redactor``).
+    """Classify what the device emitted, hunt ``canaries`` (also spoken, in every
+    clip that sounds like speech), check ``contract`` (its violations' examples as
+    keyed hashes with ``redactor``).
 
     Raises:
         ContractError: the contract file is invalid or does not cover the device.
@@ -47,8 +56,11 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
     problems: list[str] = []
     found = emissions(capture, problems=problems)
     findings = hunter_for(canaries.canaries).hunt(found) if canaries else []
-    classified = classify(found, findings, canaries.names() if canaries else ())
+    heard = hunt_spoken(found, canaries.canaries) if canaries else []
+    spoken = [finding for clip in heard for finding in clip.findings]
+    classified = classify(found, [*findings, *spoken], canaries.names() if canaries else ())
     verdict = (judge(classified, chosen, capture.device, redactor,
                      destinations=entry_destinations(capture, found))
                if chosen is not None else None)
-    return Verification(capture, classified, findings, verdict, problems)
+    problems += [f"{clip.clip.describe()}: {clip.problem}" for clip in heard if clip.problem]
+    return Verification(capture, classified, findings, verdict, problems, heard)

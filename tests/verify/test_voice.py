@@ -37,8 +37,8 @@ def _voice_content(classified: list[Classified]) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("firmware", "transport", "path", "first"), [
-    ("3.0", "serial", "RECORD.voice_clip", "audio wav 22050 Hz 2."),
-    ("3.0", "usb", "RECORD.voice_clip", "audio wav 22050 Hz 2."),
+    ("3.0", "serial", "RECORD.voice_clip", "audio wav 22050 Hz "),
+    ("3.0", "usb", "RECORD.voice_clip", "audio wav 22050 Hz "),
     ("3.1", "serial", "EVENT.pcm", "audio pcm16"),
     ("3.1", "ble", "EVENT.pcm", "audio pcm16"),
 ])

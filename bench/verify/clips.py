@@ -1,0 +1,161 @@
+"""Clips: recordings put back together from emissions, and decoded to samples.
+
+A machine rarely sends a clip in one piece: WAV pages in records, bare PCM in
+events, Ogg pages in notifications. Values of one field on one channel and
+direction (as the hunter joins them) are joined in arrival order when any of
+them is audio (bench.verify.audio); a value that opens a container (WAV, FLAC,
+Ogg, AMR, MP3 header) starts a new clip. Headerless PCM takes its rate from a
+``rate`` field beside it in the same message, else 16 kHz.
+
+Decoding: WAV with the standard library, bare PCM as 16-bit little-endian,
+everything else (FLAC, Ogg Vorbis/Opus, MP3) with ``soundfile`` (libsndfile).
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import AudioInfo, sniff_audio, sounds_like_speech
+from .emissions import Emission
+
+__all__ = ["Clip", "ClipError", "clips", "decode", "is_speech"]
+
+_PCM_RATE = 16000
+_HEAD_BYTES = 4096  # joined pieces enough to show a container's header
+_HEADERS = (b"RIFF", b"fLaC", b"OggS", b"#!AMR", b"ID3")
+
+
+class ClipError(ValueError):
+    """A clip the bench cannot decode (a format libsndfile does not read, a cut header)."""
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One recording: where it travelled, which emissions hold it, and its bytes."""
+
+    channel: str
+    direction: str
+    path: str
+    action: str
+    entry: int
+    emissions: tuple[int, ...]
+    data: bytes
+    info: AudioInfo
+    rate: int | None = None  # a rate sent beside headerless PCM
+
+    def describe(self) -> str:
+        split = f" in {len(self.emissions)} pieces" if len(self.emissions) > 1 else ""
+        return f"{self.info.format} in {self.path} on {self.channel}{split}"
+
+
+def clips(found: Sequence[Emission]) -> list[Clip]:
+    """Every clip among ``found``, reassembled across frames, in order of its first piece."""
+    streams: dict[tuple[str, str, str], list[int]] = {}
+    for index, emission in enumerate(found):
+        if isinstance(emission.value, bytes | bytearray):
+            streams.setdefault((emission.channel, emission.direction, emission.path), []).append(index)
+    out: list[Clip] = []
+    for members in streams.values():
+        if any(sniff_audio(found[i].value) is not None for i in members) or _joined_head(found, members):
+            out.extend(_split(found, members))
+    return sorted(out, key=lambda clip: clip.emissions[0])
+
+
+def _joined_head(found: Sequence[Emission], members: list[int]) -> bool:
+    """Pieces too small to tell alone (Ogg pages in 512-byte notifications) that open
+    a container once the first few are joined."""
+    head = bytearray()
+    for index in members[:64]:
+        head += found[index].value
+        if len(head) >= _HEAD_BYTES:
+            break
+    return len(head) > len(found[members[0]].value) and sniff_audio(bytes(head)) is not None
+
+
+def _split(found: Sequence[Emission], members: list[int]) -> list[Clip]:
+    groups: list[list[int]] = []
+    for index in members:
+        if not groups or _opens_clip(bytes(found[index].value[:6])):
+            groups.append([])
+        groups[-1].append(index)
+    out = []
+    for group in groups:
+        data = b"".join(bytes(found[i].value) for i in group)
+        info = sniff_audio(data)
+        if info is not None:
+            head = found[group[0]]
+            out.append(Clip(head.channel, head.direction, head.path, head.action, head.entry,
+                            tuple(group), data, info, _rate_beside(found, group[0])))
+    return out
+
+
+def _opens_clip(head: bytes) -> bool:
+    """A container header; of Ogg pages only a stream's first (flag 0x02) opens a clip."""
+    if head.startswith(b"OggS"):
+        return len(head) > 5 and bool(head[5] & 0x02)
+    return head.startswith(_HEADERS)
+
+
+def _rate_beside(found: Sequence[Emission], index: int) -> int | None:
+    """A ``rate`` leaf of the same message (``EVENT.rate`` beside ``EVENT.pcm``)."""
+    emission = found[index]
+    wanted = emission.path.rpartition(".")[0] + ".rate"
+    for other in found[max(0, index - 16):index + 16]:
+        if (other.entry == emission.entry and other.path == wanted
+                and isinstance(other.value, int) and 4000 <= other.value <= 192000):
+            return other.value
+    return None
+
+
+def decode(clip: Clip) -> tuple[np.ndarray, int]:
+    """Mono samples and rate of ``clip``.
+
+    Raises:
+        ClipError: the bytes do not decode as the format they claim.
+    """
+    if clip.info.format == "pcm16":
+        usable = len(clip.data) // 2 * 2
+        return np.frombuffer(clip.data[:usable], dtype="<i2"), clip.rate or _PCM_RATE
+    if clip.info.format == "wav":
+        try:
+            return _wav(clip.data)
+        except (wave.Error, EOFError, ValueError):
+            pass  # float or compressed WAV: libsndfile reads those
+    return _soundfile(clip)
+
+
+def _wav(data: bytes) -> tuple[np.ndarray, int]:
+    with wave.open(io.BytesIO(data)) as reader:
+        if reader.getsampwidth() != 2:
+            raise ValueError("not 16-bit")
+        frames = reader.readframes(reader.getnframes())
+        samples = np.frombuffer(frames[:len(frames) // 2 * 2], dtype="<i2")
+        channels = reader.getnchannels()
+        if channels > 1:
+            samples = samples[:samples.size // channels * channels].reshape(-1, channels).mean(axis=1)
+        return samples, reader.getframerate()
+
+
+def _soundfile(clip: Clip) -> tuple[np.ndarray, int]:
+    import soundfile  # libsndfile: FLAC, Ogg Vorbis/Opus, MP3
+
+    try:
+        samples, rate = soundfile.read(io.BytesIO(clip.data), dtype="float32", always_2d=False)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise ClipError(f"{clip.info.format} clip does not decode: {exc}") from exc
+    return samples, int(rate)
+
+
+def is_speech(samples: np.ndarray, rate: int) -> bool:
+    """Whether decoded samples come and go like syllables (bench.verify.audio)."""
+    values = np.asarray(samples, dtype=np.float64)
+    if values.ndim > 1:
+        values = values.mean(axis=1)
+    if np.issubdtype(np.asarray(samples).dtype, np.floating):
+        values = values * 32767
+    return sounds_like_speech(values, rate) is True
