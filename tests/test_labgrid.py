@@ -95,6 +95,24 @@ def test_a_place_held_by_someone_else_is_one_line_naming_them(
         f"coordinator {coordinator.address}; wait for it, or ask alice to release it"]
 
 
+def test_a_place_you_hold_yourself_is_not_borrowed(lab: tuple[Coordinator, ServedMachine],
+                                                   tmp_path: Path) -> None:
+    coordinator, _ = lab
+    lg = [sys.executable, "-m", "labgrid.remote.client", "-x", coordinator.address, "-p", PLACE]
+    subprocess.run([*lg, "acquire"], check=True, capture_output=True, timeout=30)
+    try:
+        done = subprocess.run([*BREWBENCH, "run", "--device", _spec(coordinator), "--results",
+                               str(tmp_path)], capture_output=True, text=True, timeout=60)
+        assert coordinator.holder(PLACE) == _me()  # still yours: the bench gave back nothing
+    finally:
+        subprocess.run([*lg, "release"], check=True, capture_output=True, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"brewbench: {_spec(coordinator)}: labgrid place lobby is already held by you on "
+        f"coordinator {coordinator.address} (another run or pytest worker, or a leftover): "
+        "labgrid-client -p lobby release frees a leftover"]
+
+
 @pytest.mark.parametrize(("spec", "says"), [
     ("labgrid://nosuch?coordinator={address}", "no labgrid place 'nosuch' on coordinator {address}"),
     ("labgrid://lobby?coordinator=127.0.0.1:{closed}", "labgrid coordinator 127.0.0.1:{closed} is "
