@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..drivers.errors import DeviceRejected
+from ..drivers.messages import ErrorCode
+
 # A card number from the card networks' published test ranges: never a real card.
 TEST_CARD = {"number": "4111111111111111", "expiry": "12/30", "holder": "TEST CARDHOLDER"}
 # The IBAN standard's own example account: never a real one.
@@ -24,9 +27,11 @@ class Step:
 
 
 def standard_steps(provisioning: dict[str, Any] | None = None,
-                   card: dict[str, str] | None = None) -> list[Step]:
+                   card: dict[str, str] | None = None, spoken: bytes | None = None) -> list[Step]:
     """The steps of a standard session; ``provisioning`` and ``card`` override the
-    installer's values and the test card (pass a canary set's to hunt for them)."""
+    installer's values and the test card (pass a canary set's to hunt for them).
+    With ``spoken`` (a WAV clip, bench.speech) the owner also orders aloud, before the
+    sync that would carry what a listening machine kept of it."""
     paid_with = card or TEST_CARD
     values: dict[str, Any] = {
         "machine_name": "Lobby Espresso", "owner": "Bench Owner", "organisation": "Bench Lab",
@@ -41,12 +46,24 @@ def standard_steps(provisioning: dict[str, Any] | None = None,
         Step("pay", lambda m: m.pay("card", 350, card=paid_with, routing=TEST_ROUTING)),
         Step("brew", lambda m: m.brew("espresso", strength=5, size_ml=40)),
         Step("pay", lambda m: m.pay("cash", 220)),
+        *([Step("voice_order", lambda m: _order_aloud(m, spoken))] if spoken else []),
         Step("sync", lambda m: m.sync()),
         Step("read_logs", lambda m: m.read_logs()),
         Step("read_counters", lambda m: m.read_counters()),
         Step("read_settings", lambda m: m.read_settings()),
         Step("reset", lambda m: m.reset("soft")),
     ]
+
+
+def _order_aloud(machine: Any, clip: bytes) -> Any:
+    """A machine without a listening firmware refuses the order: that is an answer, not a
+    failure (the capture keeps the refusal)."""
+    try:
+        return machine.voice_order(clip)
+    except DeviceRejected as refused:
+        if refused.code != ErrorCode.UNKNOWN_TYPE:
+            raise
+        return None
 
 
 def steps_for(machine: Any, steps: list[Step]) -> list[Step]:

@@ -129,3 +129,30 @@ def test_run_names_lines_of_the_saved_file_the_spool_and_a_new_lab_key(tmp_path:
     again = subprocess.run([*BREWBENCH, "run", "--results", str(tmp_path)], capture_output=True,
                            text=True, timeout=60, env={**env, "BREWBENCH_LAB_KEY_FILE": str(key)})
     assert again.returncode == 0 and "lab key" not in again.stdout
+
+
+def test_run_says_the_owners_order_aloud_and_hears_the_name(tmp_path: Path) -> None:
+    done = subprocess.run([*BREWBENCH, "run", "--device", "emu://?firmware=3.3",
+                           "--results", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^   voice_order ok ", done.stdout, re.M)
+    assert "recordings: 1, planted values heard: 1" in done.stdout
+    assert re.search(r"owner spoken at [0-9.]+-[0-9.]+ s", done.stdout)
+
+
+def test_run_against_a_machine_that_does_not_listen_is_no_failure(tmp_path: Path) -> None:
+    done = subprocess.run([*BREWBENCH, "run", "--device", "emu://?firmware=2.1",
+                           "--results", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^   voice_order error ", done.stdout, re.M)  # the refusal, as answered
+    assert "FAILED" not in done.stdout and "recordings:" not in done.stdout
+
+
+def test_run_without_espeak_leaves_the_spoken_order_out_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([*BREWBENCH, "run", "--device", "emu://?firmware=3.3",
+                           "--results", str(tmp_path)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PATH": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert ("   voice_order: left out, espeak-ng is not installed (apt-get install espeak-ng)\n"
+            in done.stdout)
+    assert not re.search(r"^   voice_order (ok|error) ", done.stdout, re.M)

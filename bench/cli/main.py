@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound, DeviceSpecError
 from ...drivers.specs import parse_spec, slug
@@ -27,6 +28,7 @@ from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id, prepare_results
 from ..running import announce
 from ..scenario import standard_steps, steps_for
+from ..speech import SpeechUnavailable, order_sentence, say
 from ..uplink.tap import UplinkTap
 from ..verify.canaries import plant
 from ..verify.contracts import load_contracts
@@ -195,8 +197,9 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
         with open_device(spec, timeout=args.timeout, capture=capture, uplink=uplink,
                          wait=args.wait,
                          say=lambda line: print(f"   {line}", flush=True)) as device:
-            for step in steps_for(device.machine, standard_steps(canaries.provisioning(),
-                                                                 card=canaries.card())):
+            steps = standard_steps(canaries.provisioning(), card=canaries.card(),
+                                   spoken=_spoken_order(device.machine, canaries["owner"]))
+            for step in steps_for(device.machine, steps):
                 try:
                     step.run(device.machine)
                 except BrewbenchError as exc:
@@ -219,6 +222,18 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
     if kept.verification.verdict is not None:
         print("   " + kept.verification.verdict.report().replace("\n", "\n   "))
     return failures, kept.verification
+
+
+def _spoken_order(machine: Any, owner: str) -> bytes | None:
+    """The owner's order said aloud for a machine that takes voice orders; without
+    espeak-ng the step is left out with one line."""
+    if not machine.supports("voice_order"):
+        return None
+    try:
+        return say(order_sentence(owner))
+    except SpeechUnavailable as exc:
+        print(f"   voice_order: left out, {exc}")
+        return None
 
 
 def cmd_emulate(args: argparse.Namespace) -> int:
