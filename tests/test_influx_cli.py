@@ -42,7 +42,7 @@ def test_run_logs_to_the_server_and_query_reads_it_back(brewbench_influx: Influx
     run = done.stdout.split("(run ", 1)[1].split(")", 1)[0]
     reader = InfluxReader(brewbench_influx)
     assert [row["outcome"] for row in reader.points("tests", run)] == ["passed"]
-    assert reader.count("actions", run, "duration_s") == 11  # connect, identify + 9 steps
+    assert reader.count("actions", run, "duration_s") == 12  # connect, identify + 10 steps
     assert reader.points("runs", run)[0]["tests"] == 1
     hashes = {row["value_hash"] for row in reader.points("emissions", run)}
     assert hashes and all(len(h) == 24 for h in hashes)  # keyed with the test's lab key
@@ -57,7 +57,7 @@ def test_run_logs_to_the_server_and_query_reads_it_back(brewbench_influx: Influx
                for line in fields.stdout.splitlines())
     statement = brewbench("query", "--url", url, "--db", db,
                           f"SELECT count(bytes_in) FROM actions WHERE run = '{run}'")
-    assert statement.returncode == 0 and "count" in statement.stdout and " 11" in statement.stdout
+    assert statement.returncode == 0 and "count" in statement.stdout and " 12" in statement.stdout
 
 
 def test_an_offline_run_spools_and_push_replays_it_once(brewbench_influx: InfluxSettings,

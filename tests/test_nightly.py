@@ -220,7 +220,7 @@ def test_nightly_logs_every_version_to_a_real_influxdb(brewbench_influx: InfluxS
     (("--firmware", "9.9"), f"brewbench: --firmware 9.9: no emulated firmware 9.9 (known: "
                             f"{', '.join(sorted(PROFILES))}); real devices need --config"),
     (("--transport", "bluetooth"), "brewbench: --transport bluetooth: no such emulated transport "
-                                   "(known: ble, serial, socket, usb)"),
+                                   "(known: ble, serial, socket, usb, usb-serial)"),
     (("--contract", "broken.toml"), "brewbench: --contract: broken.toml: cannot read the contract: "
                                     "[Errno 2] No such file or directory: 'broken.toml'"),
     (("--tests", "no_such_tests"), "brewbench: --tests no_such_tests: no such file or folder"),

@@ -153,7 +153,7 @@ def test_the_standard_suite_over_four_devices_on_four_workers(
         lab.write_text("[devices]\n" + "".join(f'{n} = "{s}"\n' for n, s in zip(names, specs, strict=True)))
         done = run_parallel(tmp_path, names, 4, "run-parallel-4", brewbench_influx, str(SUITE),
                             lab=lab)
-    assert "24 passed, 8 skipped" in done.stdout, done.stdout + done.stderr
+    assert "28 passed, 8 skipped" in done.stdout, done.stdout + done.stderr
     workers = workers_by_device(tmp_path / "results")
     assert sorted(workers) == sorted(specs)
     assert all(len(w) == 1 for w in workers.values()), workers  # one worker per device
@@ -162,9 +162,9 @@ def test_the_standard_suite_over_four_devices_on_four_workers(
     runs = reader.points("runs", "run-parallel-4")
     tests = reader.points("tests", "run-parallel-4")
     reader.close()
-    assert len(tests) == 32
+    assert len(tests) == 36
     [run] = runs
-    assert (run["passed"], run["devices"]) == (24, 4)
+    assert (run["passed"], run["devices"]) == (28, 4)
 
 
 def test_a_device_that_disappears_fails_only_its_own_tests(

@@ -82,12 +82,15 @@ def sayable(canary: Canary) -> Pronunciation | None:
 
 def hunt_spoken(found: Sequence[Emission], canaries: Iterable[Canary]) -> list[Heard]:
     """Every clip in ``found``, transcribed when it is speech, with the canaries heard in it."""
+    found_clips = clips(found)
+    if not found_clips:  # the pronouncing dictionary costs ~60 MB: only load it for a clip
+        return []
     phrases: dict[str, tuple[Canary, Pronunciation]] = {}
     for canary in canaries:
         said = sayable(canary)
         if said is not None:
             phrases.setdefault(said.phrase, (canary, said))  # owner and e-mail say the same
-    return [_hear(clip, list(phrases.values())) for clip in clips(found)]
+    return [_hear(clip, list(phrases.values())) for clip in found_clips]
 
 
 def _hear(clip: Clip, phrases: list[tuple[Canary, Pronunciation]]) -> Heard:
