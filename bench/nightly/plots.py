@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 INCH_PER_GROUP = 1.1  # room for one group's label at a slant
+
+
+def _pyplot() -> Any:
+    """matplotlib on its file-only backend, imported on first use: importing it costs
+    every ``brewbench`` command half a second, and only the nightly report draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def bar_groups(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]]) -> bytes:
@@ -24,7 +33,7 @@ def bar_groups(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]
     fig = bar_figure(title, ylabel, series)
     out = io.BytesIO()
     fig.savefig(out, format="png", bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     return out.getvalue()
 
 
@@ -32,6 +41,7 @@ def bar_figure(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]
     """The figure ``bar_groups`` draws (the caller closes it)."""
     groups = list(series)
     kinds = sorted({kind for values in series.values() for kind in values})
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(8.0, INCH_PER_GROUP * len(groups) + 2), 3.8), dpi=100)
     width = 0.8 / max(len(kinds), 1)
     for offset, kind in enumerate(kinds):
@@ -45,7 +55,8 @@ def bar_figure(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]
     if kinds:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
-    return fig
+    drawn: Figure = fig
+    return drawn
 
 
 __all__ = ["bar_figure", "bar_groups"]

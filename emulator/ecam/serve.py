@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from .ble import EcamBleLink
+from typing import TYPE_CHECKING
+
 from .machine import EmulatedEcam
+
+if TYPE_CHECKING:
+    from .ble import EcamBleLink
 
 __all__ = ["TRANSPORTS", "EcamEmulator", "check_transport"]
 
@@ -31,7 +35,9 @@ class EcamEmulator:
         check_transport(transport)
         self.transport = transport
         self.machine = EmulatedEcam(firmware, serial)
-        self.link = EcamBleLink(self.machine)
+        from .ble import EcamBleLink  # bumble costs ~0.3 s to import: only for an ECAM machine
+
+        self.link: EcamBleLink = EcamBleLink(self.machine)
         self.link.device_information = device_information
 
     @property
