@@ -8,7 +8,7 @@ connection.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -79,3 +79,13 @@ class BatchObserver(Observer, Protocol):
     """
 
     def records(self, records: list[Record]) -> None: ...
+
+
+def deliver(observers: Iterable[Observer], records: list[Record]) -> None:
+    """Hand ``records`` to every observer: whole to a ``BatchObserver``, else one by one."""
+    for observer in observers:
+        if isinstance(observer, BatchObserver):
+            observer.records(records)
+        else:
+            for record in records:
+                observer.record(record)

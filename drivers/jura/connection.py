@@ -8,13 +8,10 @@ Lines the machine sends unasked (debug output) are kept in a bounded inbox.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
 
-from ..errors import DeviceDisconnected, DeviceError, Timeout
-from ..records import RX, TX, BatchObserver, Chunk, Observer, Record, Stamp
-from ..relink import Say, open_when_present
+from ..answered_link import AnsweredLink
+from ..records import RX, TX, Chunk, Record, Stamp
 from ..transport import Transport
 from .answers import parse_answer
 from .catalogue import CHANNEL
@@ -29,58 +26,23 @@ DEFAULT_GAP = 0.008
 #: Silence after which an incomplete group of wire bytes is dropped (a group is never
 #: split by a pause longer than a sender's gap between its bytes).
 RESYNC_AFTER = 0.05
-INBOX_LIMIT = 1000
 
 
-class JuraConnection:
+class JuraConnection(AnsweredLink[str, str]):
     """Jura command lines over one transport: ``command("TY:")`` -> ``"ty:EF532M V02.03"``."""
 
     def __init__(self, transport: Transport, timeout: float = DEFAULT_TIMEOUT,
                  gap: float = DEFAULT_GAP) -> None:
-        self.transport = transport
-        self.device = transport.device
-        self.timeout = timeout
+        super().__init__(transport, timeout)
         self.gap = gap
-        self.dropped_lines = 0
-        self.wait = 0.0  # seconds the device may take to appear (a dropped link stays dropped)
-        self.say: Say | None = None
-        self._observers: list[Observer] = []
         self._decoder = WireDecoder()
         self._splitter = LineSplitter()
         self._last_rx = 0.0
-        self._lock = threading.Lock()
-        self._answered = threading.Condition(self._lock)
-        self._waiting: str | None = None  # the command whose answer is awaited
-        self._answer: str | None = None
-        self._inbox: deque[str] = deque(maxlen=INBOX_LIMIT)
-        self._lost: DeviceError | None = None
-        self._open = False
-
-    # -- lifecycle --------------------------------------------------------
-
-    def attach(self, observer: Observer) -> None:
-        """Report every record from now on to ``observer`` (attach before open)."""
-        self._observers.append(observer)
 
     @property
-    def observers(self) -> tuple[Observer, ...]:
-        return tuple(self._observers)
-
-    def open(self) -> None:
-        open_when_present(self.transport, self, self.wait, self.say)
-        self._open = True
-
-    def close(self) -> None:
-        if self._open:
-            self._open = False
-            self.transport.close()
-            self.lost(DeviceDisconnected(self.device, "connection closed by the bench"))
-
-    @property
-    def link_error(self) -> DeviceError | None:
-        return self._lost
-
-    # -- LinkEvents --------------------------------------------------------
+    def dropped_lines(self) -> int:
+        """Unasked lines the full inbox pushed out."""
+        return self.dropped
 
     def received(self, chunk: Chunk) -> None:
         now = time.monotonic()
@@ -97,16 +59,6 @@ class JuraConnection:
                                         f"({len(overflow)} bytes dropped)"))
         self._report(records)
 
-    def lost(self, error: DeviceError) -> None:
-        with self._answered:
-            self._lost = error
-            self._answered.notify_all()
-
-    def note(self, record: Record) -> None:
-        self._report([record])
-
-    # -- commands ------------------------------------------------------------
-
     def command(self, line: str, timeout: float | None = None) -> str:
         """Send one command line and return the machine's answer line.
 
@@ -115,48 +67,21 @@ class JuraConnection:
             DeviceDisconnected: the link dropped.
         """
         timeout = self.timeout if timeout is None else timeout
-        with self._answered:
-            if self._lost is not None:
-                raise DeviceDisconnected(self.device, f"cannot send {line}: {self._lost}")
-            self._waiting, self._answer = line, None
+        self._expect(line, line)
         try:
             self._report([Record(CHANNEL, TX, Stamp.now(), line.encode() + EOL,
                                  meta={"command": line})])
             self._write(encode(line.encode("ascii", "replace") + EOL, HOST_BASE))
-            with self._answered:
-                if not self._answered.wait_for(lambda: self._answer is not None or self._lost is not None,
-                                               timeout):
-                    raise Timeout(self.device, f"no answer to {line} within {timeout:g}s; check the "
-                                  "wiring (TX/RX crossed, 5 V levels), 9600 baud, and that the "
-                                  "machine knows this command (Jura machines ignore unknown ones)")
-                if self._answer is None:
-                    raise DeviceDisconnected(self.device, f"link lost waiting for {line}: {self._lost}")
-                return self._answer
+            return self._await(timeout, f"no answer to {line} within {timeout:g}s; check the "
+                               "wiring (TX/RX crossed, 5 V levels), 9600 baud, and that the "
+                               "machine knows this command (Jura machines ignore unknown ones)",
+                               line)
         finally:
-            with self._answered:
-                self._waiting = None
-
-    def unsolicited(self) -> list[str]:
-        """Lines the machine sent unasked, oldest first (taken from the inbox)."""
-        with self._lock:
-            lines = list(self._inbox)
-            self._inbox.clear()
-            return lines
-
-    # -- internals --------------------------------------------------------
+            self._done()
 
     def _rx_record(self, raw: bytes, stamp: Stamp) -> Record:
         line = raw.decode("ascii", "replace")
-        with self._answered:
-            command = self._waiting
-            if command is not None and self._answer is None:
-                self._answer = line
-                self._answered.notify_all()
-            else:
-                command = None
-                if len(self._inbox) == self._inbox.maxlen:
-                    self.dropped_lines += 1
-                self._inbox.append(line)
+        command = self._offer(line, lambda _waiting: True)  # a Jura answer is the next line
         return Record(CHANNEL, RX, stamp, raw + EOL, meta=parse_answer(line, command or ""))
 
     def _write(self, wire: bytes) -> None:
@@ -166,11 +91,3 @@ class JuraConnection:
         for i in range(len(wire)):
             self.transport.write(wire[i:i + 1])
             time.sleep(self.gap)
-
-    def _report(self, records: list[Record]) -> None:
-        for observer in self._observers:
-            if isinstance(observer, BatchObserver):
-                observer.records(records)
-            else:
-                for record in records:
-                    observer.record(record)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 from ..actions import observed_action
 from ..errors import DeviceError, DeviceSpecError
-from ..records import BatchObserver, Chunk, Observer, Record, Stamp
+from ..records import Chunk, Observer, Record, Stamp, deliver
 from ..serial_transport import SerialTransport
 from .framers import Framer, Unit, framer_named
 
@@ -135,9 +135,4 @@ class Tap:
 
     def emit(self, records: list[Record]) -> None:
         with self._lock:  # two readers: keep each observer's records whole and in order
-            for observer in self._observers:
-                if isinstance(observer, BatchObserver):
-                    observer.records(records)
-                else:
-                    for record in records:
-                        observer.record(record)
+            deliver(self._observers, records)
