@@ -6,7 +6,6 @@ import io
 import random
 import struct
 import wave
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,15 +31,15 @@ def _tone(seconds: float = 1.0, rate: int = 16000) -> bytes:
     return (np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2").tobytes()
 
 
-def test_spoken_wav_is_speech_with_its_rate_and_length(tmp_path: Path) -> None:
-    info = sniff_audio(spoken_wav(ORDER, tmp_path))
+def test_spoken_wav_is_speech_with_its_rate_and_length() -> None:
+    info = sniff_audio(spoken_wav(ORDER))
     assert info is not None
     assert (info.format, info.sample_rate, info.speech) == ("wav", 22050, True)
     assert info.duration_s is not None and 1.0 < info.duration_s < 6.0
 
 
-def test_headerless_chunks_of_speech_are_audio(tmp_path: Path) -> None:
-    pcm = spoken_wav(ORDER, tmp_path)[44:]
+def test_headerless_chunks_of_speech_are_audio() -> None:
+    pcm = spoken_wav(ORDER)[44:]
     chunks = [pcm[i:i + 4096] for i in range(0, len(pcm) - 4096, 4096)]
     found = [sniff_audio(chunk) for chunk in chunks]
     assert sum(info is not None and info.format == "pcm16" for info in found) > len(chunks) // 2

@@ -51,9 +51,8 @@ def _tone_wav(seconds: float = 2.0, rate: int = 16000) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    folder = tmp_path_factory.mktemp("speech")
-    return {"order": spoken_wav(ORDER, folder), "other": spoken_wav(OTHER, folder),
+def clips() -> dict[str, bytes]:
+    return {"order": spoken_wav(ORDER), "other": spoken_wav(OTHER),
             "tone": _tone_wav(), "random": np.random.default_rng(18).bytes(60000)}
 
 

@@ -26,8 +26,8 @@ SPOKEN_NAME = Canary("owner", "Ada Canary", IDENTITY)
 
 
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    return spoken_wav(ORDER, tmp_path_factory.mktemp("speech"))
+def clip() -> bytes:
+    return spoken_wav(ORDER)
 
 
 def _voice_content(classified: list[Classified]) -> list[tuple[str, str]]:
