@@ -2,10 +2,14 @@
 installed in a fresh virtual environment outside the checkout, and every command the
 README advertises run from there.
 
-The venv sees the system's site-packages for the dependencies (installing them from the
-registry again would take minutes) but brewbench itself comes from the wheel; the first
-test proves it. The wheel is built with ``python -m build`` (the test extras), which
-fetches the build backend from the package index.
+The venv sees the dependencies of the environment running the tests (a plain venv, as
+the README installs, or the system's interpreter): a ``.pth`` file puts that
+environment's site-packages after the venv's own (installing them from the registry
+again would take minutes). A ``.pth`` line adds a folder without running the ``.pth``
+files in it, so an editable install of the checkout there stays out, and brewbench itself
+comes from the wheel; the first test proves it. The wheel is built with
+``python -m build`` (the test extras), which fetches the build backend from the package
+index.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -63,8 +68,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     [wheel], [sdist] = dist.glob("*.whl"), dist.glob("*.tar.gz")
     venv = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True,
-                   timeout=300)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    _see_dependencies_of_this_environment(venv)
     home = base / "home"
     home.mkdir()
     result = Installed(venv, wheel, sdist, home)
@@ -72,6 +77,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
                      cwd=home)
     assert pip.returncode == 0, pip.stderr
     return result
+
+
+def _see_dependencies_of_this_environment(venv: Path) -> None:
+    """The venv finds what the running environment has installed, after its own."""
+    [inner] = venv.glob("lib/python*/site-packages")
+    outer = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    (inner / "outer-environment.pth").write_text("".join(f"{path}\n" for path in outer))
 
 
 def _clone_without_links(to: Path) -> Path:
