@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from serial.tools.list_ports_common import ListPortInfo
 
 from brewbench.bench.capture import Capture
 from brewbench.bench.cli.main import main
@@ -189,13 +190,32 @@ def test_status(brewbench_machine):
 '''
 
 
+class WatchedPorts(EmulatedSerialPorts):
+    """Emulated ports that say when the bench first looked and found none."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.looked_in_vain = threading.Event()
+
+    def comports(self) -> list[ListPortInfo]:
+        listed = super().comports()
+        if not listed:
+            self.looked_in_vain.set()
+        return listed
+
+
 def test_the_plugin_waits_for_a_device_and_says_so(pytester: pytest.Pytester) -> None:
-    ports = EmulatedSerialPorts()
+    ports = WatchedPorts()
     ports.use()
     link = UsbSerialLink(EmulatedMachine("2.1", serial="BB1001"), ports)
     spec = f"serial+usb://1209:c0fe?serial=BB1001&backend={ports.name}"
     pytester.makepyfile(test_user=USER_TEST)
-    later = threading.Timer(0.5, link.start)
+
+    def plug_in_once_the_bench_waits() -> None:  # however slow the run is to get there
+        ports.looked_in_vain.wait(60)
+        link.start()
+
+    later = threading.Thread(target=plug_in_once_the_bench_waits, daemon=True)
     later.start()
     try:
         waited = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:labgrid", "--brewbench-device", spec,
