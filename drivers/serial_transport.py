@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import select
 
 import serial
@@ -14,7 +15,10 @@ from .transport import LinkEvents, ReaderThread, Transport
 # URL handlers whose ports refuse a write timeout (pyserial's RFC 2217 client raises
 # NotImplementedError for any); writes there go to a socket and do not block on a device.
 NO_WRITE_TIMEOUT = ("rfc2217://",)
-READ_TIMEOUT = 0.05  # how often the reader looks up to see whether it should stop
+READ_TIMEOUT = 0.05  # how often a reader without a file descriptor looks up to see whether to stop
+# A reader waiting in select() is woken by its wake pipe when the link closes, so closing
+# costs no timeout; this bound only backs up a wake that never came.
+SELECT_TIMEOUT = 1.0
 CHUNK = 1 << 16
 
 
@@ -30,6 +34,7 @@ class SerialTransport(Transport):
         self._port: serial.SerialBase | None = None
         self._fd: int | None = None
         self._reader: ReaderThread | None = None
+        self._wake: tuple[int, int] | None = None  # read and write ends of the wake pipe
 
     def open(self, events: LinkEvents) -> None:
         write_timeout = None if self.url.startswith(NO_WRITE_TIMEOUT) else 5
@@ -49,6 +54,7 @@ class SerialTransport(Transport):
         self._fd = _fileno(port)
         if self._fd is not None:
             port.timeout = 0  # the reader waits in select(); read() then takes all there is
+            self._wake = os.pipe()
         self._reader = ReaderThread(self.device, self._read_some, events)
         self._reader.start()
 
@@ -58,8 +64,9 @@ class SerialTransport(Transport):
             return b""
         if self._fd is None:  # URL handlers without a file descriptor (socket://, loop://)
             return bytes(port.read(port.in_waiting or 1))
-        ready, _, _ = select.select([self._fd], [], [], READ_TIMEOUT)
-        return bytes(port.read(CHUNK)) if ready else b""
+        watched = [self._fd] if self._wake is None else [self._fd, self._wake[0]]
+        ready, _, _ = select.select(watched, [], [], SELECT_TIMEOUT)
+        return bytes(port.read(CHUNK)) if self._fd in ready else b""
 
     def write(self, data: bytes) -> Stamp:
         port = self._port
@@ -75,8 +82,14 @@ class SerialTransport(Transport):
 
     def close(self) -> None:
         if self._reader is not None:
+            if self._wake is not None:
+                os.write(self._wake[1], b"x")  # the reader leaves select() at once
             self._reader.stop()
             self._reader = None
+        if self._wake is not None:
+            for end in self._wake:
+                os.close(end)
+            self._wake = None
         if self._port is not None:
             port, self._port = self._port, None
             with contextlib.suppress(serial.SerialException, OSError):

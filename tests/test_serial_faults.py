@@ -116,3 +116,34 @@ def test_bad_specs_say_what_is_wrong(spec: str, words: str) -> None:
 def test_a_mistyped_parameter_is_refused_not_ignored(spec: str, scheme: str) -> None:
     with pytest.raises(DeviceSpecError, match=rf"unknown parameter\(s\) .*; {re.escape(scheme)}:// takes"):
         transport_for(parse_spec(spec))
+
+
+def test_closing_a_serial_link_wakes_its_reader_at_once() -> None:
+    """The reader waits in select() on the port and on a wake pipe, so close() never waits
+    out a timeout (it did, 50 ms per close: most of a differential run's time)."""
+    import os
+    import pty
+    import time
+
+    from brewbench.drivers.serial_transport import SELECT_TIMEOUT, SerialTransport
+
+    class Ignore:
+        def received(self, chunk: object) -> None: ...
+        def lost(self, error: object) -> None: ...
+        def note(self, record: object) -> None: ...
+
+    controller, device = pty.openpty()
+    try:
+        closes = []
+        for _ in range(5):
+            transport = SerialTransport(os.ttyname(device))
+            transport.open(Ignore())
+            time.sleep(0.02)  # the reader is in select() now
+            started = time.monotonic()
+            transport.close()
+            closes.append(time.monotonic() - started)
+    finally:
+        os.close(controller)
+        os.close(device)
+    # without the wake each close would wait out the select timeout
+    assert min(closes) < SELECT_TIMEOUT / 2, closes
