@@ -118,6 +118,25 @@ def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
     result = verify(capture, canaries, contract)
     if result.heard:  # the nightly reads what was heard from the saved capture
         capture.meta["voice"] = voice_summary(result.heard)
+    # The capture first, then its points; a capture that cannot be saved still has its
+    # test and findings logged (they are facts about the device), then the error.
+    try:
+        path = reserve(path)
+        save_capture(capture, path, redactor=redactor, canaries=canaries, raw=raw,
+                     received=result.classified)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise ResultsError(f"capture of {capture.device} not saved to {path}: "
+                           f"{_reason(exc)}") from exc
+    finally:
+        _log_kept(result, run_log, outcome, redactor)
+    return Kept(path, result)
+
+
+def _log_kept(result: Verification, run_log: RunLog, outcome: TestOutcome,
+              redactor: Redactor) -> None:
+    """The test's point and what the device gave away, as points."""
+    capture = result.capture
     run_log.test(capture, test=outcome.test, outcome=outcome.outcome,
                  duration_s=outcome.duration_s, started_ns=outcome.started_ns,
                  error_type=outcome.error_type, emissions=emission_summaries(result, redactor))
@@ -128,14 +147,6 @@ def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
         points += violation_points(result, tags, redactor)
     if points:
         run_log.sink.write(points)
-    path = reserve(path)
-    try:
-        save_capture(capture, path, redactor=redactor, canaries=canaries, raw=raw)
-    except OSError as exc:
-        path.unlink(missing_ok=True)
-        raise ResultsError(f"capture of {capture.device} not saved to {path}: "
-                           f"{_reason(exc)}") from exc
-    return Kept(path, result)
 
 
 def _reason(exc: OSError) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ...drivers.messages import Message
-from ...drivers.records import Record
+from ...drivers.records import TX, Record
 from ..capture import Capture, Entry
 from .canaries import CanarySet
 from .classify import Classified, classify
@@ -32,13 +32,18 @@ from .redact import Redactor
 log = logging.getLogger(__name__)
 
 
-def classify_capture(capture: Capture, canaries: CanarySet | None = None
+def classify_capture(capture: Capture, canaries: CanarySet | None = None, *,
+                     received: Sequence[Classified] | None = None
                      ) -> tuple[list[Classified], list[Finding]]:
-    """Classify both directions of a capture, hunting canaries when they are given."""
-    found = emissions(capture, direction=None)
+    """Classify both directions of a capture, hunting canaries when they are given.
+
+    ``received``: what the device emitted, classified already (``verify`` does it), so
+    only what the bench sent is classified here and no record is analysed twice.
+    """
+    found = emissions(capture, direction=None if received is None else TX)
     findings = hunter_for(canaries.canaries).hunt(found) if canaries else []
     names = canaries.names() if canaries else ()
-    return classify(found, findings, names), findings
+    return [*(received or ()), *classify(found, findings, names)], findings
 
 
 def redact_capture(capture: Capture, redactor: Redactor,
@@ -103,7 +108,8 @@ def _next(tokens: Iterator[dict[str, Any] | None], value: Any) -> Any:
 
 
 def save_capture(capture: Capture, path: Path, *, redactor: Redactor | None = None,
-                 canaries: CanarySet | None = None, raw: bool = False) -> Path:
+                 canaries: CanarySet | None = None, raw: bool = False,
+                 received: Sequence[Classified] | None = None) -> Path:
     """Write ``capture`` to ``path``, redacted unless ``raw`` is asked for.
 
     Args:
@@ -113,6 +119,8 @@ def save_capture(capture: Capture, path: Path, *, redactor: Redactor | None = No
         canaries: this run's planted values, so disguised copies are redacted too.
         raw: write raw values and bytes (explicit opt-in; the file then holds
             whatever personal or payment data the device emitted).
+        received: the device's emissions as ``verify`` classified them (see
+            ``classify_capture``).
 
     Raises:
         LabKeyError: the lab key cannot be read or created.
@@ -121,6 +129,6 @@ def save_capture(capture: Capture, path: Path, *, redactor: Redactor | None = No
         log.warning("saving %s with raw values: it may hold personal and payment data", path)
         return capture.save(path, mode=0o600)
     redactor = redactor or Redactor.from_lab_key()
-    classified, _ = classify_capture(capture, canaries)
+    classified, _ = classify_capture(capture, canaries, received=received)
     return redact_capture(capture, redactor, classified).save(path)
 

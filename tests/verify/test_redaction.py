@@ -103,3 +103,21 @@ def test_broken_lab_key_names_the_file(lab_key_file: Path) -> None:
     lab_key_file.write_text("not a key")
     with pytest.raises(LabKeyError, match=str(lab_key_file)):
         load_lab_key()
+
+
+@pytest.mark.parametrize("firmware", ["2.0", "2.1", "3.3"])
+def test_a_kept_capture_is_redacted_alike_when_verify_hands_over_its_classification(
+        session_of: Callable, firmware: str, tmp_path: Path) -> None:
+    """keep() analyses each record once: save_capture takes the device's emissions as
+    verify() classified them and classifies only what the bench sent. The file must be
+    the one a save that classifies everything itself writes."""
+    from brewbench.bench.verify.verification import verify
+
+    session = session_of(firmware)
+    key = Redactor(b"k" * 32)
+    alone = save_capture(session.capture, tmp_path / "alone.jsonl", redactor=key,
+                         canaries=session.canaries)
+    received = verify(session.capture, session.canaries).classified
+    handed = save_capture(session.capture, tmp_path / "handed.jsonl", redactor=key,
+                          canaries=session.canaries, received=received)
+    assert handed.read_text() == alone.read_text()
