@@ -79,6 +79,4 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
                      destinations=entry_destinations(capture, found))
                if chosen is not None else None)
     problems += [f"{clip.clip.describe()}: {clip.problem}" for clip in heard if clip.problem]
-    result = Verification(capture, classified, findings, verdict, problems, heard)
-    problems += [f"not fully analysed: {line}" for line in result.not_analysed]
-    return result
+    return Verification(capture, classified, findings, verdict, problems, heard)
