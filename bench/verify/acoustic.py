@@ -36,6 +36,7 @@ FRAME_S = 0.01
 _HOP = int(RATE * FRAME_S)
 _WINDOW = 512  # 64 ms: fine enough in frequency to keep the voice's harmonics
 _SLOW_FRAMES = 31  # 0.3 s
+_QUIET = 0.3
 _BLOCK = 2048  # frames transformed at once: 8 MB of spectra
 _BANDS = 64
 _LOW, _HIGH = 300.0, 3400.0
@@ -106,7 +107,9 @@ def match(reference: np.ndarray, clip: np.ndarray) -> Match:
         return Match(0.0, 0.0, 0.0)
     product = fftconvolve(padded, centred[::-1], mode="valid", axes=0).sum(axis=1)
     spread = _window_spread(padded, length)
-    scores = np.where(spread > 1e-6, product / (norm * np.maximum(spread, 1e-6)), 0.0)
+    # A patch with next to no variation (digital silence) would correlate with anything
+    # by chance: a patch counts as varying at least a third as much as the reference.
+    scores = product / (norm * np.maximum(spread, norm * _QUIET))
     best = int(np.argmax(scores))
     start = max(0, best - pad) * FRAME_S
     return Match(float(scores[best]), start, start + length * FRAME_S)

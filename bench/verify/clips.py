@@ -21,6 +21,7 @@ import io
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -190,14 +191,37 @@ def _soundfile(clip: Clip, max_seconds: float) -> Decoded:
             rate, channels = int(source.samplerate), int(source.channels)
             _check_shape(rate, channels)
             wanted = int(max_seconds * rate) // channels
-            # read() never allocates beyond ``frames``, whatever the header claims
-            samples = source.read(frames=wanted, dtype="float32", always_2d=True)
-            left = samples.shape[0] >= wanted and source.read(frames=1).size > 0
+            blocks, broke = _blocks(source, wanted, rate)
             claimed = source.frames
     except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError, MemoryError) as exc:
         raise ClipError(f"{clip.info.format} clip does not decode: {exc}") from exc
+    kept = sum(block.shape[0] for block in blocks)
+    if not kept:
+        raise ClipError(f"{clip.info.format} clip does not decode: {broke or 'no samples'}")
+    samples = np.concatenate(blocks)
     mono = samples.mean(axis=1) if channels > 1 else samples[:, 0]
-    return Decoded(mono, rate, _cut_note(claimed / rate, wanted / rate) if left else "")
+    cut = (f"decoding stopped after {kept / rate:.1f} s of {claimed / rate:.0f} s claimed: {broke}"
+           if broke else _cut_note(claimed / rate, kept / rate) if kept >= wanted
+           and claimed > kept else "")
+    return Decoded(mono, rate, cut)
+
+
+def _blocks(source: Any, wanted: int, rate: int) -> tuple[list[np.ndarray], str]:
+    """Blocks of about a second, until ``wanted`` frames, the end, or an error (its text)."""
+    import soundfile
+
+    blocks: list[np.ndarray] = []
+    kept = 0
+    while kept < wanted:
+        try:  # read() never allocates beyond ``frames``, whatever the header claims
+            block = source.read(frames=min(rate, wanted - kept), dtype="float32", always_2d=True)
+        except (soundfile.LibsndfileError, RuntimeError) as exc:
+            return blocks, str(exc)
+        if not block.shape[0]:
+            break
+        blocks.append(block)
+        kept += block.shape[0]
+    return blocks, ""
 
 
 def _check_shape(rate: int, channels: int) -> None:
