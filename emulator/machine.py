@@ -32,8 +32,16 @@ from .hostile import HOSTILE_BODIES, MALFORMED_ANSWERS, MALFORMED_ERROR
 from .receiver import Span, SpanReader, request_header
 from .requests import BadField, check_body
 from .uplink import Uplink
-from .voice import (Recogniser, clip_events, clip_records, compressed, hears_nothing, low_rate_opus,
-                    opus_events, room_events)
+from .voice import (
+    Recogniser,
+    clip_events,
+    clip_records,
+    compressed,
+    hears_nothing,
+    low_rate_opus,
+    opus_events,
+    room_events,
+)
 
 log = logging.getLogger(__name__)
 Send = Callable[[bytes], None]

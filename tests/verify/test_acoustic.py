@@ -26,10 +26,12 @@ from brewbench.bench.verify.listening import ListeningBudget
 from brewbench.bench.verify.played import references
 from brewbench.bench.verify.spoken import ACOUSTIC, hunt_spoken
 from brewbench.bench.verify.verification import verify
+from brewbench.drivers.records import Stamp
 from brewbench.emulator import room
 from brewbench.fixtures.speech import spoken_wav
 
 ORDER = "a latte for Ada Canary on floor seven"
+STAMP = Stamp(0, 0)
 CANARIES = plant("7F3A9C2E")  # the owner is said as "ada canary"
 OTHERS = ("grace hopper", "peter parker", "linda carter", "marie curie")
 Degrade = Callable[[np.ndarray, int], room.Audio]
@@ -57,7 +59,7 @@ def played() -> tuple[np.ndarray, int]:
 
 
 @pytest.fixture(scope="module")
-def owner_reference(played: tuple[np.ndarray, int]):  # type: ignore[no-untyped-def]
+def owner_reference(played: tuple[np.ndarray, int]):
     refs = references(["ada canary"], [Decoded(*played)])
     assert refs.references["ada canary"].source == "played clip"  # located in what was played
     return refs.references["ada canary"].features, refs.decoys
@@ -165,7 +167,7 @@ def test_a_flac_clip_that_claims_days_costs_one_line_not_the_run() -> None:
     else:
         assert decoded.seconds <= 5.0 + 1e-6
     [heard] = hunt_spoken([Emission("RECORD.voice_clip", clip.data, "RECORD", "serial", "rx",
-                                    "sync", None, 0)], CANARIES.canaries)
+                                    "sync", STAMP, 0)], CANARIES.canaries)
     assert heard.findings == [] and (heard.problem or heard.seconds <= 120.0)
     assert time.monotonic() - start < 30.0
 
@@ -174,7 +176,7 @@ def test_a_ten_minute_clip_is_cut_and_the_cut_is_said(played) -> None:
     samples, rate = played
     long = np.tile(np.concatenate([samples, np.zeros(rate)]), 600 // 4 + 1)[:600 * rate]
     emission = Emission("RECORD.voice_clip", _wav(long, rate), "RECORD", "serial", "rx", "sync",
-                        None, 0)
+                        STAMP, 0)
     start = time.monotonic()
     [heard] = hunt_spoken([emission], CANARIES.canaries, [Decoded(samples, rate)],
                           budget=ListeningBudget(clip_s=60.0, transcribe_clip_s=0.0))
@@ -188,7 +190,7 @@ def test_a_ten_minute_clip_is_cut_and_the_cut_is_said(played) -> None:
 def test_a_thousand_small_clips_spend_the_capture_budget_and_say_so(played) -> None:
     samples, rate = played
     wav = _wav(samples[:rate // 2], rate)  # half a second each
-    found = [Emission(f"RECORD.clip{n}", wav, "RECORD", "serial", "rx", "sync", None, n)
+    found = [Emission(f"RECORD.clip{n}", wav, "RECORD", "serial", "rx", "sync", STAMP, n)
              for n in range(1000)]
     start = time.monotonic()
     heard = hunt_spoken(found, CANARIES.canaries, [Decoded(samples, rate)],
