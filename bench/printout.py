@@ -96,6 +96,8 @@ def _print_verification(result: Verification, out: TextIO, saved: Path | None) -
     _print_heard(result, out)
     for problem in result.problems:
         print(f"   not analysed: {problem}", file=out)
+    for line in result.not_analysed:
+        print(f"   not fully analysed: {line}", file=out)
 
 
 def _print_heard(result: Verification, out: TextIO) -> None:
@@ -105,13 +107,15 @@ def _print_heard(result: Verification, out: TextIO) -> None:
     print(f"   recordings: {len(result.heard)}, planted values heard: {len(result.spoken)}", file=out)
     for heard in result.heard:
         clip = heard.clip
-        seconds = heard.transcript.duration_s if heard.transcript else clip.info.duration_s
+        seconds = heard.seconds or clip.info.duration_s
         length = f"{seconds:.1f} s, " if seconds else ""
-        kind = "speech, transcribed" if heard.transcript else "not speech"
+        kind = ("speech, transcribed" if heard.transcript else
+                "speech" if heard.speech else "not speech")
         print(f"     {clip.describe()} during {clip.action}: {length}{kind}", file=out)
         for f in heard.findings:  # where and how, not the phones heard: they are the value
+            lead = f", {f.margin:.2f} above the best decoy" if f.margin is not None else ""
             print(f"       {f.canary} spoken at {f.start_s:.2f}-{f.end_s:.2f} s, heard by "
-                  f"{f.method} (score {f.score:.2f}, p {f.p:.3f})", file=out)
+                  f"{f.method} (score {f.score:.2f}{lead}, p {f.p:.3f})", file=out)
 
 
 def _print_link_events(capture: Capture, out: TextIO) -> None:

@@ -77,7 +77,8 @@ class FirmwareProfile:
     disguises: tuple[Disguise, ...] = ()
     split_ssid: bool = False
     noisy: bool = False  # adds a nonce, a boot counter and an uptime clock to each record
-    voice: str = ""  # what it keeps of a spoken order: "", "wav", "pcm", "transcript", "flac", "opus"
+    voice: str = ""  # what it keeps of a spoken order (emulator/voice.py): "", "wav", "pcm",
+    # "transcript", "flac", "opus", "room", "opus-low"
 
     def make_record(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The record this firmware queues, given every fact it could know."""
@@ -141,6 +142,13 @@ PROFILES: dict[str, FirmwareProfile] = {
         FirmwareProfile("3.4", "takes spoken orders and streams the clip as Ogg/Opus in small "
                         "events (a BLE notification each)", PRODUCT + DEVICE + SERVICE,
                         voice="opus"),
+        FirmwareProfile("3.5", "takes spoken orders and keeps what its microphone heard across "
+                        "the room (telephone band, echo, 10 dB noise) as 8 kHz samples in events; "
+                        "its records hold product and device data only", PRODUCT + DEVICE,
+                        voice="room"),
+        FirmwareProfile("3.6", "takes spoken orders and keeps the clip as Ogg/Opus at about "
+                        "10 kbit/s in record pages; its records hold product and device data only",
+                        PRODUCT + DEVICE, voice="opus-low"),
     )
 }
 

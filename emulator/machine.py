@@ -32,7 +32,16 @@ from .hostile import HOSTILE_BODIES, MALFORMED_ANSWERS, MALFORMED_ERROR
 from .receiver import Span, SpanReader, request_header
 from .requests import BadField, check_body
 from .uplink import Uplink
-from .voice import Recogniser, clip_events, clip_records, compressed, hears_nothing, opus_events
+from .voice import (
+    Recogniser,
+    clip_events,
+    clip_records,
+    compressed,
+    hears_nothing,
+    low_rate_opus,
+    opus_events,
+    room_events,
+)
 
 log = logging.getLogger(__name__)
 Send = Callable[[bytes], None]
@@ -289,11 +298,12 @@ class EmulatedMachine:
         mode = self.profile.voice
         if mode == "transcript":
             record["transcript"] = self.recogniser(clip)
-        events = {"pcm": clip_events, "opus": opus_events}.get(mode)
+        events = {"pcm": clip_events, "opus": opus_events, "room": room_events}.get(mode)
         for event in events(clip, order_id) if events else []:
             self.emit_event(event)
         pages = (clip_records(clip, order_id) if mode == "wav" else
-                 clip_records(compressed(clip, "flac"), order_id) if mode == "flac" else [])
+                 clip_records(compressed(clip, "flac"), order_id) if mode == "flac" else
+                 clip_records(low_rate_opus(clip), order_id) if mode == "opus-low" else [])
         for kept in [record, *pages]:
             kept["record_id"] = next(self._record_ids)
             self.queued.append(kept)

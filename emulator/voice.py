@@ -5,7 +5,11 @@
 - ``transcript``: only the text its recogniser made of the clip, in the order record;
 - ``flac``: the clip compressed to FLAC, in record pages (and sent to its cloud);
 - ``opus``: the clip as Ogg/Opus at 16 kHz, streamed in small events (one BLE
-  notification each), only the first of which starts with a header.
+  notification each), only the first of which starts with a header;
+- ``room``: the clip as a cheap microphone across a room hears it (emulator/room.py:
+  the telephone band, a room's echo, noise 10 dB below the voice), kept as bare
+  8 kHz samples in events;
+- ``opus-low``: the clip as Ogg/Opus at about 10 kbit/s, in record pages.
 
 Compression uses libsndfile through ``soundfile``.
 
@@ -21,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = ["CHUNK", "OPUS_CHUNK", "Recogniser", "clip_events", "clip_records", "compressed",
-           "hears_nothing", "opus_events", "samples_of"]
+           "hears_nothing", "low_rate_opus", "opus_events", "room_events", "samples_of"]
 
 CHUNK = 4096  # bytes of audio per record or event: well inside one frame
 OPUS_CHUNK = 512  # Ogg/Opus bytes per event: what fits a BLE notification
@@ -89,3 +93,32 @@ def opus_events(clip: bytes, order_id: int) -> list[dict[str, Any]]:
     """The Ogg/Opus clip as ``voice.ogg`` events of ``OPUS_CHUNK`` bytes."""
     return [{"event": "voice.ogg", "order_id": order_id, "chunk": n, "audio": piece}
             for n, piece in enumerate(_pieces(compressed(clip, "opus"), OPUS_CHUNK), 1)]
+
+
+def room_events(clip: bytes, order_id: int) -> list[dict[str, Any]]:
+    """What a microphone across a room kept, as 8 kHz ``voice.chunk`` events."""
+    import numpy as np
+
+    from .room import resample, room
+
+    data, rate = samples_of(clip)
+    heard, rate = resample(*room(np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2"), rate),
+                           8000)
+    pcm = np.clip(heard, -32768, 32767).astype("<i2").tobytes()
+    return [{"event": "voice.chunk", "order_id": order_id, "chunk": n, "rate": rate, "pcm": piece}
+            for n, piece in enumerate(_pieces(pcm), 1)]
+
+
+def low_rate_opus(clip: bytes) -> bytes:
+    """The clip as an Ogg/Opus file at about 8 kbit/s."""
+    import numpy as np
+    import soundfile
+
+    from .room import resample
+
+    data, rate = samples_of(clip)
+    samples, rate = resample(np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2"), rate, 16000)
+    out = io.BytesIO()
+    soundfile.write(out, np.clip(samples, -32768, 32767).astype("<i2"), rate, format="OGG",
+                    subtype="OPUS", compression_level=0.99)
+    return out.getvalue()

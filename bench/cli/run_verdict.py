@@ -2,7 +2,9 @@
 
 A device verdict is exit 1: a step failed, the device collected data beyond the
 contract given with ``--contract``, or (with ``--fail-on-leak``) any planted
-value came back. Usage errors stay exit 2 (``main``).
+value came back, as text or said aloud in a recording (bench.verify.spoken). The
+line also says which devices' recordings were not fully analysed (the
+listening bounds, bench.verify.listening). Usage errors stay exit 2 (``main``).
 """
 
 from __future__ import annotations
@@ -23,12 +25,18 @@ class RunVerdict:
     fail_on_leak: bool = False
     failures: int = 0
     leaked: dict[str, int] = field(default_factory=dict)  # device -> planted values found
+    spoken: dict[str, int] = field(default_factory=dict)  # device -> of those, heard in recordings
     breached: dict[str, int] = field(default_factory=dict)  # device -> contract breaches
+    unheard: dict[str, int] = field(default_factory=dict)  # device -> recordings cut by a bound
 
     def add(self, spec: str, failures: int, result: Verification) -> None:
         self.failures += failures
-        if result.findings:
-            self.leaked[spec] = len(result.findings)
+        if result.leaks:
+            self.leaked[spec] = result.leaks
+        if result.spoken:
+            self.spoken[spec] = len(result.spoken)
+        if result.not_analysed:
+            self.unheard[spec] = len(result.not_analysed)
         if result.verdict is not None and not result.verdict.ok:
             self.breached[spec] = len(result.verdict.violations)
 
@@ -49,12 +57,20 @@ class RunVerdict:
                 for spec, count in self.breached.items()))
         if self.leaked:
             parts.append("planted values leaked: " + ", ".join(
-                f"{spec} ({count})" for spec, count in self.leaked.items()))
+                f"{spec} ({count}{self._spoken(spec)})" for spec, count in self.leaked.items()))
         else:
             parts.append("no planted value found")
+        if self.unheard:
+            parts.append("not fully analysed: " + ", ".join(
+                f"{spec} ({count} recording{'s' if count > 1 else ''})"
+                for spec, count in self.unheard.items()))
         if self.contract is not None and not self.breached:
             parts.append(f"within contract {self.contract}")
         status = "FAIL" if self.exit_code else ("LEAK" if self.leaked else "PASS")
         if status == "LEAK":
             parts.append("no contract judged it (--contract FILE or --fail-on-leak fail the run)")
         return f"verdict: {status}: " + "; ".join(parts)
+
+    def _spoken(self, spec: str) -> str:
+        count = self.spoken.get(spec, 0)
+        return f", {count} spoken" if count else ""

@@ -14,12 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...drivers.records import TX
 from ..capture import Capture
 from .canaries import CanarySet
 from .classify import Classified, classify
 from .contracts import Contract, Verdict, contract_for, judge
 from .emissions import emissions
 from .hunter import Finding, hunter_for
+from .listening import ListeningBudget
+from .played import played_clips
 from .redact import Redactor
 from .residency import entry_destinations
 from .spoken import Heard, SpokenFinding, hunt_spoken
@@ -41,13 +44,25 @@ class Verification:
         """The canaries heard in recordings, clip by clip."""
         return [finding for clip in self.heard for finding in clip.findings]
 
+    @property
+    def leaks(self) -> int:
+        """Planted values found, as text or heard in a recording."""
+        return len(self.findings) + len(self.spoken)
+
+    @property
+    def not_analysed(self) -> list[str]:
+        """What of the recordings was left unheard by the listening bounds, one line each."""
+        return [f"{heard.clip.describe()}: {heard.cut}" for heard in self.heard if heard.cut]
+
 
 def verify(capture: Capture, canaries: CanarySet | None = None,
            contract: Contract | Path | None = None,
-           redactor: Redactor | None = None) -> Verification:
+           redactor: Redactor | None = None,
+           listening: ListeningBudget | None = None) -> Verification:
     """Classify what the device emitted, hunt ``canaries`` (also spoken, in every
-    clip that sounds like speech), check ``contract`` (its violations' examples as
-    keyed hashes with ``redactor``).
+    clip: matched with the audio the bench played, and transcribed when it sounds
+    like speech, within ``listening``), check ``contract`` (its violations' examples
+    as keyed hashes with ``redactor``).
 
     Raises:
         ContractError: the contract file is invalid or does not cover the device.
@@ -56,7 +71,8 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
     problems: list[str] = []
     found = emissions(capture, problems=problems)
     findings = hunter_for(canaries.canaries).hunt(found) if canaries else []
-    heard = hunt_spoken(found, canaries.canaries) if canaries else []
+    heard = (hunt_spoken(found, canaries.canaries, played_clips(emissions(capture, TX)), listening)
+             if canaries else [])
     spoken = [finding for clip in heard for finding in clip.findings]
     classified = classify(found, [*findings, *spoken], canaries.names() if canaries else ())
     verdict = (judge(classified, chosen, capture.device, redactor,
