@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..actions import ActionDriver
+from ..actions import UNKNOWN_PRODUCT, ActionDriver
 from ..errors import DeviceRejected, ProtocolError
 from ..machine import Identity
 from .commands import (
@@ -109,7 +109,7 @@ class EcamMachine(ActionDriver):
         """
         recipe = DRINKS.get(drink)
         if recipe is None:
-            raise DeviceRejected(self.device, 0, "UNKNOWN_PRODUCT",
+            raise DeviceRejected(self.device, 0, UNKNOWN_PRODUCT,
                                  f"no ECAM recipe makes {drink!r}; known: {', '.join(DRINKS)}")
         values = _quantities(recipe, max(0, min(strength, 5)), size_ml)
         with self.action("brew"):
