@@ -22,13 +22,15 @@ from .answers import READ_COMMANDS, answers_command, parse_answer
 from .catalogue import CHANNEL
 from .choice import Layout
 from .lines import EOL, MAX_LINE
-from .wire import HOST_BASE, encode
+from .wire import HOST_BASE, WIRE_BYTES, encode
 from .wire_lines import WireLine, WireLineFramer
 
 __all__ = ["READ_COMMANDS", "JuraConnection"]
 
 DEFAULT_TIMEOUT = 3.0
-#: Pause between wire bytes a host sends; machines need it (public projects use 8 ms).
+#: Pause after each group of four wire bytes (one character) a host sends; machines need
+#: it: public hosts write a group, then wait 8 ms (ryanalden/esphome-jura-component
+#: jura_coffee.h cmd2jura, SkyFox277/esphome-jura docs/jura-protocol.md "Timing").
 DEFAULT_GAP = 0.008
 #: Sends of a read command the machine skipped: public dumps report intermittent
 #: timeouts on some RE: reads (SkyFox277/esphome-jura docs/jura-protocol.md).
@@ -143,6 +145,6 @@ class JuraConnection(AnsweredLink[str, str]):
         if self.gap <= 0:
             self.transport.write(wire)
             return
-        for i in range(len(wire)):
-            self.transport.write(wire[i:i + 1])
+        for i in range(0, len(wire), WIRE_BYTES):
+            self.transport.write(wire[i:i + WIRE_BYTES])
             time.sleep(self.gap)

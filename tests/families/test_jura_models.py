@@ -5,7 +5,9 @@ no source shows."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -88,7 +90,7 @@ def test_a_type_two_models_report_proves_no_button_until_the_spec_names_one() ->
     with JuraEmulator(model="F50", pace=0.001) as jura:
         bare = f"serial://{jura.url}?family=jura"
         with open_device(bare) as device, pytest.raises(
-                DeviceRejected, match="E6/F50, whose layouts differ.*model=E6 or model=F50"):
+                DeviceRejected, match=r"E6/F50, whose layouts differ.*model=E6 or model=F50"):
             device.machine.brew("coffee")
         assert jura.machine.made == []
         with open_device(bare + "&model=F50") as device:
@@ -163,3 +165,11 @@ def test_the_standard_session_brews_only_what_the_model_makes(model: str) -> Non
     assert jura.machine.made == [{"latte": "latte macchiato"}.get(d, d) for d in made]
     assert all("nothing was sent" in brew["refused"] for brew in brews if "refused" in brew)
     assert len(brews) == 2
+
+
+def test_the_python_examples_in_the_jura_page_run() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "machines" / "jura.md").read_text()
+    examples = re.findall(r"```python\n(.*?)```", page, re.DOTALL)
+    assert examples
+    for example in examples:
+        exec(compile(example, "docs/machines/jura.md", "exec"), {})  # our own docs
