@@ -5,6 +5,7 @@ a published request as the published answer shows."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -155,3 +156,31 @@ def test_a_drink_starting_is_not_ready_and_every_alarm_byte_counts() -> None:
     high = head[:12] + bytes((0x02, 0x00)) + head[14:]  # byte 12 bit 1: alarm 17
     high = high + crc(high).to_bytes(2, "big")
     assert status(decode(high))["alarms_named"] == ["bean_hopper_absent"]
+
+
+def test_a_host_that_subscribes_with_indications_gets_the_answers_so() -> None:
+    """The vendor app subscribes with indications; the emulated machine answers a
+    published request through them (and the server's CCCD says indications)."""
+    from bleak import BleakClient
+
+    from brewbench.drivers.ecam.gatt import CHARACTERISTIC_UUID
+    from brewbench.emulator.ble_client import EmulatedClient
+
+    with EcamEmulator() as emulated:
+        link = emulated.link
+        air, address = link.air, link.address
+
+        async def ask() -> tuple[bytes, bytes]:
+            got: asyncio.Queue[bytes] = asyncio.Queue()
+            async with BleakClient(address, backend=EmulatedClient, air=air) as client:
+                await client.start_notify(CHARACTERISTIC_UUID, lambda _c, data: got.put_nowait(
+                    bytes(data)), force_indicate=True)
+                await client.write_gatt_char(CHARACTERISTIC_UUID, _hex(MONITOR), response=True)
+                answer = await asyncio.wait_for(got.get(), 10)
+                device, connection, notifier = link._device, link._connection, link._notifier
+                assert device is not None and connection is not None and notifier is not None
+                cccd = device.gatt_server.read_cccd(connection, notifier)
+                return answer, cccd
+
+        answer, cccd = asyncio.run(ask())
+    assert answer == _hex(ALL_GOOD) and cccd == b"\x02\x00"
