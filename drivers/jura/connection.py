@@ -58,6 +58,13 @@ class JuraConnection(AnsweredLink[str, str]):
         """Unasked lines the full inbox pushed out."""
         return self.dropped
 
+    def close(self) -> None:
+        """Close the link; what arrived of a line that never ended is recorded first."""
+        super().close()
+        unfinished = self._framer.flush()
+        if unfinished is not None:
+            self._report([self._rx_record(unfinished, Stamp.now())])
+
     def received(self, chunk: Chunk) -> None:
         self._heard += len(chunk.data)
         self._report([self._rx_record(line, chunk.stamp) for line in self._framer.feed(chunk.data)])

@@ -297,3 +297,11 @@ def test_what_arrived_of_an_unfinished_answer_is_recorded_and_said() -> None:
     [entry] = [e for e in capture.entries if e.record.error]
     assert "line never ended: 24 wire bytes" in str(entry.record.error)
     assert entry.record.raw == b"ty:EF5"
+
+
+def test_a_line_cut_off_by_closing_is_kept() -> None:
+    connection, capture = _connection_with_capture()
+    connection.received(Chunk(encode(b"rt:0015", MACHINE_BASE), Stamp.now()))
+    connection.close()
+    [entry] = capture.entries
+    assert entry.record.raw == b"rt:0015" and "line never ended" in str(entry.record.error)
