@@ -201,7 +201,9 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
                                    spoken=_spoken_order(device.machine, canaries["owner"]))
             for step in steps_for(device.machine, steps):
                 try:
-                    step.run(device.machine)
+                    result = step.run(device.machine)
+                    if isinstance(result, dict) and "refused" in result:  # bench.scenario._brew
+                        print(f"   {step.action}: refused {result['refused']}")
                 except BrewbenchError as exc:
                     failures += 1
                     error_type = error_type or type(exc).__name__

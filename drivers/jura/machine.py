@@ -99,7 +99,7 @@ class JuraMachine(ActionDriver):
             with self.action("brew"):  # the capture keeps the refusal: nothing was sent
                 self.connection.note(Record(CHANNEL, RX, Stamp.now(), b"", meta={
                     NOTE_KEY: "jura.product_refused", "drink": drink, "why": refusal}))
-            raise DeviceRejected(self.device, 0, UNKNOWN_PRODUCT, refusal)
+                raise DeviceRejected(self.device, 0, UNKNOWN_PRODUCT, refusal)
         with self.action("brew"):
             self._ask(command, "ok")
         return {"drink": drink, "button": command, "model": layout.model}

@@ -5,7 +5,10 @@ no source shows."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,3 +176,15 @@ def test_the_python_examples_in_the_jura_page_run() -> None:
     assert examples
     for example in examples:
         exec(compile(example, "docs/machines/jura.md", "exec"), {})  # our own docs
+
+
+def test_brewbench_run_says_in_one_line_what_the_model_does_not_make(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "brewbench", "run", "--device", "emu://?family=jura&model=E6",
+         "--results", str(tmp_path / "results")], capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, env={**os.environ, "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "lab.key")})
+    assert done.returncode == 0, done.stdout + done.stderr
+    refused = [line.strip() for line in done.stdout.splitlines() if "refused" in line]
+    assert refused == ["brew: refused no button makes 'latte' on a Jura E6, so nothing was "
+                       "sent; it makes: espresso, ristretto, hot water, cappuccino, coffee"]
+    assert "FAILED" not in done.stdout
