@@ -19,8 +19,6 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     f"{_ROOT}.input_flags": ("device",),
     f"{_ROOT}.inputs.*": ("device",),
     f"{_ROOT}.debug": ("device",),
-    f"{_ROOT}.drink": ("product",),
-    f"{_ROOT}.why": ("device",),
     f"{_ROOT}.counters.*": ("product",),
     f"{_ROOT}.maintenance.*": ("device",),
 }

@@ -75,8 +75,8 @@ class JuraMachine(ActionDriver):
 
     @property
     def products(self) -> dict[str, str]:
-        """Drink -> button, as far as the layout proves (identify first)."""
-        return dict(self._layout().products)
+        """Drink -> button, as far as the layout proves (empty until ``identify``)."""
+        return dict(self.layout.products) if self.layout is not None else {}
 
     def status(self) -> dict[str, Any]:
         """The input board's flags as a number (``IC:``)."""

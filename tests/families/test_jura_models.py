@@ -69,6 +69,9 @@ def test_each_emulated_model_makes_what_its_source_says(emulated: JuraEmulator) 
     model = emulated.machine.model.name
     published = [(drink, button) for name, drink, button in PUBLISHED_BUTTONS if name == model]
     with open_device(emulated.spec) as device:
+        status = device.machine.status()  # a machine at rest: no flag of trouble raised
+        assert not any(value for name, value in status.items() if name != "input_flags")
+        assert set(device.machine.products) >= {drink for drink, _ in published}
         for drink, button in published:
             emulated.machine.made.clear()
             assert device.machine.brew(drink)["button"] == button
