@@ -47,6 +47,8 @@ Handler = Callable[[bytes], "bytes | None"]
 MODELS = {"1.0": "ECAM 650.75.MS"}
 #: the status data of a ready machine with its water spout in (a published frame)
 READY = bytes.fromhex("0f010500000007000000000000 00".replace(" ", ""))
+#: ... and of one that has just started a coffee (Arbuzov const.py START_COFFEE: 07 04)
+STARTING = bytes.fromhex("0f01050000000704000000000000")
 MILK = frozenset({r.number for r in RECIPES if r.milk and r.coffee_ml})
 OK = 0
 GUEST = 4
@@ -77,13 +79,14 @@ class EmulatedEcam:
         self.settings = {0x32: 3, 0x3D: 1, 0x3E: 1, 0x3F: 0}
         self.status_data = READY
         self.brews: list[tuple[int, int]] = []  # (recipe, profile) of each brew started
+        self._starting = False  # the next status shows the brew under way
         self.powered_on = 0  # power-on requests (0x84 0f 02 01) taken
         self.unknown_commands = 0
         self._splitter = EcamSplitter()
         self._send: Send | None = None
         self._lock = threading.RLock()
         self._handlers: dict[int, Handler] = {
-            MONITOR: lambda _data: self.status_data, BREW: self._brew,
+            MONITOR: self._monitor, BREW: self._brew,
             STATISTICS: self._statistics, PROFILES: self._profiles,
             SELECT_PROFILE: self._select, SET_PROFILE_NAME: self._name,
             READ_RECIPE: self._recipe, READ_SETTING: self._read_setting,
@@ -95,6 +98,7 @@ class EmulatedEcam:
     def attach(self, send: Send, hang_up: HangUp) -> None:
         with self._lock:
             self._send, self._splitter = send, EcamSplitter()
+            self._starting = False  # a host connecting later finds the drink long made
 
     def detach(self) -> None:
         with self._lock:
@@ -132,7 +136,16 @@ class EmulatedEcam:
         if op == 1:
             self._count(recipe)
             self.brews.append((recipe, data[-1] >> 2))  # the mode byte: profile << 2 | 2
+            self._starting = True
         return bytes((F0, recipe, op, OK))
+
+    def _monitor(self, _data: bytes) -> bytes:
+        """The status; right after a brew starts, once, the published "coffee starting"
+        one (state 7 with a step under way: dispensing, not ready)."""
+        if self._starting and self.status_data == READY:
+            self._starting = False
+            return STARTING
+        return self.status_data
 
     def _power(self, data: bytes) -> bytes | None:
         """The app's power-on request (``0d 07 84 0f 02 01 55 12``) gets no answer frame:

@@ -184,3 +184,10 @@ def test_a_host_that_subscribes_with_indications_gets_the_answers_so() -> None:
 
         answer, cccd = asyncio.run(ask())
     assert answer == _hex(ALL_GOOD) and cccd == b"\x02\x00"
+
+
+def test_right_after_a_brew_starts_the_machine_is_dispensing_not_ready() -> None:
+    machine = EmulatedEcam()
+    machine.answer(_hex(PUBLISHED_BREWS[0][1]))
+    assert machine.answer(_hex(MONITOR)) == _hex(START_COFFEE)  # the published status
+    assert machine.answer(_hex(MONITOR)) == _hex(ALL_GOOD)
