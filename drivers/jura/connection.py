@@ -104,15 +104,17 @@ class JuraConnection(AnsweredLink[str, str]):
             self._done()
 
     def _await_answer(self, line: str, timeout: float, heard: int, inbox: int) -> str:
-        """The answer; while wire bytes keep arriving (a long answer at the machine's
-        pace) the wait goes on, up to ``LONGEST_ANSWER`` beyond ``timeout``."""
+        """The answer; while a line is still arriving (a long answer at the machine's
+        pace) the wait goes on, up to ``LONGEST_ANSWER`` beyond ``timeout``. Whole lines
+        of something else (debug output) do not extend it."""
         give_up = time.monotonic() + timeout + LONGEST_ANSWER
         seen = self._heard
         while True:
             try:
                 return self._await(timeout, "", line)
             except Timeout:
-                if self._heard == seen or time.monotonic() > give_up:
+                growing = self._heard != seen and self._framer.pending > 0
+                if not growing or time.monotonic() > give_up:
                     raise Timeout(self.device,
                                   self._no_answer(line, timeout, heard, inbox)) from None
                 seen = self._heard

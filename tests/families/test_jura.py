@@ -269,6 +269,10 @@ def test_debug_lines_are_not_answers() -> None:
         assert "espresso" in machine.read_counters()
         debug = [e.record.meta for e in device.capture.entries if "debug" in e.record.meta]
         assert debug and all(meta["answer"] in ("ku", "Ku") for meta in debug)
+        started = time.monotonic()  # debug lines arriving do not hold an unknown command
+        with pytest.raises(Timeout, match="no answer to XX:"):
+            machine.connection.command("XX:", timeout=0.5)
+        assert time.monotonic() - started < 0.5 + 3.0  # its own wait and a line's tail
 
 
 def test_a_skipped_read_is_sent_again_and_a_skipped_button_is_not() -> None:
