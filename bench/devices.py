@@ -21,9 +21,9 @@ from .labgrid_place import check_place_spec, lease_place
 from .uplink.tap import UplinkTap
 
 DEFAULT_SPEC = "emu://?firmware=2.1&transport=serial"
-EMU_PARAMS = {"firmware", "transport", "serial", "family", "fault"}
+EMU_PARAMS = {"firmware", "transport", "serial", "family", "fault", "model"}
 #: firmware an emulated machine of each family runs unless the spec says
-EMULATED_FIRMWARE = {"cm500": "2.1", "jura": "2.03", "ecam": "1.0"}
+EMULATED_FIRMWARE = {"cm500": "2.1", "jura": "1.25", "ecam": "1.0"}
 #: transport an emulated machine of each family is served on unless the spec says
 EMULATED_TRANSPORT = {"ecam": "ble"}
 
@@ -96,11 +96,12 @@ def open_device(text: str, timeout: float = 3.0, capture: Capture | None = None,
         if lease is not None:
             spec = lease.place.link_spec(spec)
             capture.meta.update(lease.place.describe())
-        link_spec = link_spec_of(parse_spec(emulator.spec) if emulator else spec, family)
+        link_spec = link_spec_of(link_spec_source(spec, emulator), family)
         transport = transport_for(link_spec)
         transport.device = text if emulator is None else f"{text} ({emulator.url})"
         capture.meta.update(spec=text, family=family.name, **transport.describe())
-        machine = family.driver(transport, timeout)
+        machine = family.driver(transport, timeout, driver_options(link_spec_source(spec, emulator),
+                                                                    family))
         if wait > 0:
             _wait_for(machine.connection, wait, say)
         machine.connection.attach(capture)
@@ -167,11 +168,21 @@ def _check_emu(spec: DeviceSpec) -> None:
 
 
 def link_spec_of(spec: DeviceSpec, family: Family) -> DeviceSpec:
-    """The spec the transport sees: without ``family``, with the family's defaults
-    (a Jura service port runs at 9600 baud unless the spec says otherwise)."""
-    params = {**family.defaults, **spec.params}
-    params.pop("family", None)
+    """The spec the transport sees: without ``family`` and the driver's options, with the
+    family's defaults (a Jura service port runs at 9600 baud unless the spec says otherwise)."""
+    params = {key: value for key, value in {**family.defaults, **spec.params}.items()
+              if key != "family" and key not in family.options}
     return DeviceSpec(spec.text, spec.scheme, spec.target, params)
+
+
+def link_spec_source(spec: DeviceSpec, emulator: Served | None) -> DeviceSpec:
+    """The spec whose link is opened: the emulator's for ``emu://``, else the user's."""
+    return parse_spec(emulator.spec) if emulator is not None else spec
+
+
+def driver_options(spec: DeviceSpec, family: Family) -> dict[str, str]:
+    """The spec's parameters that go to the family's driver (a Jura machine's ``model``)."""
+    return {key: value for key, value in spec.params.items() if key in family.options}
 
 
 def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None,
@@ -186,10 +197,13 @@ def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None,
         if family.name in ("jura", "ecam") and "fault" in spec.params:
             raise ValueError("fault= is for the cm500 family's emulator (docs/protocol.md, "
                              "section 10)")
+        if family.name != "jura" and "model" in spec.params:
+            raise ValueError("model= is for the jura family (docs/machines/jura.md)")
         if family.name == "ecam":
             emulator = EcamEmulator(firmware, transport, spec.params.get("serial"))
         elif family.name == "jura":
-            emulator = JuraEmulator(firmware, transport, spec.params.get("serial"))
+            emulator = JuraEmulator(spec.params.get("firmware"), transport,
+                                    spec.params.get("serial"), model=spec.params.get("model"))
         else:
             emulator = Emulator(firmware=firmware, transport=transport,
                                 serial=spec.params.get("serial"), resolve=resolve,

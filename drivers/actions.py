@@ -13,9 +13,12 @@ from typing import ClassVar, Protocol, Self
 
 from .records import Observer, Stamp
 
-__all__ = ["ACTIONS", "ActionDriver", "observed_action"]
+__all__ = ["ACTIONS", "UNKNOWN_PRODUCT", "ActionDriver", "observed_action"]
 
 #: The bench's action names; a family implements the ones its machines can do.
+#: ``DeviceRejected.name`` when a driver refuses a drink its machine has no product for
+#: (before sending anything); the standard session takes it as an answer, not a failure
+UNKNOWN_PRODUCT = "UNKNOWN_PRODUCT"
 ACTIONS = ("connect", "identify", "status", "brew", "pay", "provision", "sync", "read_logs",
            "reset", "read_counters", "read_settings", "voice_order")
 

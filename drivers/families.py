@@ -1,6 +1,7 @@
 """Machine families: one wire protocol each, selected by a device spec's ``family=``.
 
     serial:///dev/ttyUSB0?family=jura     a Jura machine's service port
+    serial:///dev/ttyUSB0?family=jura&model=E6   ... whose TY: answer other models share
     emu://?family=jura                    an emulated one
     ble://name=D1538752?family=ecam       a De'Longhi ECAM machine (Bluetooth LE only)
     emu://?family=ecam&transport=ble      an emulated one
@@ -25,6 +26,8 @@ from .errors import DeviceSpecError
 from .jura import catalogue as jura_catalogue
 from .jura.connection import JuraConnection
 from .jura.machine import JuraMachine
+from .jura.models import MODELS as JURA_MODELS
+from .jura.models import model_named
 from .machine import CoffeeMachine, Identity
 from .transport import Transport
 
@@ -57,14 +60,17 @@ class Machine(Protocol):
 @dataclass(frozen=True)
 class Family:
     name: str
-    #: builds the (unopened) driver over a transport, with a request timeout
-    driver: Callable[[Transport, float], Machine]
+    #: builds the (unopened) driver over a transport, with a request timeout and the
+    #: spec's values of ``options``
+    driver: Callable[[Transport, float, Mapping[str, str]], Machine]
     #: spec parameters this family implies unless given (Jura: 9600 baud)
     defaults: Mapping[str, str] = field(default_factory=dict)
     #: link-record detail globs -> data categories (bench.verify.catalogue adds them)
     catalogue: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: spec schemes its machines are reached by (empty: any)
     schemes: frozenset[str] = frozenset()
+    #: spec parameters for the driver, not the transport (Jura: ``model``)
+    options: frozenset[str] = frozenset()
 
     def check_scheme(self, scheme: str, spec: str) -> None:
         """Refuse a spec whose link this family's machines do not have.
@@ -77,22 +83,27 @@ class Family:
                                   f"{' or '.join(sorted(self.schemes))}://, not {scheme}://")
 
 
-def _cm500(transport: Transport, timeout: float) -> Machine:
+def _cm500(transport: Transport, timeout: float, _options: Mapping[str, str]) -> Machine:
     return CoffeeMachine(Connection(transport, timeout=timeout))
 
 
-def _jura(transport: Transport, timeout: float) -> Machine:
-    return JuraMachine(JuraConnection(transport, timeout=timeout))
+def _jura(transport: Transport, timeout: float, options: Mapping[str, str]) -> Machine:
+    model = options.get("model")
+    if model is not None and model_named(model) is None:
+        raise DeviceSpecError(f"{transport.device}: no documented Jura model {model!r}; known: "
+                              f"{', '.join(jura_model.name for jura_model in JURA_MODELS)}")
+    return JuraMachine(JuraConnection(transport, timeout=timeout), model)
 
 
-def _ecam(transport: Transport, timeout: float) -> Machine:
+def _ecam(transport: Transport, timeout: float, _options: Mapping[str, str]) -> Machine:
     return EcamMachine(EcamConnection(transport, timeout=timeout))
 
 
 DEFAULT_FAMILY = "cm500"
 FAMILIES: dict[str, Family] = {
     "cm500": Family("cm500", _cm500),
-    "jura": Family("jura", _jura, {"baud": "9600"}, jura_catalogue.CATALOGUE),
+    "jura": Family("jura", _jura, {"baud": "9600"}, jura_catalogue.CATALOGUE,
+                   options=frozenset({"model"})),
     "ecam": Family("ecam", _ecam, {"gatt": "ecam"}, ecam_catalogue.CATALOGUE,
                    frozenset({"ble", "emu"})),
 }

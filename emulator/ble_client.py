@@ -144,7 +144,9 @@ class EmulatedClient(BaseBleakClient):
         def deliver(value: bytes) -> None:  # on the air's loop
             hand_over(loop, callback, bytearray(value))
 
-        await self._io(characteristic.obj.subscribe(deliver))
+        # bleak's own backends take force_indicate (WinRT): subscribe with indications
+        prefer_notify = not kwargs.get("force_indicate", False)
+        await self._io(characteristic.obj.subscribe(deliver, prefer_notify=prefer_notify))
 
     async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
         self._require_peer()

@@ -175,8 +175,12 @@ class GattPeripheral(DeviceLink[M], abc.ABC):
             if connection is None or device is None or notifier is None:
                 continue  # nobody to hear it: lost, as over a real radio
             step = connection.att_mtu - 3
+            # a host that subscribed with indications (the ECAM vendor app does) gets them
+            cccd = device.gatt_server.read_cccd(connection, notifier)[0]
+            send = device.indicate_subscriber if cccd & 0x02 and not cccd & 0x01 \
+                else device.notify_subscriber
             for start in range(0, len(data), step):
-                await device.notify_subscriber(connection, notifier, data[start : start + step])
+                await send(connection, notifier, data[start : start + step])
 
     async def _disconnect(self) -> None:
         connection = self._connection

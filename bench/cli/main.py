@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the machine's protocol (default: cm500, the bench's own)")
     emulate.add_argument("--firmware", default=None,
                          help=f"cm500: {', '.join(sorted(PROFILES))} (default 2.1); "
-                              f"jura: {', '.join(sorted(MACHINE_TYPES))} (default 2.03)")
+                              f"jura: {', '.join(sorted(MACHINE_TYPES))} (default 1.25)")
     emulate.add_argument("--transport", default="serial", choices=sorted(set(LINKS) - IN_PROCESS))
     emulate.add_argument("--serial", default=None, help="serial number (default: random)")
     emulate.add_argument("--fault", default="", metavar="NAME[:ARG],...",
@@ -201,7 +201,9 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
                                    spoken=_spoken_order(device.machine, canaries["owner"]))
             for step in steps_for(device.machine, steps):
                 try:
-                    step.run(device.machine)
+                    result = step.run(device.machine)
+                    if isinstance(result, dict) and "refused" in result:  # bench.scenario._brew
+                        print(f"   {step.action}: refused {result['refused']}")
                 except BrewbenchError as exc:
                     failures += 1
                     error_type = error_type or type(exc).__name__

@@ -3,21 +3,30 @@
 Layouts the public projects document with captured frames (offsets in the data,
 after the command byte):
 
-    0x83 brew       f0 | recipe | 01 start, 02 stop | parameters | 06
+    0x83 brew       f0 | recipe | 01 start, 02 stop | parameters | mode
                     a parameter is an id and its value: ids 1 (coffee ml), 9 (milk),
                     15 (water ml) take two bytes, big-endian; the others (2 taste,
-                    8, 28...) one: every published brew frame parses so
+                    8 double shot, 0 temperature, 28 accessory...) one: every
+                    published brew frame parses so. ``mode`` is (profile << 2) | 2
+                    (prepare): 06 for profile 1 in every published frame
+                    (sk7n4k3d/delonghi-ha api.py builds it so; mmastrac/longshot
+                    decodes 06 as the taste type "prepare")
     0xA2 statistics 0f | first id (2) | count   ->  0f | (id (2) | value (4))...
+                    the app asks at most ten at once (Arbuzov const.py: 0f 00 64 0a)
+    0x95 parameter  0f | id (2) | count         ->  0f | id (2) | value (4)...
+                    (cafy commands.ts: 0d 08 95 0f 00 32 01 5d df; the answer as
+                    cafy's decoder reads it, getParametersFromByte)
     0xA4 profiles   f0 | first | last           ->  f0 | (name (20, UTF-16-BE) | icon)...
     0xA9 select     f0 | profile                ->  f0 | profile | status
     0x90 setting    0f | id (2) | value (4)         (auto-off 0x3e, hardness 0x32, ...)
 
-The bench also uses three layouts no public capture shows; they follow the
-documented ones and are marked ``assumed`` in docs/machines/ecam.md:
+The bench also uses layouts no public capture shows; the vendor app's code names
+their commands (cafy EcamManager.ts: PROFILES_NAME_WRITE 0xA5, RECIPES_QTY_READ
+0xA6), the layouts follow the documented ones and are marked ``assumed`` in
+docs/machines/ecam.md:
 
     0xA5 name       f0 | profile | name (20) | icon  ->  f0 | profile | status
     0xA6 recipe     f0 | profile | recipe            ->  f0 | profile | recipe | parameters
-    0x95 setting?   0f | id (2)                       ->  0f | id (2) | value (4)
     0x83 answer     f0 | recipe | 01/02 | status
 """
 
@@ -43,8 +52,10 @@ __all__ = [
     "SET_PROFILE_NAME",
     "STATISTICS",
     "WRITE_SETTING",
+    "brew_mode",
     "brew_request",
     "name_bytes",
+    "parameter_read",
     "parameters_bytes",
     "parse_brew",
     "parse_parameters",
@@ -52,18 +63,22 @@ __all__ = [
     "parse_statistics",
     "profiles_answer",
     "statistics_answer",
+    "statistics_requests",
 ]
 
 BREW, STATISTICS, PROFILES, SELECT_PROFILE = 0x83, 0xA2, 0xA4, 0xA9
 WRITE_SETTING, READ_SETTING, SET_PROFILE_NAME, READ_RECIPE = 0x90, 0x95, 0xA5, 0xA6
 F0, OF = 0xF0, 0x0F  # the first data byte of profile/brew and of monitor/statistics frames
 START, STOP = 0x01, 0x02
-TRAILER = 0x06
+PREPARE = 0x02  # the low two bits of a brew frame's mode byte: make it (1 would save it)
+STATISTICS_AT_ONCE = 10  # the most counters the vendor app asks in one request
 NAME_BYTES = 20
 NAME_CHARS = NAME_BYTES // 2
 WIDE = frozenset({1, 9, 15})  # parameters whose value takes two bytes
 #: parameter names the recipe lists of the vendor's app support; others stay ``p<id>``
-PARAMETERS = {1: "coffee_ml", 2: "taste", 9: "milk", 15: "water_ml"}
+#: (0, 8 and 28 as sk7n4k3d/delonghi-ha and mmastrac/longshot name them)
+PARAMETERS = {0: "temperature", 1: "coffee_ml", 2: "taste", 8: "double_shot", 9: "milk",
+              15: "water_ml", 28: "accessory"}
 _STAT = struct.Struct(">HI")
 
 
@@ -94,11 +109,20 @@ def parse_parameters(data: bytes) -> dict[int, int]:
     return values
 
 
-def brew_request(recipe: int, values: Mapping[int, int], start: bool = True) -> bytes:
-    """The data of a brew frame: start ``recipe`` with ``values``, or stop it."""
+def brew_mode(profile: int) -> int:
+    """The last byte of a brew frame: the profile it is made for, and "prepare"."""
+    return (profile & 0x3F) << 2 | PREPARE
+
+
+def brew_request(recipe: int, values: Mapping[int, int], start: bool = True,
+                 profile: int = 1) -> bytes:
+    """The data of a brew frame: start ``recipe`` with ``values`` (in the order given:
+    the app's order is the recipe's, ``recipes.Recipe.parameters``) as ``profile``, or
+    stop it."""
+    mode = bytes((brew_mode(profile),))
     if not start:
-        return bytes((F0, recipe, STOP, TRAILER))
-    return bytes((F0, recipe, START)) + parameters_bytes(values) + bytes((TRAILER,))
+        return bytes((F0, recipe, STOP)) + mode
+    return bytes((F0, recipe, START)) + parameters_bytes(values) + mode
 
 
 def parse_brew(data: bytes) -> dict[str, Any]:
@@ -107,11 +131,26 @@ def parse_brew(data: bytes) -> dict[str, Any]:
         raise FrameError(f"not ECAM brew data: {data.hex()}")
     fields: dict[str, Any] = {"recipe": data[1], "op": {START: "start", STOP: "stop"}.get(
         data[2], f"op {data[2]}")}
-    if len(data) == 4 and data[3] != TRAILER:
+    if len(data) == 4 and data[3] & 0x03 != PREPARE:
         fields["result"] = data[3]
-    elif data[-1] == TRAILER and len(data) > 4:
-        fields["parameters"] = _named(parse_parameters(data[3:-1]))
+    elif len(data) >= 4:
+        fields["profile"] = data[-1] >> 2
+        if len(data) > 4:
+            fields["parameters"] = _named(parse_parameters(data[3:-1]))
     return fields
+
+
+def parameter_read(ident: int, count: int = 1) -> bytes:
+    """The data of a parameter read (0x95): ``count`` parameters from ``ident``."""
+    return bytes((OF,)) + ident.to_bytes(2, "big") + bytes((count,))
+
+
+def statistics_requests(first: int, count: int) -> list[bytes]:
+    """The data of the statistics reads (0xA2) for ``count`` counters from ``first``, in
+    pieces of at most ``STATISTICS_AT_ONCE`` as the app asks."""
+    return [bytes((OF,)) + start.to_bytes(2, "big") + bytes((min(STATISTICS_AT_ONCE,
+                                                                  first + count - start),))
+            for start in range(first, first + count, STATISTICS_AT_ONCE)]
 
 
 def _named(values: Mapping[int, int]) -> dict[str, int]:

@@ -26,9 +26,11 @@ CRC_INIT = 0x1D0F
 MIN_FRAME = 5
 #: Commands whose meaning the published captures agree on.
 COMMANDS = {0x70: "monitor_v0", 0x75: "monitor", 0x83: "brew", 0x84: "power",
-            0x90: "write_setting", 0xA2: "statistics", 0xA4: "profiles", 0xA9: "set_profile",
-            # assumed by the bench (docs/machines/ecam.md): no public capture shows them
-            0x95: "read_setting", 0xA5: "set_profile_name", 0xA6: "read_recipe"}
+            0x90: "write_setting", 0x95: "read_setting", 0xA2: "statistics", 0xA4: "profiles",
+            0xA9: "set_profile",
+            # named in the app's code (cafy EcamManager.ts); no public capture shows their
+            # layout, which the bench assumes (docs/machines/ecam.md)
+            0xA5: "set_profile_name", 0xA6: "read_recipe"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@
                    serial number is Device Information's, else the device name
                    (ECAM machines call themselves D and a number)
     status         0x75 monitor: the status answer's named fields
-    brew           0x83 start a recipe with its quantities (drivers.ecam.recipes)
+    brew           0x83 start a recipe with its quantities (drivers.ecam.recipes), in the
+                   app's parameter order, for the selected profile (0xA9, ``select_profile``)
     provision      0xA5 the profile names: the owner and the machine's name go to
                    profiles 1 and 2 (names a household or office gives its profiles)
     read_counters  0xA2 statistics: the published totals and a counter per recipe
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..actions import ActionDriver
+from ..actions import UNKNOWN_PRODUCT, ActionDriver
 from ..errors import DeviceRejected, ProtocolError
 from ..machine import Identity
 from .commands import (
@@ -32,19 +33,33 @@ from .commands import (
     PROFILES,
     READ_RECIPE,
     READ_SETTING,
+    SELECT_PROFILE,
     SET_PROFILE_NAME,
     STATISTICS,
     brew_request,
     name_bytes,
+    parameter_read,
     parse_brew,
     parse_parameters,
     parse_profiles,
     parse_statistics,
+    statistics_requests,
 )
 from .connection import EcamConnection
 from .frames import EcamFrame
 from .monitor import MONITOR, status
-from .recipes import DRINKS, RECIPE_COUNTER_BASE, RECIPES, Recipe, counter_name
+from .recipes import (
+    COFFEE,
+    DRINKS,
+    FIXED_VALUES,
+    MILK,
+    RECIPE_COUNTER_BASE,
+    RECIPES,
+    TASTE,
+    WATER,
+    Recipe,
+    counter_name,
+)
 
 __all__ = ["ACTIONS", "FAMILY", "PROFILE_COUNT", "SETTINGS", "EcamMachine"]
 
@@ -55,7 +70,7 @@ PROFILE_COUNT = 4  # three named profiles and the guest, on the machines documen
 #: setting parameters written with 0x90 in the public projects
 SETTINGS = {0x32: "water_hardness", 0x3D: "water_temperature", 0x3E: "auto_off",
             0x3F: "switches"}
-#: (first parameter, count) of each statistics request read_counters sends
+#: (first parameter, count) of the counters read_counters reads (ten a request at most)
 COUNTER_RANGES = ((100, 16), (3000, 4), (3077, 4),
                   (RECIPE_COUNTER_BASE + 1, max(r.number for r in RECIPES)))
 MANUFACTURER = "De'Longhi"
@@ -80,6 +95,7 @@ class EcamMachine(ActionDriver):
         self.device = connection.device
         self.identity: Identity | None = None
         self.profiles: list[dict[str, Any]] = []
+        self.profile = 1  # the profile brews are made for (select_profile changes it)
 
     # -- actions ------------------------------------------------------------
 
@@ -109,15 +125,16 @@ class EcamMachine(ActionDriver):
         """
         recipe = DRINKS.get(drink)
         if recipe is None:
-            raise DeviceRejected(self.device, 0, "UNKNOWN_PRODUCT",
+            raise DeviceRejected(self.device, 0, UNKNOWN_PRODUCT,
                                  f"no ECAM recipe makes {drink!r}; known: {', '.join(DRINKS)}")
         values = _quantities(recipe, max(0, min(strength, 5)), size_ml)
+        request = brew_request(recipe.number, values, profile=self.profile)
         with self.action("brew"):
-            answer = parse_brew(self._ask(BREW, brew_request(recipe.number, values)).data)
+            answer = parse_brew(self._ask(BREW, request).data)
         if answer.get("result", 0) != 0:
             raise DeviceRejected(self.device, int(answer["result"]), "BREW_REFUSED",
                                  f"the machine refused {drink!r} (recipe {recipe.number})")
-        return {"drink": drink, "recipe": recipe.number, "milk": milk,
+        return {"drink": drink, "recipe": recipe.number, "milk": milk, "profile": self.profile,
                 "quantities": {PARAMETERS.get(k, f"p{k}"): v for k, v in values.items()}}
 
     def provision(self, machine_name: str, owner: str, organisation: str, site: str = "",
@@ -146,13 +163,25 @@ class EcamMachine(ActionDriver):
             raise DeviceRejected(self.device, answer.data[-1] if answer.data else 0,
                                  "PROFILE_REFUSED", f"profile {number} kept its old name")
 
+    def select_profile(self, number: int) -> None:
+        """Make ``number`` the profile brews are made for (0xA9, as the app does).
+
+        Raises:
+            DeviceRejected: the machine did not take it (the guest profile answers 1).
+        """
+        answer = self._ask(SELECT_PROFILE, bytes((F0, number))).data
+        if answer[-1:] != b"\0":
+            raise DeviceRejected(self.device, answer[-1] if answer else 0, "PROFILE_REFUSED",
+                                 f"profile {number} was not selected")
+        self.profile = number
+
     def read_counters(self) -> dict[str, int]:
         """Beverage and maintenance counters by name (statistics, 0xA2)."""
         values: dict[int, int] = {}
         with self.action("read_counters"):
             for first, count in COUNTER_RANGES:
-                data = first.to_bytes(2, "big") + bytes((count,))
-                values.update(parse_statistics(self._ask(STATISTICS, bytes((OF,)) + data).data))
+                for request in statistics_requests(first, count):
+                    values.update(parse_statistics(self._ask(STATISTICS, request).data))
         named = {counter_name(ident): value for ident, value in values.items()}
         return {name: value for name, value in named.items() if not name.startswith("stat_")}
 
@@ -170,7 +199,7 @@ class EcamMachine(ActionDriver):
         return parse_profiles(self._ask(PROFILES, bytes((F0, 1, PROFILE_COUNT))).data)
 
     def _setting(self, ident: int) -> int:
-        answer = self._ask(READ_SETTING, bytes((OF,)) + ident.to_bytes(2, "big")).data
+        answer = self._ask(READ_SETTING, parameter_read(ident)).data
         if len(answer) != 7:
             raise ProtocolError(f"{self.device}: setting {ident:#04x} was answered "
                                 f"{answer.hex()}, expected 0f, the id and 4 value bytes")
@@ -188,15 +217,16 @@ class EcamMachine(ActionDriver):
 
 
 def _quantities(recipe: Recipe, strength: int, size_ml: int | None) -> dict[int, int]:
-    """The brew parameters of ``recipe``: its quantities, ``size_ml`` replacing the main one."""
-    values: dict[int, int] = {}
-    if recipe.coffee_ml:
-        values[1] = recipe.coffee_ml
-        values[2] = strength
-    if recipe.milk:
-        values[9] = recipe.milk if size_ml is None else max(size_ml - recipe.coffee_ml, 0)
-    elif recipe.water_ml:
-        values[15] = recipe.water_ml if size_ml is None else size_ml
-    elif size_ml is not None and 1 in values:
-        values[1] = size_ml
-    return values
+    """The brew parameters of ``recipe`` in the app's order: its quantities, ``size_ml``
+    replacing the main one, the parameters the app always sends at their fixed values."""
+    known = {COFFEE: recipe.coffee_ml, TASTE: strength, MILK: recipe.milk,
+             WATER: recipe.water_ml}
+    if size_ml is not None:
+        if recipe.milk:
+            known[MILK] = max(size_ml - recipe.coffee_ml, 0)
+        elif recipe.water_ml:
+            known[WATER] = size_ml
+        else:
+            known[COFFEE] = size_ml
+    return {ident: known[ident] if ident in known else FIXED_VALUES.get(ident, 0)
+            for ident in recipe.parameters}

@@ -17,6 +17,8 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     f"{_ROOT}.words[]": ("device",),
     f"{_ROOT}.word": ("device",),
     f"{_ROOT}.input_flags": ("device",),
+    f"{_ROOT}.inputs.*": ("device",),
+    f"{_ROOT}.debug": ("device",),
     f"{_ROOT}.counters.*": ("product",),
     f"{_ROOT}.maintenance.*": ("device",),
 }

@@ -12,13 +12,23 @@ send them as 0x5B. A decoder looks only at bits 2 and 5, so either base decodes.
 
 from __future__ import annotations
 
-__all__ = ["HOST_BASE", "MACHINE_BASE", "WIRE_BYTES", "WireDecoder", "decode", "encode"]
+__all__ = ["DATA_BITS", "FIXED_BITS", "HOST_BASE", "MACHINE_BASE", "WIRE_BYTES", "WireDecoder",
+           "decode", "encode", "is_wire_byte"]
 
 WIRE_BYTES = 4  # wire bytes per payload byte
 HOST_BASE = 0xFF  # fixed bits of what a host sends
 MACHINE_BASE = 0x5B  # fixed bits of what a machine sends (bits 2 and 5 clear)
 _LOW, _HIGH = 0x04, 0x20  # where the two payload bits sit in a wire byte
-_FIXED = ~(_LOW | _HIGH) & 0xFF
+DATA_BITS = _LOW | _HIGH
+_FIXED = ~DATA_BITS & 0xFF
+#: bits that are 1 in every wire byte either side sends (0x5B from machines, 0xDB or 0xFF
+#: from hosts); bit 7 differs between senders, so it is not among them
+FIXED_BITS = MACHINE_BASE & HOST_BASE & _FIXED
+
+
+def is_wire_byte(byte: int) -> bool:
+    """Whether ``byte`` has every fixed bit a wire byte has (noise on the line often lacks one)."""
+    return byte & FIXED_BITS == FIXED_BITS
 
 
 def _encode_byte(value: int, base: int) -> bytes:
@@ -54,9 +64,10 @@ def decode(wire: bytes) -> bytes:
 class WireDecoder:
     """Decodes a stream of wire bytes that arrives in arbitrary pieces.
 
-    The format has no marker for where a group of four starts: a decoder counts
-    from the first byte it sees. ``resync()`` drops a partial group (call it when the
-    line has been idle longer than a sender's pause, as a group is never split by one).
+    It counts groups from the first byte it sees, which suits a link that starts
+    clean (the emulator's end); a host reading a real machine frames lines with
+    ``wire_lines.WireLineFramer``, which needs no such luck. ``resync()`` drops a
+    partial group.
     """
 
     def __init__(self) -> None:

@@ -20,8 +20,7 @@ from typing import Any, Protocol
 from ..errors import DeviceSpecError, FrameError
 from ..framing import FrameSplitter, oversize_error
 from ..jura.answers import parse_answer
-from ..jura.lines import LineSplitter
-from ..jura.wire import WireDecoder
+from ..jura.wire_lines import WireLineFramer
 from ..messages import Message, decode_wire
 
 __all__ = ["FRAMERS", "MAX_UNIT", "Framer", "Unit", "framer_named"]
@@ -150,16 +149,13 @@ class JuraFramer:
     """
 
     def __init__(self, heard: dict[str, str] | None = None) -> None:
-        self._decoder = WireDecoder()
-        self._lines = LineSplitter()
+        self._lines = WireLineFramer()  # a tap joins mid-stream: lines align on their CR LF
         self._heard = heard if heard is not None else {}
 
     def feed(self, data: bytes) -> list[Unit]:
-        lines, overflow = self._lines.split(self._decoder.feed(data))
-        out = [self._unit(line) for line in lines]
-        if overflow is not None:
-            out.append(Unit(overflow[:256], error="line too long"))
-        return out
+        return [self._unit(line.payload) if line.complete
+                else Unit(line.payload[:256], error="line too long")
+                for line in self._lines.feed(data)]
 
     def flush(self) -> list[Unit]:
         return []

@@ -1,7 +1,8 @@
 """An emulated ECAM machine as a Bluetooth LE peripheral, with the published GATT layout.
 
 One vendor service with one characteristic (``drivers.ecam.gatt``) that takes
-writes (with or without response) and notifies the answers; the GAP device name
+writes (with or without response) and sends the answers as notifications, or as
+indications to a host that subscribed with them (as the vendor app does); the GAP device name
 is the machine's ``D<serial>`` name. A Device Information Service says the model
 and firmware: the emulator's choice (whether real machines serve one is not
 published; the driver reads it only when it is there).
@@ -25,12 +26,13 @@ MANUFACTURER = "De'Longhi"
 
 
 def ecam_service(on_write: OnWrite) -> tuple[gatt.Service, gatt.Characteristic[bytes]]:
-    """The ECAM service: one characteristic for writes and notifications."""
+    """The ECAM service: one characteristic for writes, notifications and indications."""
     def refuse_read(_connection: Connection) -> bytes:
         raise att.ATT_Error(att.ErrorCode.READ_NOT_PERMITTED)
 
     characteristic: gatt.Characteristic[bytes] = gatt.Characteristic(
-        CHARACTERISTIC_UUID, Props.WRITE | Props.WRITE_WITHOUT_RESPONSE | Props.NOTIFY,
+        CHARACTERISTIC_UUID,
+        Props.WRITE | Props.WRITE_WITHOUT_RESPONSE | Props.NOTIFY | Props.INDICATE,
         gatt.Characteristic.WRITEABLE,
         gatt.CharacteristicValue(read=refuse_read, write=on_write))
     return gatt.Service(SERVICE_UUID, [characteristic]), characteristic

@@ -3,8 +3,12 @@
 It keeps what the host can read and change: the status (ready, water spout on),
 four profiles with names and icons, every profile's recipe quantities, the
 statistics counters (a brew counts in its recipe's counter and the published
-totals) and four settings. Frames that fail their CRC and commands it does not
-know get no answer, so the host times out as it would with a real machine.
+totals) and the parameters (settings). It answers the requests the vendor app
+sends as public projects captured them (a parameter read carries its count:
+``0d 08 95 0f 00 32 01 5d df``), and ``brews`` lists the recipes it started and
+the profile each was made for. Frames that fail their CRC, commands it does not
+know and layouts no machine takes get no answer, so the host times out as it
+would with a real machine.
 """
 
 from __future__ import annotations
@@ -43,8 +47,14 @@ Handler = Callable[[bytes], "bytes | None"]
 MODELS = {"1.0": "ECAM 650.75.MS"}
 #: the status data of a ready machine with its water spout in (a published frame)
 READY = bytes.fromhex("0f010500000007000000000000 00".replace(" ", ""))
-MILK = frozenset({r.number for r in RECIPES if r.milk})
+#: ... and of one that has just started a coffee (Arbuzov const.py START_COFFEE: 07 04)
+STARTING = bytes.fromhex("0f01050000000704000000000000")
+MILK = frozenset({r.number for r in RECIPES if r.milk and r.coffee_ml})
 OK = 0
+GUEST = 4
+POWER = 0x84
+MAX_PARAMETERS = 58  # what one answer frame holds (4 bytes each)
+UNANSWERED = frozenset({POWER})  # requests a machine takes without an answer frame
 
 
 class EmulatedEcam:
@@ -68,16 +78,19 @@ class EmulatedEcam:
                                            3001: 120, 3080: 370}
         self.settings = {0x32: 3, 0x3D: 1, 0x3E: 1, 0x3F: 0}
         self.status_data = READY
+        self.brews: list[tuple[int, int]] = []  # (recipe, profile) of each brew started
+        self._starting = False  # the next status shows the brew under way
+        self.powered_on = 0  # power-on requests (0x84 0f 02 01) taken
         self.unknown_commands = 0
         self._splitter = EcamSplitter()
         self._send: Send | None = None
         self._lock = threading.RLock()
         self._handlers: dict[int, Handler] = {
-            MONITOR: lambda _data: self.status_data, BREW: self._brew,
+            MONITOR: self._monitor, BREW: self._brew,
             STATISTICS: self._statistics, PROFILES: self._profiles,
             SELECT_PROFILE: self._select, SET_PROFILE_NAME: self._name,
             READ_RECIPE: self._recipe, READ_SETTING: self._read_setting,
-            WRITE_SETTING: self._write_setting,
+            WRITE_SETTING: self._write_setting, POWER: self._power,
         }
 
     # -- link side ----------------------------------------------------------
@@ -85,6 +98,7 @@ class EmulatedEcam:
     def attach(self, send: Send, hang_up: HangUp) -> None:
         with self._lock:
             self._send, self._splitter = send, EcamSplitter()
+            self._starting = False  # a host connecting later finds the drink long made
 
     def detach(self) -> None:
         with self._lock:
@@ -111,6 +125,8 @@ class EmulatedEcam:
         if data is None:
             self.unknown_commands += 1
             return None
+        if frame.command in UNANSWERED:
+            return None  # taken: the app expects no answer frame to it
         return encode(frame.command, data, ANSWER)
 
     def _brew(self, data: bytes) -> bytes | None:
@@ -119,7 +135,25 @@ class EmulatedEcam:
         recipe, op = data[1], data[2]
         if op == 1:
             self._count(recipe)
+            self.brews.append((recipe, data[-1] >> 2))  # the mode byte: profile << 2 | 2
+            self._starting = True
         return bytes((F0, recipe, op, OK))
+
+    def _monitor(self, _data: bytes) -> bytes:
+        """The status; right after a brew starts, once, the published "coffee starting"
+        one (state 7 with a step under way: dispensing, not ready)."""
+        if self._starting and self.status_data == READY:
+            self._starting = False
+            return STARTING
+        return self.status_data
+
+    def _power(self, data: bytes) -> bytes | None:
+        """The app's power-on request (``0d 07 84 0f 02 01 55 12``) gets no answer frame:
+        the status that follows shows the machine turning on."""
+        if data != bytes((OF, 0x02, 0x01)):
+            return None
+        self.powered_on += 1
+        return b""
 
     def _count(self, recipe: int) -> None:
         stats = self.statistics
@@ -140,12 +174,14 @@ class EmulatedEcam:
         return profiles_answer({p: self.profiles[p] for p in wanted if p in self.profiles})
 
     def _select(self, data: bytes) -> bytes | None:
+        """Profiles 1-3 are selected with status 0, the guest (4) with 1, as the answers
+        published in Arbuzov/home_assistant_delonghi_primadonna DEBUG_NOTES.md show."""
         if len(data) != 2 or data[0] != F0:
             return None
         known = data[1] in self.profiles
         if known:
             self.active_profile = data[1]
-        return bytes((F0, data[1], OK if known else 1))
+        return bytes((F0, data[1], OK if known and data[1] != GUEST else 1))
 
     def _name(self, data: bytes) -> bytes | None:
         if len(data) != 3 + NAME_BYTES or data[0] != F0:
@@ -166,10 +202,14 @@ class EmulatedEcam:
         return bytes((F0, data[1], data[2])) + parameters_bytes(values)
 
     def _read_setting(self, data: bytes) -> bytes | None:
-        if len(data) != 3 or data[0] != OF:
+        """``0f | id | count`` -> ``0f | id | value (4)`` for each of ``count`` parameters
+        from ``id`` (a parameter the machine was never set keeps 0)."""
+        if len(data) != 4 or data[0] != OF or not 1 <= data[3] <= MAX_PARAMETERS:
             return None
-        value = self.settings.get(int.from_bytes(data[1:3], "big"))
-        return None if value is None else data + value.to_bytes(4, "big")
+        first = int.from_bytes(data[1:3], "big")
+        values = b"".join(self.settings.get(ident, 0).to_bytes(4, "big")
+                          for ident in range(first, first + data[3]))
+        return data[:3] + values
 
     def _write_setting(self, data: bytes) -> bytes | None:
         if len(data) != 7 or data[0] != OF:

@@ -2,14 +2,18 @@
 
 It speaks what public reverse-engineering documents of Jura's service port:
 9600 baud lines ending in CR LF, every byte as four obfuscated wire bytes
-(``drivers/jura/wire.py``), upper-case commands answered in lower case:
+(``drivers/jura/wire.py``) sent about 8 ms apart (``pacer``), upper-case commands
+answered in lower case:
 
     TY:          ty:<machine type>           AN:01, AN:02   ok:
     RT:<addr>    rt:<16 words in hex>        RE:<addr>      re:<word in hex>
     WE:<addr>,<word>   ok:                   IC:            ic:<flags in hex>
-    FA:04..FA:09 ok: (makes a product, counts it)     FN:<xx>  ok:
+    FA:<button>  ok: (the model's product; counted)  FN:<xx>  ok:
+    FN:8A, FN:89 ok:, then ku:/Ku: debug lines until AN:02
 
-Unknown commands get no answer at all, as on the machines.
+Which buttons make what is the model's (``models``, one table per public source);
+a button the model does not have, and any unknown command, gets no answer at all,
+as on the machines. ``made`` lists the products made, in order.
 """
 
 from __future__ import annotations
@@ -17,21 +21,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ...drivers.jura.lines import EOL, LineSplitter
-from ...drivers.jura.wire import MACHINE_BASE, WireDecoder, encode
+from ...drivers.jura.lines import EOL
+from ...drivers.jura.wire import MACHINE_BASE, encode
+from ...drivers.jura.wire_lines import WireLineFramer
+from .models import EMULATED_MODELS, FIRMWARE_MODELS, emulated_model
+from .pacer import MACHINE_PACE, Pacer
 
 __all__ = ["MACHINE_TYPES", "EmulatedJura"]
 
 Send = Callable[[bytes], None]
 HangUp = Callable[[], None]
 
-#: firmware -> what TY: answers (types seen in public captures)
-MACHINE_TYPES = {"2.03": "EF532M V02.03", "1.25": "EF516M V01.25"}
+#: firmware -> what TY: answers
+MACHINE_TYPES = {firmware: EMULATED_MODELS[model].machine_type
+                 for firmware, model in FIRMWARE_MODELS.items()}
 WORDS = 0x400  # EEPROM words
-#: product button -> EEPROM word that counts it
-_COUNTS = {"FA:04": 0, "FA:05": 2, "FA:06": 4, "FA:07": 5}  # espresso, coffee (words 0, 2); latte, cappuccino
-_CLEANING_WORD = 8
-_ON_BUTTONS = frozenset({"FA:04", "FA:05", "FA:06", "FA:07", "FA:08", "FA:09", "FA:01"})
+#: FN: codes that start the debug output: 8A in SkyFox277/esphome-jura docs/jura-protocol.md
+#: ("Debug mode on (machine sends ku:/Ku: clock bytes)"), 89 in other public reports
+DEBUG_ON = frozenset({"89", "8A"})
 
 
 class EmulatedJura:
@@ -39,21 +46,27 @@ class EmulatedJura:
 
     family = "jura"
 
-    def __init__(self, firmware: str = "2.03", serial: str | None = None) -> None:
-        if firmware not in MACHINE_TYPES:
-            raise ValueError(f"no emulated Jura firmware {firmware!r}; known: "
-                             f"{', '.join(sorted(MACHINE_TYPES))}")
-        self.firmware = firmware
+    def __init__(self, firmware: str | None = None, serial: str | None = None,
+                 model: str | None = None, pace: float = MACHINE_PACE) -> None:
+        self.model = emulated_model(model, firmware)
+        self.firmware = self.model.machine_type.split()[-1]
         self.serial = serial or ""
-        self.machine_type = MACHINE_TYPES[firmware]
+        self.machine_type = self.model.machine_type
+        self.pace = pace
         self.eeprom = [0] * WORDS
-        self.eeprom[_CLEANING_WORD] = 3
-        self.input_flags = 0x0000
+        for word, value in self.model.eeprom.items():
+            self.eeprom[word] = value
+        self.input_flags = self.model.idle_inputs
         self.powered = True
+        self.debug = False
         self.unknown_commands = 0
-        self._decoder = WireDecoder()
-        self._lines = LineSplitter()
-        self._send: Send | None = None
+        #: answers to leave out, one per command from now on (public dumps report
+        #: intermittent timeouts on some reads)
+        self.skip_answers = 0
+        self.made: list[str] = []
+        self._debug_ticks = 0
+        self._framer = WireLineFramer()
+        self._pacer: Pacer | None = None
         self._hang_up: HangUp | None = None
         self._lock = threading.RLock()
 
@@ -61,20 +74,40 @@ class EmulatedJura:
 
     def attach(self, send: Send, hang_up: HangUp) -> None:
         with self._lock:
-            self._send, self._hang_up = send, hang_up
-            self._decoder, self._lines = WireDecoder(), LineSplitter()
+            self._stop_pacer()
+            self._pacer = Pacer(send, self.pace, self._debug_line)
+            self._hang_up = hang_up
+            self._framer = WireLineFramer()
 
     def detach(self) -> None:
         with self._lock:
-            self._send = self._hang_up = None
+            self._stop_pacer()
+            self._hang_up = None
 
     def feed(self, data: bytes) -> None:
         with self._lock:
-            lines, _overflow = self._lines.split(self._decoder.feed(data))
-            for raw in lines:
-                answer = self.answer(raw.decode("ascii", "replace").strip())
-                if answer is not None and self._send is not None:
-                    self._send(encode(answer.encode("ascii") + EOL, MACHINE_BASE))
+            for line in self._framer.feed(data):
+                if not line.complete:
+                    continue
+                answer = self.answer(line.payload.decode("ascii", "replace").strip())
+                if answer is not None and self.skip_answers > 0:
+                    self.skip_answers -= 1
+                    continue
+                if answer is not None and self._pacer is not None:
+                    self._pacer.put(encode(answer.encode("ascii") + EOL, MACHINE_BASE))
+
+    def _stop_pacer(self) -> None:
+        if self._pacer is not None:
+            self._pacer.stop()
+            self._pacer = None
+
+    def _debug_line(self) -> bytes | None:
+        """A machine in debug mode keeps talking (``ku:`` lines) while nobody asks."""
+        if not self.debug:
+            return None
+        self._debug_ticks += 1
+        prefix = "ku" if self._debug_ticks % 2 else "Ku"
+        return encode(f"{prefix}:{self._debug_ticks & 0xFF:02X}".encode() + EOL, MACHINE_BASE)
 
     # -- the protocol ---------------------------------------------------------
 
@@ -93,23 +126,27 @@ class EmulatedJura:
         return f"ty:{self.machine_type}"
 
     def _an(self, argument: str) -> str | None:
-        if argument not in ("01", "02", "20", "21", "AA"):
+        if argument not in ("01", "02", "20", "21"):
             return None
         if argument == "02":
-            self.powered = False
+            self.powered, self.debug = False, False
         return "ok:"
 
     def _product(self, argument: str) -> str | None:
-        command = f"FA:{argument}"
-        if command not in _ON_BUTTONS:
+        button = self.model.buttons.get(f"FA:{argument}")
+        if button is None:
             return None
-        word = _COUNTS.get(command)
-        if word is not None:
-            self.eeprom[word] = (self.eeprom[word] + 1) & 0xFFFF
+        self.made.append(button.makes)
+        if button.counts is not None:
+            self.eeprom[button.counts] = (self.eeprom[button.counts] + 1) & 0xFFFF
         return "ok:"
 
     def _function(self, argument: str) -> str | None:
-        return "ok:" if _hex(argument, 2) is not None else None
+        if _hex(argument, 2) is None:
+            return None
+        if argument in DEBUG_ON:
+            self.debug = True
+        return "ok:"
 
     def _read_words(self, argument: str) -> str | None:
         start = _hex(argument, 4)
@@ -118,23 +155,24 @@ class EmulatedJura:
         return "rt:" + "".join(f"{word:04X}" for word in self.eeprom[start:start + 16])
 
     def _read_word(self, argument: str) -> str | None:
-        address = _hex(argument, 4)
+        # RE:10 (SkyFox277/esphome-jura) and RE:0010 (PromyLOPh/juramote) are both seen
+        address = _hex(argument, 2) if len(argument) == 2 else _hex(argument, 4)
         return None if address is None or address >= WORDS else f"re:{self.eeprom[address]:04X}"
 
     def _write_word(self, argument: str) -> str | None:
         address_text, _, value_text = argument.partition(",")
-        address, value = _hex(address_text, 4), _hex(value_text, 4)
-        if address is None or value is None or address >= WORDS:
+        address, value = _hex(address_text, len(address_text)), _hex(value_text, 4)
+        if address is None or value is None or address >= WORDS or len(address_text) not in (2, 4):
             return None
         self.eeprom[address] = value
         return "ok:"
 
     def _inputs(self, _argument: str) -> str:
-        return f"ic:{self.input_flags:04X}"
+        return f"ic:{self.input_flags}"
 
 
 def _hex(text: str, digits: int) -> int | None:
-    if len(text) != digits:
+    if len(text) != digits or not text:
         return None
     try:
         return int(text, 16)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..links import DeviceLink, PtyLink, TcpLink
 from .machine import EmulatedJura
+from .pacer import MACHINE_PACE
 
 __all__ = ["JuraEmulator"]
 
@@ -15,13 +16,14 @@ class JuraEmulator:
 
     family = "jura"
 
-    def __init__(self, firmware: str = "2.03", transport: str = "serial",
-                 serial: str | None = None) -> None:
+    def __init__(self, firmware: str | None = None, transport: str = "serial",
+                 serial: str | None = None, model: str | None = None,
+                 pace: float = MACHINE_PACE) -> None:
         if transport not in TRANSPORTS:
             raise ValueError(f"an emulated Jura machine is served over {' or '.join(TRANSPORTS)}, "
                              f"not {transport!r} (its service port is a UART)")
         self.transport = transport
-        self.machine = EmulatedJura(firmware, serial)
+        self.machine = EmulatedJura(firmware, serial, model, pace)
         self.link: DeviceLink[EmulatedJura] = (PtyLink(self.machine) if transport == "serial"
                                                else TcpLink(self.machine))
 
@@ -31,9 +33,10 @@ class JuraEmulator:
 
     @property
     def spec(self) -> str:
-        """The device spec a host opens: the link, 9600 baud, the Jura family."""
+        """The device spec a host opens: the link, the Jura family and the model emulated
+        (as a lab names a real machine whose ``TY:`` answer other models share)."""
         base = f"serial://{self.url}" if self.transport == "serial" else f"serial+{self.url}"
-        return f"{base}?family=jura"
+        return f"{base}?family=jura&model={self.machine.model.name}"
 
     def __enter__(self) -> JuraEmulator:
         self.start()
