@@ -50,7 +50,7 @@ def test_keyed_leaks_beyond_the_contract_exit_1_with_redacted_evidence(tmp_path:
 def test_clean_noisy_firmware_exits_0(tmp_path: Path) -> None:
     done = brewbench(tmp_path, "--device", "emu://?firmware=1.1", "--design", "group")
     assert done.returncode == 0, done.stderr
-    assert "8 runs (group, 3 baselines)" in done.stdout
+    assert "13 runs (group, 3 baselines, 2 replicates)" in done.stdout
     assert "verdict: emu://?firmware=1.1: no differential finding" in done.stdout
 
 
