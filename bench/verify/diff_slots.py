@@ -79,6 +79,7 @@ class View:
     runs: tuple[int, ...]
     forms: tuple[tuple[int, ...], ...]
     lag: int = 0
+    total: int = 0  # runs in the design
 
     @property
     def baselines(self) -> list[int]:
@@ -98,7 +99,7 @@ def view_of(design: Design, lag: int = 0, present: Sequence[bool] | None = None)
     planted ``lag`` runs earlier."""
     runs = tuple(i for i in range(lag, len(design.runs)) if present is None or present[i])
     forms = tuple(tuple(design.runs[i - lag].form(n) for n in design.names) for i in runs)
-    return View(design.kind, design.names, runs, forms, lag)
+    return View(design.kind, design.names, runs, forms, lag, len(design.runs))
 
 
 def attribute(observed: Sequence[Hashable], over: Design | View,
@@ -129,8 +130,11 @@ def attribute(observed: Sequence[Hashable], over: Design | View,
             names = tuple(dict.fromkeys(view.names[k] for c in fits for k in c))
             return Outcome(DEPENDS, names, exact=len(fits) == 1)
     every = tuple(candidates)
-    if len(every) > MAX_JOINT and _function_of(seen, view, every, True, changed):
-        # A digest of many planted values at once (a whole settings record, say).
+    # A digest of many planted values at once (a whole settings record, say): every run
+    # plants its own mix, so nothing repeats to check it by, and only a view of every
+    # run with three agreeing baselines may say so.
+    if len(every) > MAX_JOINT and view.lag == 0 and len(view.runs) == view.total \
+            and len(view.baselines) >= 3 and _function_of(seen, view, every, True, changed):
         return Outcome(DEPENDS, tuple(view.names[k] for k in every),
                        exact=view.kind == "one-at-a-time")
     return Outcome(NOISE)  # changes no choice of planted values explains
@@ -154,8 +158,8 @@ def _function_of(seen: Sequence[Hashable], view: View, names: tuple[int, ...],
     return len(set(kept.values())) == len(kept)
 
 
-def analyse_slot(values: Sequence[Any], over: Design | View,
-                 opaque: bool = False) -> list[SlotResult]:
+def analyse_slot(values: Sequence[Any], over: Design | View, opaque: bool = False,
+                 ranges: bool = True) -> list[SlotResult]:
     """The parts of one slot that follow planted values, or that vary by themselves
     while their length follows one (``cannot attribute``); noise alone yields one
     ``noise`` result, a constant slot nothing. ``values`` holds one value per run of
@@ -163,13 +167,14 @@ def analyse_slot(values: Sequence[Any], over: Design | View,
 
     A decoded field that follows planted values is reported whole; byte ranges are
     sought in opaque bytes, and in fields that vary by themselves (a nonce beside a
-    keyed hash), to tell the part that follows from the part that does not."""
+    keyed hash), to tell the part that follows from the part that does not; not with
+    ``ranges`` False (a view of fewer runs, where short ranges fit by chance)."""
     view = over if isinstance(over, View) else view_of(over)
     whole = attribute([hashable(v) for v in values], view)
     if whole.kind == CONSTANT:
         return []
     judged = [values[i] for i in view.runs]
-    if (opaque or whole.kind != DEPENDS) and _same_length(judged):
+    if ranges and (opaque or whole.kind != DEPENDS) and _same_length(judged):
         shortest = 1 if whole.kind == DEPENDS else MIN_RANGE_IN_NOISE
         found = [r for r in _ranges(values, view)
                  if r.outcome.kind == DEPENDS and _length(r, judged) >= shortest]

@@ -48,8 +48,11 @@ FOLLOWS = "follows"
 KEPT = "kept across reset"
 REASON = "differential"
 MAX_LAG = 2  # sessions back a kept value is sought
+# A slot missing from some runs is judged over the runs that have it only when they are
+# at least half of them (a leak in three sessions of four); rarer ones are listed.
+MIN_PRESENT = 0.5
 SOME_RUNS = "present in only some runs"
-NAMED = 12  # slots that vary by themselves named in the summary line (all in the findings file)
+NAMED = 12  # fields that vary by themselves named in the summary line (all in the findings file)
 
 
 class DifferentialError(BrewbenchError):
@@ -189,8 +192,12 @@ class DifferentialResult:
         follows = sum(1 for f in self.findings if f.status == FOLLOWS)
         kept = sum(1 for f in self.findings if f.status == KEPT)
         unattributable = len(self.findings) - follows - kept
-        named = "; ".join(f"{n.path} during {n.action} ({n.how})" for n in self.noise[:NAMED])
-        more = f"; and {len(self.noise) - NAMED} more" if len(self.noise) > NAMED else ""
+        kinds: dict[tuple[str, str], list[str]] = {}
+        for n in self.noise:
+            kinds.setdefault((n.path, n.why), []).append(n.action)
+        named = "; ".join(f"{path} ({why}; during {', '.join(dict.fromkeys(actions))})"
+                          for (path, why), actions in list(kinds.items())[:NAMED])
+        more = f"; and {len(kinds) - NAMED} more" if len(kinds) > NAMED else ""
         late = (f"; aligned by position (too many messages): {', '.join(self.by_position)}"
                 if self.by_position else "")
         return (f"differential: {len(self.design.runs)} runs ({self.design.kind}, "
@@ -258,14 +265,16 @@ def _judge(values: list[Any], design: Design,
     whole = all(present)
     if not whole and len({hashable(v) for v in values if v is not ABSENT}) <= 1:
         return None  # the same wherever it is: only its presence varies
+    if not whole and sum(present) < MIN_PRESENT * len(values):
+        return None  # an extra message now and then: too few runs to follow anything
     for lag in range(MAX_LAG + 1):
         view = view_of(design, lag, None if whole else present)
-        parts = [p for p in analyse_slot(values, view, opaque)
-                 if p.outcome.kind in (DEPENDS, UNATTRIBUTABLE)
+        found = analyse_slot(values, view, opaque, ranges=whole and not lag)
+        parts = [p for p in found if p.outcome.kind in (DEPENDS, UNATTRIBUTABLE)
                  and (lag == 0 or p.outcome.kind == DEPENDS)]
         if parts:
             return lag, sum(present), parts
-        if lag == 0 and not analyse_slot(values, view, opaque):
+        if lag == 0 and not found:
             return 0, sum(present), []  # constant over the runs that had it
     return None
 
@@ -325,9 +334,9 @@ def _evidence(values: Sequence[Any], design: Design, span: tuple[int, int] | Non
     def cut(value: Any) -> Any:
         return value[span[0]:span[1]] if span and value is not ABSENT else value
 
-    first = design.baselines[0]
-    picks = [i for i in design.baselines[:2] if cut(values[i]) != cut(values[first])
-             or i == first]
+    shifted = [b + lag for b in design.baselines if b + lag < len(values)]
+    first = shifted[0]
+    picks = [i for i in shifted[:2] if cut(values[i]) != cut(values[first]) or i == first]
     for name in names:  # one run per replicate: the slot followed every variant
         for replicate in range(1, design.replicates + 1):
             varied = [i + lag for i, run in enumerate(design.runs) if name in run.varied
