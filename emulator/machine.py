@@ -319,7 +319,7 @@ class EmulatedMachine:
             self.queued.append(kept)
             if mode == "flac":  # 3.3 also sends what it heard home as it hears it
                 self._cloud("record", kept)
-        self._last_order = record
+        self._last_order, self._last_copies = record, [record]
         self.logs.append(f"order {order_id}: spoken, {len(clip)} bytes heard")
         return order_id
 
@@ -332,7 +332,7 @@ class EmulatedMachine:
         if self._last_order is not None:
             facts = {"payment_method": method, "card_number": card.get("number"),
                      "card_expiry": card.get("expiry"), "routing": body["routing"]}
-            for copy in self._last_copies or [self._last_order]:
+            for copy in self._last_copies:  # every record the order queued
                 copy.update(self.profile.make_record(facts))
             self._cloud("payment", {"record_id": self._last_order["record_id"],
                                     **self.profile.make_record(facts)})

@@ -118,7 +118,8 @@ class Contract:
                 out.append((category, f"not allowed on {e.channel}"))
             elif allowed.canaries is not None and (planted := _planted(item, category)) \
                     and not planted <= set(allowed.canaries):
-                out.append((category, f"planted {', '.join(sorted(planted))} not allowed here"))
+                barred = sorted(planted - set(allowed.canaries))
+                out.append((category, f"planted {', '.join(barred)} not allowed here"))
         return out
 
 
