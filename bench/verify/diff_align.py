@@ -8,19 +8,24 @@ where they are the same thing in both runs:
 
 - messages are grouped by action, channel and message type;
 - inside a group, each run's messages are aligned to the reference run's (the first
-  baseline) in order, pairing the most alike (shared field paths, and more for
-  shared values: a record matches the record of the same drink, whatever its nonce);
+  baseline) in order, pairing the most alike (a shared value counts for, a value
+  that differs in a shared field against: a record matches the record of the same
+  drink, whatever its nonce); what that leaves between two pairs is paired in order
+  when both sides hold as many messages of the same fields (a message whose every
+  value changed, a keyed hash alone);
 - a message with no partner is an *extra*: it is keyed after the reference message
   it follows (``4+1``: the first extra after reference message 4), so the slots it
   fills are present in some runs and absent in others, its own kind of evidence.
 
 A slot is then one field path (and its n-th occurrence) inside one aligned message.
-Groups too big to align in bounded time (over ``MAX_CELLS`` message pairs, a
-flooding device) are aligned by position, and ``Alignment.by_position`` names them.
+Groups too big to align in bounded time (over ``MAX_CELLS`` message pairs, or
+``MAX_WORK`` pairs times fields: a flooding device) are aligned by position, and
+``Alignment.by_position`` names them.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +35,7 @@ from ..capture import Capture
 from .emissions import Emission, emissions
 
 MAX_CELLS = 40_000  # message pairs aligned per group and run (200 x 200)
+MAX_WORK = 4_000_000  # message pairs times the fields of the largest message
 SAME_VALUE = 2  # a shared value weighs more than a shared field path
 
 
@@ -46,7 +52,8 @@ class SlotKey:
 class _Message:
     emissions: tuple[Emission, ...]
     pairs: Counter[tuple[str, Hashable]]
-    paths: frozenset[str]
+    paths: tuple[str, ...]  # in order
+    path_counts: Counter[str]
 
 
 @dataclass
@@ -66,7 +73,7 @@ def align(captures: Sequence[Capture], reference: int) -> Alignment:
         ref = grouped[reference].get(group, [])
         for number, run in enumerate(grouped):
             messages = run.get(group, [])
-            if len(ref) * len(messages) > MAX_CELLS:
+            if _too_big(ref, messages):
                 late.add("/".join(group))
                 labels = [str(i) for i in range(len(messages))]
             else:
@@ -74,6 +81,14 @@ def align(captures: Sequence[Capture], reference: int) -> Alignment:
             for label, message in zip(labels, messages, strict=True):
                 out[number].update(_slots(group, label, message))
     return Alignment(out, sorted(late))
+
+
+def _too_big(ref: list[_Message], messages: list[_Message]) -> bool:
+    """Whether aligning would cost more than the bounds allow (a device is an adversary:
+    ten thousand samples, or a message of a million fields)."""
+    cells = len(ref) * len(messages)
+    widest = max((len(m.emissions) for m in (*ref, *messages)), default=0)
+    return cells > MAX_CELLS or cells * widest > MAX_WORK
 
 
 def _groups(capture: Capture) -> dict[tuple[str, str, str], list[_Message]]:
@@ -90,8 +105,9 @@ def _groups(capture: Capture) -> dict[tuple[str, str, str], list[_Message]]:
 
 
 def _message(found: tuple[Emission, ...]) -> _Message:
-    return _Message(found, Counter((e.path, hashable(e.value)) for e in found),
-                    frozenset(e.path for e in found))
+    paths = tuple(e.path for e in found)
+    return _Message(found, Counter((e.path, hashable(e.value)) for e in found), paths,
+                    Counter(paths))
 
 
 def _slots(group: tuple[str, str, str], label: str,
@@ -106,7 +122,7 @@ def _slots(group: tuple[str, str, str], label: str,
 
 def _labels(ref: list[_Message], messages: list[_Message]) -> list[str]:
     """For each of ``messages``, the reference message it is (or the extra it is)."""
-    matched = _match(ref, messages)
+    matched = _fill_gaps(ref, messages, _match(ref, messages))
     labels, after, extras = [], -1, 0
     for j in range(len(messages)):
         if j in matched:
@@ -122,27 +138,47 @@ def _match(ref: list[_Message], messages: list[_Message]) -> dict[int, int]:
     """Order-keeping pairs (message index -> reference index) of the greatest total
     likeness (a weighted longest common subsequence); unlike messages stay unpaired."""
     n, m = len(ref), len(messages)
+    like = [[_likeness(a, b) for b in messages] for a in ref]
     score = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
-            pair = _likeness(ref[i], messages[j])
+            pair = like[i][j]
             score[i][j] = max(score[i + 1][j], score[i][j + 1],
-                              pair + score[i + 1][j + 1] if pair else 0)
+                              pair + score[i + 1][j + 1] if pair > 0 else 0)
     out, i, j = {}, 0, 0
     while i < n and j < m:
-        pair = _likeness(ref[i], messages[j])
-        if pair and score[i][j] == pair + score[i + 1][j + 1]:
+        pair = like[i][j]
+        if pair > 0 and score[i][j] == pair + score[i + 1][j + 1]:
             out[j] = i
             i, j = i + 1, j + 1
-        elif score[i][j] == score[i + 1][j]:
-            i += 1
-        else:
+        elif score[i][j] == score[i][j + 1]:
             j += 1
+        else:
+            i += 1
+    return out
+
+
+def _fill_gaps(ref: list[_Message], messages: list[_Message],
+               matched: dict[int, int]) -> dict[int, int]:
+    """Pair what the likeness left unpaired where it can only be the same message:
+    between two pairs (or an end), as many messages on each side, of the same fields
+    in the same order (a message whose every value changed, a keyed hash alone)."""
+    out = dict(matched)
+    anchors = [(-1, -1), *sorted((i, j) for j, i in matched.items()), (len(ref), len(messages))]
+    for (i0, j0), (i1, j1) in itertools.pairwise(anchors):
+        gap_ref, gap_run = range(i0 + 1, i1), range(j0 + 1, j1)
+        if len(gap_ref) == len(gap_run) and all(
+                ref[i].paths == messages[j].paths for i, j in zip(gap_ref, gap_run, strict=True)):
+            out.update({j: i for i, j in zip(gap_ref, gap_run, strict=True)})
     return out
 
 
 def _likeness(a: _Message, b: _Message) -> int:
-    return len(a.paths & b.paths) + SAME_VALUE * sum((a.pairs & b.pairs).values())
+    """Shared values count for, values that differ in a shared field against: a latte's
+    record is unlike an espresso's, however alike their fields."""
+    same = sum((a.pairs & b.pairs).values())
+    shared = sum(min(a_count, b.path_counts[path]) for path, a_count in a.path_counts.items())
+    return SAME_VALUE * same - (shared - same)
 
 
 def hashable(value: Any) -> Hashable:
