@@ -9,6 +9,7 @@ finding in itself, whatever the contract allows for the value's category.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,26 +36,33 @@ class Lingering:
 def lingering(design: Design, base: CanarySet, variants: Sequence[CanarySet],
               captures: Sequence[Capture]) -> list[Lingering]:
     """Every planted form found in a run after the runs that planted it, none of which
-    planted it again."""
-    planted = [planted_for(run, base, variants).canaries for run in design.runs]
+    planted it again. One hunter, built once, looks for every form in every run."""
+    planted = [{c.value for c in planted_for(run, base, variants).canaries}
+               for run in design.runs]
+    forms = {f"{c.name}#{number}": c for number, form in enumerate((base, *variants))
+             for c in form.canaries}
+    hunter = hunter_for(tuple(Canary(key, c.value, c.category) for key, c in forms.items()))
     out: list[Lingering] = []
     for found_in, capture in enumerate(captures):
-        now = {c.value for c in planted[found_in]}
-        earlier: dict[str, tuple[Canary, int]] = {}
-        for number in range(found_in):
-            for canary in planted[number]:
-                if canary.value not in now:
-                    earlier[canary.value] = (canary, number)
-        if not earlier:
-            continue
-        named = {f"{c.name}#{n}": (c, n) for c, n in earlier.values()}
-        hunted = tuple(Canary(key, c.value, c.category) for key, (c, _) in named.items())
         found = emissions(capture)
-        for hit in hunter_for(hunted).hunt(found):
-            canary, number = named[hit.canary]
-            out.append(Lingering(canary.name, canary.category, number, found_in, hit.chain,
+        for hit in hunter.hunt(found):
+            canary = forms[hit.canary]
+            earlier = [n for n in range(found_in) if canary.value in planted[n]]
+            if canary.value in planted[found_in] or not earlier:
+                continue  # its own value, or one no run had planted yet
+            out.append(Lingering(canary.name, canary.category, earlier[-1], found_in, hit.chain,
                                  canary.value, found[hit.emissions[0]]))
     return out
 
 
-__all__ = ["Lingering", "lingering"]
+def every_form(base: CanarySet, variants: Sequence[CanarySet]) -> CanarySet:
+    """One canary set holding every form of every planted value (names kept): what
+    any run of the analysis may have been given, hunted in each with one hunter."""
+    seen: dict[str, Canary] = {}
+    for form in (base, *variants):
+        for canary in form.canaries:
+            seen.setdefault(canary.value, canary)
+    return dataclasses.replace(base, canaries=tuple(seen.values()))
+
+
+__all__ = ["Lingering", "every_form", "lingering"]

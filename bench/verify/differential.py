@@ -30,8 +30,8 @@ from .catalogue import CATEGORIES
 from .classify import Classified, Label
 from .contracts import Contract, Verdict, Violation, contract_for
 from .diff_align import SlotKey, align, hashable
-from .diff_design import Design, planted_for
-from .diff_linger import Lingering, lingering
+from .diff_design import Design
+from .diff_linger import Lingering, every_form, lingering
 from .diff_slots import (
     ABSENT,
     DEPENDS,
@@ -394,7 +394,7 @@ def differential_violations(result: DifferentialResult, contract: Contract,
 def differential_verdict(result: DifferentialResult, contract: Contract | Path,
                          redactor: Redactor | None = None) -> Verdict:
     """The contract verdict over every run (hunter and classifier included, each run
-    hunted for the values it planted), plus every differential finding the contract
+    hunted for every form any run planted), plus every differential finding the contract
     does not allow. A breach seen in only some runs says in how many.
 
     Raises:
@@ -404,8 +404,9 @@ def differential_verdict(result: DifferentialResult, contract: Contract | Path,
     baseline = result.captures[design.baselines[0]]
     chosen = contract_for(baseline, contract)
     seen: dict[tuple[str, str, str, str], tuple[Violation, set[int]]] = {}
-    for number, (run, capture) in enumerate(zip(design.runs, result.captures, strict=True)):
-        judged = verify(capture, planted_for(run, result.base, result.variants), chosen).verdict
+    hunted = every_form(result.base, result.variants)  # one hunter for every run
+    for number, capture in enumerate(result.captures):
+        judged = verify(capture, hunted, chosen).verdict
         assert judged is not None
         for v in judged.violations:
             key = (v.category, v.field, v.action, v.channel)

@@ -49,6 +49,7 @@ def analysed() -> Callable[..., DifferentialResult]:
     return get
 
 
+@pytest.mark.timeout(900)  # 30 full analyses of 13 or 19 sessions each
 def test_a_clean_bursty_machine_gives_no_finding_in_30_analyses() -> None:
     noisy_slots: set[str] = set()
     for number in range(ANALYSES):
@@ -87,6 +88,7 @@ def test_an_owner_kept_across_a_factory_reset_is_a_finding(analysed: Callable) -
     assert breaches_of(line, contract) == [("identity", "kept across reset")]
 
 
+@pytest.mark.timeout(400)
 @pytest.mark.parametrize("design", ["one-at-a-time", "group"])
 def test_a_leak_in_only_some_sessions_is_found_and_named(design: str) -> None:
     for seed in range(4):  # every phase of the boot counter that decides the quiet session
