@@ -84,7 +84,7 @@ def test_the_previous_runs_owner_is_kept_across_reset() -> None:
     captures, before = [], None
     for run in design.runs:
         owner = (BASE, *variants)[run.form("owner")]["owner"]
-        kept = {"acct": hash(before) & 0xFFFF_FFFF} if before else {}
+        kept: dict[str, Any] = {"acct": hash(before) & 0xFFFF_FFFF} if before else {}
         captures.append(capture(records(["latte"], rng, kept)))
         before = owner
     result = analyse(design, BASE, variants, captures)
