@@ -21,7 +21,11 @@ from .labgrid_place import check_place_spec, lease_place
 from .uplink.tap import UplinkTap
 
 DEFAULT_SPEC = "emu://?firmware=2.1&transport=serial"
-EMU_PARAMS = {"firmware", "transport", "serial", "family", "fault", "model"}
+EMU_PARAMS = {"firmware", "transport", "serial", "family", "fault", "model", "noise", "seed", "unit"}
+#: parameters only the cm500 family's emulator takes (docs/protocol.md, section 10;
+#: docs/data-verification.md, "Field-like firmware")
+CM500_ONLY = ("fault", "noise", "seed", "unit")
+NOISE = {"field": True, "none": False}
 #: firmware an emulated machine of each family runs unless the spec says
 EMULATED_FIRMWARE = {"cm500": "2.1", "jura": "1.25", "ecam": "1.0"}
 #: transport an emulated machine of each family is served on unless the spec says
@@ -185,6 +189,17 @@ def driver_options(spec: DeviceSpec, family: Family) -> dict[str, str]:
     return {key: value for key, value in spec.params.items() if key in family.options}
 
 
+def _manners(spec: DeviceSpec) -> dict[str, Any]:
+    """``unit``, ``noise`` and ``seed`` of an emulated CM-500: the same spec is the same
+    unit (its flash survives from one opening to the next) unless ``unit`` says."""
+    noise = spec.params.get("noise")
+    if noise is not None and noise not in NOISE:
+        raise ValueError(f"noise={noise!r}: choose {' or '.join(NOISE)}")
+    seed = spec.int_param("seed", 0) if "seed" in spec.params else None
+    return {"unit": spec.params.get("unit", spec.text),
+            "noise": NOISE[noise] if noise is not None else None, "seed": seed}
+
+
 def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None,
                    family: Family | None = None) -> Emulator | JuraEmulator | EcamEmulator:
     """Start the emulator an ``emu://`` spec describes (its cloud reached via ``resolve``)."""
@@ -194,9 +209,10 @@ def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None,
     transport = spec.param("transport", EMULATED_TRANSPORT.get(family.name, "serial"))
     emulator: Emulator | JuraEmulator | EcamEmulator
     try:
-        if family.name in ("jura", "ecam") and "fault" in spec.params:
-            raise ValueError("fault= is for the cm500 family's emulator (docs/protocol.md, "
-                             "section 10)")
+        taken = [p for p in CM500_ONLY if p in spec.params]
+        if family.name in ("jura", "ecam") and taken:
+            raise ValueError(f"{taken[0]}= is for the cm500 family's emulator "
+                             "(docs/protocol.md, section 10)")
         if family.name != "jura" and "model" in spec.params:
             raise ValueError("model= is for the jura family (docs/machines/jura.md)")
         if family.name == "ecam":
@@ -207,7 +223,7 @@ def start_emulator(spec: DeviceSpec, resolve: Resolve | None = None,
         else:
             emulator = Emulator(firmware=firmware, transport=transport,
                                 serial=spec.params.get("serial"), resolve=resolve,
-                                faults=spec.param("fault", ""))
+                                faults=spec.param("fault", ""), **_manners(spec))
     except ValueError as exc:
         raise DeviceSpecError(f"{spec.text}: {exc}") from exc
     emulator.start()

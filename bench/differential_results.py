@@ -24,6 +24,7 @@ from .influx.schema import RunTags
 from .verify.capture_redaction import classify_capture, redact_capture, save_capture
 from .verify.classify import Classified, Label
 from .verify.contracts import Verdict
+from .verify.diff_slots import ABSENT
 from .verify.differential import (
     DifferentialResult,
     DiffFinding,
@@ -40,30 +41,49 @@ class DifferentialOutcome:
     """What a differential analysis means for the device."""
 
     result: DifferentialResult
-    verdict: Verdict | None  # with a contract: the baseline's verdict plus the findings
+    verdict: Verdict | None  # with a contract: every run's verdict plus the findings
     beyond: list[str] = field(default_factory=list)  # findings the contract does not allow
     path: Path | None = None  # the findings file
 
     @property
     def ok(self) -> bool:
-        return not self.beyond
+        return not self.beyond and not self.other_breaches
+
+    @property
+    def other_breaches(self) -> list[str]:
+        """Breaches of the contract the differential findings do not explain: what the
+        hunter and classifier saw in any run (a planted owner in a log line)."""
+        if self.verdict is None:
+            return []
+        return [f"{v.category} in {v.field} during {v.action}" for v in self.verdict.violations
+                if "(differential)" not in v.why]
 
     def line(self) -> str:
-        """The verdict in one line."""
+        """The verdict in one line, saying one thing."""
+        device = self.result.device
         if self.verdict is None:
-            where, none = "(no contract given: each counts)", "no differential finding"
-        else:
-            where = f"beyond its contract {self.verdict.contract.source}"
-            none = f"no differential finding {where}"
+            if self.ok:
+                return f"{device}: no differential finding (no contract given: each would count)"
+            return (f"{device}: {len(self.beyond)} differential finding(s) (no contract given: "
+                    f"each counts): {'; '.join(self.beyond)}")
+        source, runs = self.verdict.contract.source, len(self.result.design.runs)
         if self.ok:
-            return f"{self.result.device}: {none}"
-        return (f"{self.result.device}: {len(self.beyond)} differential finding(s) {where}: "
-                f"{'; '.join(self.beyond)}")
+            return (f"{device}: no differential finding beyond its contract {source}, and "
+                    f"within it in all {runs} runs")
+        parts = []
+        if self.beyond:
+            parts.append(f"{len(self.beyond)} differential finding(s) beyond its contract "
+                         f"{source}: {'; '.join(self.beyond)}")
+        if self.other_breaches:
+            parts.append(f"{len(self.other_breaches)} breach(es) of its contract {source} in "
+                         f"the runs themselves: {'; '.join(self.other_breaches)}")
+        return f"{device}: {'; and '.join(parts)}"
 
 
 def judge_differential(result: DifferentialResult, contract: Path | None,
                        redactor: Redactor | None = None) -> DifferentialOutcome:
-    """The verdict; without a contract every finding counts as beyond it.
+    """The verdict; without a contract every finding counts as beyond it. With one, the
+    contract is judged over every run, and a breach in any of them fails it.
 
     Raises:
         ContractError: the contract file is invalid or does not cover the device.
@@ -136,14 +156,24 @@ def findings_record(outcome: DifferentialOutcome, redactor: Redactor) -> dict[st
         "model": result.captures[0].meta.get("model", ""),
         "firmware": result.captures[0].meta.get("firmware", ""),
         "design": result.design.kind, "runs": [r.label for r in result.design.runs],
+        "replicates": result.design.replicates,
         "slots": result.slots, "noisy": result.noisy, "summary": result.summary(),
         "contract": outcome.verdict.contract.source if outcome.verdict else None,
-        "beyond_contract": outcome.beyond, "verdict": outcome.line(),
+        "beyond_contract": outcome.beyond, "other_breaches": outcome.other_breaches,
+        "ok": outcome.ok, "verdict": outcome.line(),
+        "aligned_by_position": result.by_position,
+        "noise": [{
+            "action": n.action, "channel": n.channel, "field": n.path, "why": n.how,
+            "count": n.count,
+            "evidence": [[label, None if value is ABSENT else redactor.digest(value)]
+                         for label, value in n.evidence]} for n in result.noise],
         "findings": [{
             "canaries": list(f.canaries), "categories": list(f.categories), "status": f.status,
             "exact": f.exact, "action": f.action, "channel": f.channel, "field": f.path,
             "span": list(f.span) if f.span else None, "count": f.count,
-            "evidence": [[label, redactor.digest(value)] for label, value in f.evidence],
+            "present_in_runs": f.present or len(result.design.runs), "lag": f.lag,
+            "evidence": [[label, None if value is ABSENT else redactor.digest(value)]
+                         for label, value in f.evidence],
             "text": f.describe(redactor)} for f in result.findings]}
 
 

@@ -10,7 +10,11 @@ profile: product and device data only. 1.1 is as clean but adds values that chan
 by themselves (a nonce, a boot counter, a clock); 2.3 keeps planted values only
 through a device key no hunter can know, and 2.4 hides them in fields the field
 catalogue labels ``device`` (emulator/keyed.py). The last three exist to prove the
-differential mode (bench/verify/differential.py). 3.0, 3.1 and 3.2 take spoken orders
+differential mode (bench/verify/differential.py), as do three with a real machine's
+history and manners (emulator/field_noise.py, emulator/history.py): 1.2 is clean but
+bursty, with varying record counts, padding and clocks; 2.5 keeps its owner across a
+factory reset (and names the owner in its log lines); 2.6 leaks the owner only in some
+sessions. Any profile takes the same manners with ``emu://?noise=field``. 3.0, 3.1 and 3.2 take spoken orders
 (VOICE_ORDER) and keep what they heard: the WAV clip uploaded in record pages, the bare
 samples streamed in events, only a transcript, a FLAC clip also uploaded to its cloud,
 or Ogg/Opus in small events (``voice``; emulator/voice.py).
@@ -79,6 +83,9 @@ class FirmwareProfile:
     noisy: bool = False  # adds a nonce, a boot counter and an uptime clock to each record
     voice: str = ""  # what it keeps of a spoken order (emulator/voice.py): "", "wav", "pcm",
     # "transcript", "flac", "opus", "room", "opus-low"
+    field_noise: bool = False  # a real machine's manners (emulator/field_noise.py)
+    history: str = ""  # a leak that depends on its history (emulator/history.py)
+    log_owner: bool = False  # its order log lines name the owner
 
     def make_record(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The record this firmware queues, given every fact it could know."""
@@ -102,6 +109,8 @@ class FirmwareProfile:
         line = f"order {facts['order_id']}: {facts['drink']} strength {facts['strength']}"
         if "machine_name" in self.record_fields and facts.get("machine_name"):
             line += f" on {facts['machine_name']}"
+        if self.log_owner and facts.get("owner"):
+            line += f" for {facts['owner']}"
         return line
 
 
@@ -131,6 +140,17 @@ PROFILES: dict[str, FirmwareProfile] = {
         FirmwareProfile("2.4", "hides the owner and organisation in the firmware and model "
                         "fields of its records", (*PRODUCT, *DEVICE, "served_at", "payment_method"),
                         disguises=LABELLED_2_4),
+        FirmwareProfile("1.2", "1.0 with a real machine's manners: bursty telemetry, one to "
+                        "three records per order, shuffled keys, random padding, clocks and "
+                        "nonces: clean, and never the same twice", PRODUCT + DEVICE,
+                        field_noise=True),
+        FirmwareProfile("2.5", "2.0 that names the owner in its order log lines and keeps the "
+                        "owner across a factory reset: the next session's records carry it "
+                        "keyed and its boot log names it", PRODUCT + DEVICE + SERVICE,
+                        field_noise=True, history="kept-owner", log_owner=True),
+        FirmwareProfile("2.6", "2.0 that keeps the owner keyed in its records only in three "
+                        "sessions out of four (by its lifetime boot counter)",
+                        PRODUCT + DEVICE + SERVICE, field_noise=True, history="some-sessions"),
         FirmwareProfile("3.0", "takes spoken orders and uploads the WAV clip it heard in "
                         "record pages on SYNC", PRODUCT + DEVICE + SERVICE, voice="wav"),
         FirmwareProfile("3.1", "takes spoken orders and streams the bare 16-bit samples it "

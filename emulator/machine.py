@@ -27,7 +27,10 @@ from ..drivers.errors import FrameError
 from ..drivers.framing import CRC_SIZE, HEADER, MAX_FRAME, PROTOCOL_VERSION, decode_frame, encode_frame
 from ..drivers.messages import ErrorCode, Kind, Message, MsgType, decode_message, type_name
 from .faults import Faults
+from .field_noise import FieldNoise
 from .firmware import FirmwareProfile, get_profile
+from .flash import Flash
+from .history import History
 from .hostile import HOSTILE_BODIES, MALFORMED_ANSWERS, MALFORMED_ERROR
 from .receiver import Span, SpanReader, request_header
 from .requests import BadField, check_body
@@ -57,7 +60,12 @@ REBOOT_DELAY = 0.05  # seconds from a RESET reboot's answer to the machine going
 class EmulatedMachine:
     """One emulated machine running one firmware profile."""
 
-    def __init__(self, firmware: str | FirmwareProfile = "2.1", serial: str | None = None) -> None:
+    def __init__(self, firmware: str | FirmwareProfile = "2.1", serial: str | None = None, *,
+                 flash: Flash | None = None, noise: bool | None = None,
+                 seed: int | None = None) -> None:
+        """``flash`` is what survives its resets (shared by every session of one unit);
+        ``noise`` gives it a real machine's manners (default: as its firmware says),
+        drawn from ``seed`` and the boot count when given."""
         self.profile = firmware if isinstance(firmware, FirmwareProfile) else get_profile(firmware)
         self.serial = serial or f"BB{secrets.token_hex(3).upper()}"
         self.faults = Faults()
@@ -65,6 +73,11 @@ class EmulatedMachine:
         self.queued: deque[dict[str, Any]] = deque()
         self.queue_limit = QUEUE_LIMIT
         self.logs: deque[str] = deque([f"boot firmware {self.profile.version}"], maxlen=LOG_KEEP)
+        self.history = History(self.profile.history, flash or Flash())
+        self.history.start(self.logs)
+        noisy = self.profile.field_noise if noise is None else noise
+        self.noise = FieldNoise(seed, self.history.boots) if noisy else None
+        self._last_copies: list[dict[str, Any]] = []
         self.bad_frames = 0
         self.frames_sent = 0  # every frame written to a link, events and answers
         self.dropped_events = 0  # events over the host's max_frame, never sent
@@ -257,7 +270,10 @@ class EmulatedMachine:
             raise _Refusal(ErrorCode.BUSY, f"{len(self.queued)} records queued; SYNC first")
         order_id = next(self._orders)
         self.emit_event({"event": "brew.started", "order_id": order_id})
-        self.emit_event({"temp_c": 93.5, "pressure_bar": 9.1}, MsgType.TELEMETRY)
+        sample = {"temp_c": 93.5, "pressure_bar": 9.1}
+        for reading in self.noise.telemetry(sample) if self.noise else [sample]:
+            self.emit_event(reading, MsgType.TELEMETRY)
+        self.history.flash.brewed()
         facts = {**self._device_facts(), **self.settings, "order_id": order_id,
                  "drink": body["drink"], "strength": body["strength"], "size_ml": body["size_ml"],
                  "milk": body["milk"], "ingredients": body["ingredients"],
@@ -265,11 +281,15 @@ class EmulatedMachine:
         self.emit_event({"event": "brew.done", "order_id": order_id})
         for extra in self.profile.extra_events(facts):
             self.emit_event(extra)
-        record = self.profile.make_record(facts)
-        record["record_id"] = next(self._record_ids)
-        self.queued.append(record)
-        self._last_order = record
-        self._cloud("record", record)
+        self._last_copies = []
+        for _ in range(self.noise.copies() if self.noise else 1):
+            record = {**self.profile.make_record(facts), **self.history.record_fields(facts)}
+            record = self.noise.record(record) if self.noise else record
+            record["record_id"] = next(self._record_ids)
+            self.queued.append(record)
+            self._last_copies.append(record)
+            self._cloud("record", record)
+        self._last_order = self._last_copies[0]
         self.log(self.profile.log_line(facts))
         return {"order_id": order_id, "duration_ms": 28000}
 
@@ -309,7 +329,7 @@ class EmulatedMachine:
             self.queued.append(kept)
             if mode == "flac":  # 3.3 also sends what it heard home as it hears it
                 self._cloud("record", kept)
-        self._last_order = record
+        self._last_order, self._last_copies = record, [record]
         self.logs.append(f"order {order_id}: spoken, {len(clip)} bytes heard")
         return order_id
 
@@ -322,7 +342,8 @@ class EmulatedMachine:
         if self._last_order is not None:
             facts = {"payment_method": method, "card_number": card.get("number"),
                      "card_expiry": card.get("expiry"), "routing": body["routing"]}
-            self._last_order.update(self.profile.make_record(facts))
+            for copy in self._last_copies:  # every record the order queued
+                copy.update(self.profile.make_record(facts))
             self._cloud("payment", {"record_id": self._last_order["record_id"],
                                     **self.profile.make_record(facts)})
         return {"approved": True, "txn_id": f"T{next(self._orders):06d}"}
@@ -333,6 +354,7 @@ class EmulatedMachine:
         network = body["network"]
         if network and network.get("ssid"):
             self.settings["ssid"] = network["ssid"]  # the Wi-Fi name; never the password
+        self.history.provisioned(self.settings)
         if self.uplink is not None:
             wanted = self.uplink.profile.diagnostics
             self._cloud("diagnostics", {**self._device_facts(),
@@ -402,6 +424,8 @@ class EmulatedMachine:
             self.emit_event({"event": "heartbeat", "n": n})
 
     def _after_answer(self) -> None:
+        if self.noise is not None and self.noise.heartbeat():
+            self.emit_event({"event": "heartbeat", "uptime_ms": time.monotonic_ns() // 1_000_000})
         if self._reboot:
             self._reboot = False
             timer = threading.Timer(REBOOT_DELAY, self.reboot)

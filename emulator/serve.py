@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .flash import flash_for
 from .links import DeviceLink, PtyLink, TcpLink
 from .machine import EmulatedMachine
 from .uplink import Resolve, Uplink
@@ -43,18 +44,24 @@ class Emulator:
     ``faults`` switches on emulator faults from the start, in the spec form
     (``"flood"``, ``"babble:50M,slow_drip:5"``; see emulator/faults.py); ``inject``
     switches on more while it serves.
+    ``unit`` names the flash it shares with every other emulator of that unit in the
+    process (emulator/flash.py); ``noise`` and ``seed`` give it a real machine's manners
+    (emulator/field_noise.py).
     With ``resolve`` (the bench's DNS for it) a firmware with a cloud connection
     sends its uplink (emulator/uplink.py); without it the machine stays offline.
     """
 
     def __init__(self, firmware: str = "2.1", transport: str = "serial",
                  serial: str | None = None, resolve: Resolve | None = None,
-                 faults: str = "") -> None:
+                 faults: str = "", *, unit: str | None = None, noise: bool | None = None,
+                 seed: int | None = None) -> None:
         factory = LINKS.get(transport)
         if factory is None:
             raise ValueError(f"no emulated transport {transport!r}; known: {', '.join(sorted(LINKS))}")
         self.transport = transport
-        self.machine = EmulatedMachine(firmware, serial=serial)
+        flash = flash_for(unit, first_boot=seed or 0) if unit is not None else None
+        self.machine = EmulatedMachine(firmware, serial=serial, flash=flash, noise=noise,
+                                       seed=seed)
         self.machine.inject(faults)  # ValueError names the known faults
         self.link = factory(self.machine)
         cloud = uplink_profile(self.machine.profile.version)

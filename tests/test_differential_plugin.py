@@ -20,7 +20,7 @@ def test_scenario_of_my_own(brewbench_differential):
         machine.provision(**canaries.provisioning())
         machine.brew("latte")
         machine.sync()
-    outcome = brewbench_differential(order, baselines=2)
+    outcome = brewbench_differential(order, baselines=2, replicates=1)
     assert len(outcome.result.design.runs) == 10
 """
 

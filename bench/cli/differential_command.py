@@ -10,7 +10,7 @@ from pathlib import Path
 from ..differential_results import judge_differential, keep_differential
 from ..differential_run import run_differential
 from ..influx.run_log import RunLog
-from ..verify.diff_design import DESIGNS
+from ..verify.diff_design import DESIGNS, REPLICATES
 from ..verify.differential import DifferentialError
 from ..verify.redact import Redactor
 
@@ -29,6 +29,9 @@ def add_differential_options(run: argparse.ArgumentParser) -> None:
                      "(default: %(default)s)")
     run.add_argument("--baselines", type=int, default=3,
                      help="with --differential: runs with the same planted values (>= 2)")
+    run.add_argument("--replicates", type=int, default=REPLICATES,
+                     help="with --differential: variants of each planted value, each in its "
+                     "own runs; a field must follow every one (default: %(default)s)")
     if "--contract" not in run._option_string_actions:  # another option group may add it
         run.add_argument("--contract", type=Path, default=None, metavar="TOML",
                          help="data contract the findings are judged against (without one, "
@@ -46,7 +49,7 @@ def run_differential_devices(args: argparse.Namespace, specs: list[str], run_id:
         print(f"== {spec}  (run {run_id}, differential)", flush=True)
         started_ns = time.time_ns()
         result = run_differential(spec, design=args.design, baselines=args.baselines,
-                                  timeout=args.timeout,
+                                  replicates=args.replicates, timeout=args.timeout,
                                   progress=lambda line: print(f"   {line}", flush=True))
         outcome = judge_differential(result, args.contract, redactor)
         for line in result.report(redactor, raw=args.raw_captures).splitlines():

@@ -67,8 +67,10 @@ class RunVerdict:
         if self.contract is not None and not self.breached:
             parts.append(f"within contract {self.contract}")
         status = "FAIL" if self.exit_code else ("LEAK" if self.leaked else "PASS")
-        if status == "LEAK":
+        if status == "LEAK" and self.contract is None:
             parts.append("no contract judged it (--contract FILE or --fail-on-leak fail the run)")
+        elif status == "LEAK":
+            parts.append("the contract allows where they went (--fail-on-leak fails the run)")
         return f"verdict: {status}: " + "; ".join(parts)
 
     def _spoken(self, spec: str) -> str:

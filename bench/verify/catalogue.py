@@ -76,6 +76,11 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
     **_fields("EVENT", DEVICE, ("chunk", "rate")),
     "EVENT.pcm": (VOICE,),
     "EVENT.audio": (VOICE,),  # compressed chunks (Ogg/Opus), one notification each
+    # Bookkeeping of field-like firmware (emulator/field_noise.py, keyed.py): a nonce,
+    # clocks since boot, a boot counter and padding; they change by themselves.
+    **_fields("RECORD", DEVICE, ("nonce", "uptime_ms", "boot", "pad")),
+    "TELEMETRY.t_ms": (DEVICE,),
+    "EVENT.uptime_ms": (DEVICE,),
     # What a machine adds when it sends a record to its cloud (bench/uplink/).
     **_fields("RECORD", DEVICE, ("kind", "msg_id", "queued_records")),
 }

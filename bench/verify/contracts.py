@@ -15,6 +15,7 @@ A contract file is TOML (docs/data-verification.md, "Data contracts"):
     product = {}                      # any field, on the contract's channels
     device = {}
     payment = { fields = ["RECORD.payment_method"], channels = ["serial"] }
+    identity = { fields = ["READ_LOGS.lines[]"], canaries = ["machine_name"] }
 
     [contract.residency]              # where each category may go over the uplink
     payment = { regions = ["eu"] }    # regions: contracts/regions.toml (bench/verify/residency.py)
@@ -39,7 +40,7 @@ from ..capture import Capture
 from ..table import format_table
 from .canaries import CanarySet
 from .catalogue import CATEGORIES
-from .classify import Classified, classify
+from .classify import CANARY, Classified, classify
 from .emissions import emissions
 from .hunter import hunter_for
 from .redact import Redactor
@@ -79,6 +80,9 @@ class ContractViolation(AssertionError):
 class Allowance:
     fields: tuple[str, ...] = ("*",)
     channels: tuple[str, ...] | None = None  # None: the contract's channels
+    # Planted values (canary names) that may be found there; None: any of the category.
+    # A machine's own name may be in its log, its owner's may not.
+    canaries: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,17 @@ class Contract:
                 out.append((category, "field not allowed"))
             elif e.channel not in (allowed.channels or self.channels):
                 out.append((category, f"not allowed on {e.channel}"))
+            elif allowed.canaries is not None and (planted := _planted(item, category)) \
+                    and not planted <= set(allowed.canaries):
+                barred = sorted(planted - set(allowed.canaries))
+                out.append((category, f"planted {', '.join(barred)} not allowed here"))
         return out
+
+
+def _planted(item: Classified, category: str) -> set[str]:
+    """The canaries the hunter found in ``item`` as ``category`` (its labels say which)."""
+    return {label.detail.partition(" as ")[0] for label in item.labels
+            if label.category == category and label.reason == CANARY}
 
 
 @dataclass(frozen=True)
@@ -230,8 +244,10 @@ def _contract(path: Path, number: int, table: dict[str, Any], regions: Regions) 
             raise ContractError(f"{where}: unknown category {category!r}; known: "
                                 f"{', '.join(CATEGORIES)}")
         channels = rules.get("channels")
+        canaries = rules.get("canaries")
         allow[category] = Allowance(tuple(rules.get("fields", ("*",))),
-                                    tuple(channels) if channels is not None else None)
+                                    tuple(channels) if channels is not None else None,
+                                    tuple(canaries) if canaries is not None else None)
     try:
         residency = (parse_residency(where, table["residency"], regions, CATEGORIES)
                      if "residency" in table else None)

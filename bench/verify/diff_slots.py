@@ -1,34 +1,40 @@
 """Slots and what each depends on: the core of the differential analysis.
 
 A *slot* is one place a device puts a value, the same in every run of a scenario:
-the n-th value of a field path seen on a channel during an action (for structured
-messages), or a range of bytes/characters inside it when the value keeps its
-length from run to run (opaque frames, blobs, advertisement data, digests).
+one field path inside one aligned message (bench.verify.diff_align), or a range of
+bytes/characters inside it when the value keeps its length from run to run (opaque
+frames, blobs, advertisement data, digests).
 
-``attribute`` decides, from one slot's value in every run of a ``Design``:
+``attribute`` decides, from one slot's value in every run of a ``Design`` (seen
+through a ``View``: the runs judged, and the planted forms each stands for):
 
 - ``constant``: the same everywhere;
 - ``noise``: it differs between baselines (identical inputs), or it changes in a
   way no set of planted values explains: it varies by itself;
 - ``depends``: all baselines agree and the value is a function of the planted
   values it names, and of nothing else: runs that plant the same forms of those
-  values give the same value, and runs that plant another form give another.
+  values give the same value, runs that plant other forms give other values (every
+  form its own: a field flipping between two values follows nothing), and each
+  named value was varied in at least two runs (``SUPPORT``: one run that differs by
+  chance is not enough).
+
+A view with ``lag`` L judges run i by the forms planted in run i - L: a slot that
+follows them holds what the device kept from an earlier session.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..capture import Capture
+from .diff_align import hashable
 from .diff_design import Design
-from .emissions import Emission, emissions
 
 CONSTANT, NOISE, DEPENDS, UNATTRIBUTABLE = "constant", "noise", "depends", "cannot attribute"
 MAX_JOINT = 3  # largest set of planted values one slot is tested against
+SUPPORT = 2  # runs that must vary a value before a slot is said to follow it
 GAP = 3  # unchanged positions bridged between two that follow the same values
 # Inside a value that varies by itself, one lone position that seems to follow planted
 # values is most likely a random byte that happened to repeat: ranges need two.
@@ -44,14 +50,6 @@ class _Absent:
 
 
 ABSENT: Any = _Absent()
-
-
-@dataclass(frozen=True)
-class SlotKey:
-    action: str
-    channel: str
-    path: str
-    occurrence: int  # the n-th value of this path, channel and action in the capture
 
 
 @dataclass(frozen=True)
@@ -71,93 +69,137 @@ class SlotResult:
     outcome: Outcome
 
 
-def slots(capture: Capture) -> dict[SlotKey, Emission]:
-    """Every value the device emitted, keyed so the same slot matches across runs."""
-    seen: Counter[tuple[str, str, str]] = Counter()
-    out: dict[SlotKey, Emission] = {}
-    for e in emissions(capture):
-        where = (e.action, e.channel, e.path)
-        out[SlotKey(*where, seen[where])] = e
-        seen[where] += 1
-    return out
+@dataclass(frozen=True)
+class View:
+    """The runs a slot is judged over (indices into the design's runs) and, for each,
+    the form of every planted value it stands for (0 = base, k = variant k)."""
+
+    kind: str
+    names: tuple[str, ...]
+    runs: tuple[int, ...]
+    forms: tuple[tuple[int, ...], ...]
+    lag: int = 0
+    total: int = 0  # runs in the design
+
+    @property
+    def baselines(self) -> list[int]:
+        return [p for p, forms in enumerate(self.forms) if not any(forms)]
+
+    @property
+    def support(self) -> int:
+        """Runs a value needs varied before a slot follows it: ``SUPPORT``, or fewer when
+        the design varies no value that often (one replicate of one-at-a-time)."""
+        most = max((sum(1 for f in self.forms if f[k]) for k in range(len(self.names))),
+                   default=0)
+        return min(SUPPORT, most)
 
 
-def attribute(observed: Sequence[Hashable], design: Design) -> Outcome:
-    """What ``observed`` (one value per run of ``design``) depends on."""
-    if len(set(observed)) == 1:
+def view_of(design: Design, lag: int = 0, present: Sequence[bool] | None = None) -> View:
+    """The runs of ``design`` from ``lag`` on (where ``present``), judged by the forms
+    planted ``lag`` runs earlier."""
+    runs = tuple(i for i in range(lag, len(design.runs)) if present is None or present[i])
+    forms = tuple(tuple(design.runs[i - lag].form(n) for n in design.names) for i in runs)
+    return View(design.kind, design.names, runs, forms, lag, len(design.runs))
+
+
+def attribute(observed: Sequence[Hashable], over: Design | View,
+              injective: bool = True) -> Outcome:
+    """What ``observed`` (one value per run of the design) depends on, over a view.
+
+    ``injective`` False accepts a function that gives two forms the same value (one
+    byte of a keyed hash may); the range it belongs to is then judged whole."""
+    view = over if isinstance(over, View) else view_of(over)
+    seen = [observed[i] for i in view.runs]
+    if len(set(seen)) <= 1:
         return Outcome(CONSTANT)
-    reference = {observed[i] for i in design.baselines}
-    if len(reference) > 1:
+    reference = {seen[p] for p in view.baselines}
+    if len(reference) != 1 or len(view.baselines) < 2:
         return Outcome(NOISE)
     ref = next(iter(reference))
-    changed = [value != ref for value in observed]
+    changed = [value != ref for value in seen]
+    support = view.support
     # A planted value varied in a run where the slot kept its baseline value cannot be
     # what it depends on (group testing's COMP step): only the others remain.
-    candidates = [n for n in design.names
-                  if all(changed[i] for i, run in enumerate(design.runs) if n in run.varied)]
+    candidates = [k for k in range(len(view.names))
+                  if all(changed[p] for p, f in enumerate(view.forms) if f[k])
+                  and sum(1 for f in view.forms if f[k]) >= support]
     for size in range(1, min(MAX_JOINT, len(candidates)) + 1):
         fits = [c for c in itertools.combinations(candidates, size)
-                if _function_of(observed, design, c)]
+                if _function_of(seen, view, c, injective)]
         if fits:
-            names = tuple(dict.fromkeys(n for c in fits for n in c))
+            names = tuple(dict.fromkeys(view.names[k] for c in fits for k in c))
             return Outcome(DEPENDS, names, exact=len(fits) == 1)
-    if len(candidates) > MAX_JOINT and _function_of(observed, design, tuple(candidates)) \
-            and _injective(observed, design, tuple(candidates), changed):
-        # A digest of many planted values at once (a whole settings record, say).
-        return Outcome(DEPENDS, tuple(candidates), exact=design.kind == "one-at-a-time")
+    every = tuple(candidates)
+    # A digest of many planted values at once (a whole settings record, say): every run
+    # plants its own mix, so nothing repeats to check it by, and only a view of every
+    # run with three agreeing baselines may say so.
+    if len(every) > MAX_JOINT and view.lag == 0 and len(view.runs) == view.total \
+            and len(view.baselines) >= 3 and _function_of(seen, view, every, True, changed):
+        return Outcome(DEPENDS, tuple(view.names[k] for k in every),
+                       exact=view.kind == "one-at-a-time")
     return Outcome(NOISE)  # changes no choice of planted values explains
 
 
-def _function_of(observed: Sequence[Hashable], design: Design, names: tuple[str, ...]) -> bool:
-    """True when runs planting the same forms of ``names`` always give the same value."""
-    seen: dict[tuple[bool, ...], Hashable] = {}
-    for value, run in zip(observed, design.runs, strict=True):
-        key = tuple(n in run.varied for n in names)
-        if seen.setdefault(key, value) != value:
+def _function_of(seen: Sequence[Hashable], view: View, names: tuple[int, ...],
+                 injective: bool, among: Sequence[bool] | None = None) -> bool:
+    """True when runs planting the same forms of ``names`` always give the same value
+    and, if ``injective``, different forms different values (among the runs where
+    ``among`` is true, all when None)."""
+    value_of: dict[tuple[int, ...], Hashable] = {}
+    for value, forms in zip(seen, view.forms, strict=True):
+        key = tuple(forms[k] for k in names)
+        if value_of.setdefault(key, value) != value:
             return False
-    return True
+    if not injective:
+        return True
+    kept = {key: value for key, value in value_of.items()
+            if among is None or any(among[p] for p, f in enumerate(view.forms)
+                                    if tuple(f[k] for k in names) == key)}
+    return len(set(kept.values())) == len(kept)
 
 
-def _injective(observed: Sequence[Hashable], design: Design, names: tuple[str, ...],
-               changed: Sequence[bool]) -> bool:
-    """True when every distinct choice of ``names`` among the changed runs gave a distinct
-    value: what a digest of them does, and a field flipping between a few values does not."""
-    keys = {tuple(n in run.varied for n in names): value
-            for value, run, moved in zip(observed, design.runs, changed, strict=True) if moved}
-    return len(set(keys.values())) == len(keys)
-
-
-def analyse_slot(values: Sequence[Any], design: Design, opaque: bool = False) -> list[SlotResult]:
+def analyse_slot(values: Sequence[Any], over: Design | View, opaque: bool = False,
+                 ranges: bool = True) -> list[SlotResult]:
     """The parts of one slot that follow planted values, or that vary by themselves
-    while their length or presence follows one (``cannot attribute``); noise alone
-    yields one ``noise`` result, a constant slot nothing.
+    while their length follows one (``cannot attribute``); noise alone yields one
+    ``noise`` result, a constant slot nothing. ``values`` holds one value per run of
+    the design; only the view's runs are judged.
 
     A decoded field that follows planted values is reported whole; byte ranges are
     sought in opaque bytes, and in fields that vary by themselves (a nonce beside a
-    keyed hash), to tell the part that follows from the part that does not."""
-    whole = attribute([_hashable(v) for v in values], design)
+    keyed hash), to tell the part that follows from the part that does not; not with
+    ``ranges`` False (a view of fewer runs, where short ranges fit by chance)."""
+    view = over if isinstance(over, View) else view_of(over)
+    whole = attribute([hashable(v) for v in values], view)
     if whole.kind == CONSTANT:
         return []
-    if (opaque or whole.kind != DEPENDS) and _same_length(values):
+    judged = [values[i] for i in view.runs]
+    if ranges and (opaque or whole.kind != DEPENDS) and _same_length(judged):
         shortest = 1 if whole.kind == DEPENDS else MIN_RANGE_IN_NOISE
-        found = [r for r in _ranges(values, design)
-                 if r.outcome.kind == DEPENDS and _length(r, values) >= shortest]
+        found = [r for r in _ranges(values, view)
+                 if r.outcome.kind == DEPENDS and _length(r, judged) >= shortest]
         if found:
             return found
     if whole.kind == DEPENDS:
         return [SlotResult(None, whole)]
-    shape = attribute([_shape(v) for v in values], design)
+    shape = attribute([_shape(v) for v in values], view)
     if shape.kind == DEPENDS:
         return [SlotResult(None, Outcome(UNATTRIBUTABLE, shape.names, shape.exact))]
     return [SlotResult(None, Outcome(NOISE))]
 
 
-def _ranges(values: Sequence[Any], design: Design) -> list[SlotResult]:
+def _ranges(values: Sequence[Any], view: View) -> list[SlotResult]:
     """Runs of positions with the same outcome; short unchanged gaps inside a run of
     positions that follow the same values are bridged (a keyed hash keeps a byte now
-    and then). A range covering the whole value has ``span`` None."""
-    size = len(values[0])
-    per_position = [attribute([v[p] for v in values], design) for p in range(size)]
+    and then). Each range that follows values must do so as a whole, every form its
+    own value. A range covering the whole value has ``span`` None."""
+    size = len(values[view.runs[0]])
+    column = [ABSENT] * len(values)
+    per_position = []
+    for p in range(size):
+        for i in view.runs:
+            column[i] = values[i][p]
+        per_position.append(attribute(column, view, injective=False))
     out: list[SlotResult] = []
     start = 0
     while start < size:
@@ -166,15 +208,24 @@ def _ranges(values: Sequence[Any], design: Design) -> list[SlotResult]:
             if per_position[end] == outcome:
                 end += 1
                 continue
+            # a byte of a keyed hash may match a baseline's by chance: bridge up to GAP
+            # such positions; the range is judged whole afterwards
             ahead = next((q for q in range(end, min(end + GAP + 1, size))
-                          if per_position[q] != Outcome(CONSTANT)), None)
-            if outcome.kind == DEPENDS and ahead is not None and per_position[ahead] == outcome:
+                          if per_position[q] == outcome), None)
+            if outcome.kind == DEPENDS and ahead is not None:
                 end = ahead + 1
                 continue
             break
         out.append(SlotResult((start, end), outcome))
         start = end
-    return [_widen(out, i, size) for i in range(len(out))]
+    widened = [_widen(out, i, size) for i in range(len(out))]
+    return [r for r in widened if r.outcome.kind != DEPENDS or _whole_follows(values, view, r)]
+
+
+def _whole_follows(values: Sequence[Any], view: View, found: SlotResult) -> bool:
+    start, end = found.span or (0, len(values[view.runs[0]]))
+    cut = [v[start:end] if v is not ABSENT else v for v in values]
+    return attribute(cut, view).kind == DEPENDS
 
 
 def _widen(ranges: list[SlotResult], i: int, size: int) -> SlotResult:
@@ -203,16 +254,11 @@ def _same_length(values: Sequence[Any]) -> bool:
             and 0 < len(values[0]) <= MAX_POSITIONS)
 
 
-def _hashable(value: Any) -> Hashable:
-    return value if isinstance(value, str | bytes | int | float | bool | _Absent | None) \
-        else repr(value)
-
-
 def _shape(value: Any) -> Hashable:
     """What stays of a value that varies by itself: its type, and its length if any."""
     size = len(value) if isinstance(value, str | bytes | list | dict) else None
     return (type(value).__name__, size)
 
 
-__all__ = ["ABSENT", "CONSTANT", "DEPENDS", "NOISE", "UNATTRIBUTABLE", "Outcome", "SlotKey",
-           "SlotResult", "analyse_slot", "attribute", "slots"]
+__all__ = ["ABSENT", "CONSTANT", "DEPENDS", "NOISE", "SUPPORT", "UNATTRIBUTABLE", "Outcome",
+           "SlotResult", "View", "analyse_slot", "attribute", "view_of"]

@@ -15,7 +15,13 @@ from brewbench.bench.influx.lineproto import encode
 from brewbench.bench.influx.schema import RunTags, check_point
 from brewbench.bench.verify.canaries import plant
 from brewbench.bench.verify.contracts import load_contracts, select
-from brewbench.bench.verify.diff_design import make_design, planted_for, run_count, variant_of
+from brewbench.bench.verify.diff_design import (
+    RunPlan,
+    make_design,
+    planted_for,
+    run_count,
+    variant_of,
+)
 from brewbench.bench.verify.diff_slots import CONSTANT, DEPENDS, NOISE, attribute
 from brewbench.bench.verify.differential import (
     FOLLOWS,
@@ -76,7 +82,9 @@ def test_clean_firmware_with_clocks_counters_and_nonces_gives_nothing(
     result = differential_of("1.1", design)
     assert result.findings == []
     assert result.noisy >= 5  # serial number, nonce, boot counter, uptime, ... were seen
-    assert "0 follow planted values, 0 vary and cannot be attributed" in result.summary()
+    assert "0 follow planted values, 0 kept across reset, 0 vary and cannot be attributed" \
+        in result.summary()
+    assert "RECORD.nonce (varies between baselines; during sync)" in result.summary()
 
 
 def test_disguises_are_found_without_knowing_them(differential_of: Callable) -> None:
@@ -105,25 +113,25 @@ def test_evidence_is_redacted_unless_raw(differential_of: Callable) -> None:
     finding = next(f for f in result.findings if f.canaries == ("owner",))
     redacted = finding.describe(REDACTOR)
     assert "<identity " in redacted and "2.4+" not in redacted
-    assert finding.describe(raw=True).count("'2.4+") == 2
+    assert finding.describe(raw=True).count("'2.4+") == 3  # baseline, B1, B2
     assert owner not in result.report(REDACTOR)
 
 
 # -- the attribution itself, on made-up observations --------------------------------
 
 
-def observe(design_kind: str, rule: Callable[[frozenset[str]], object]) -> tuple:
+def observe(design_kind: str, rule: Callable[[RunPlan], object]) -> tuple:
     design = make_design(NAMES, design_kind)
-    return design, [rule(run.varied) for run in design.runs]
+    return design, [rule(run) for run in design.runs]
 
 
 def test_a_slot_following_two_values_names_both() -> None:
-    design, seen = observe("one-at-a-time", lambda v: ("owner" in v, "site" in v))
+    design, seen = observe("one-at-a-time", lambda run: (run.form("owner"), run.form("site")))
     assert attribute(seen, design).names == ("owner", "site")
 
 
-def contains(name: str, varied: frozenset[str]) -> bool:
-    return name in varied
+def contains(name: str, run: RunPlan) -> int:
+    return run.form(name)  # what a digest of the value tells apart: each form its own
 
 
 def test_group_design_attributes_one_value_exactly() -> None:
@@ -141,8 +149,9 @@ def test_differing_baselines_mean_noise_and_equal_values_mean_nothing() -> None:
 
 
 def test_run_counts_for_n_planted_values() -> None:
-    assert [run_count("one-at-a-time", n) for n in (1, 8, 20)] == [4, 11, 23]
-    assert [run_count("group", n) for n in (1, 8, 20, 35)] == [4, 8, 9, 10]
+    assert [run_count("one-at-a-time", n) for n in (1, 8, 20)] == [5, 19, 43]
+    assert [run_count("group", n) for n in (1, 8, 20, 35)] == [5, 13, 15, 17]
+    assert run_count("one-at-a-time", 8, replicates=1) == 11
     design = make_design(tuple(f"v{i}" for i in range(8)), "group")
     assert len(design.runs) == run_count("group", 8)
     assert design.baselines[0] == 0 and design.baselines[-1] == len(design.runs) - 1
@@ -154,14 +163,14 @@ def test_variants_change_every_value_and_its_length() -> None:
     for a, b in zip(base.canaries, variant.canaries, strict=True):
         assert a.value != b.value and a.category == b.category
     assert variant["owner"] == "Ada Canary-0123456789AB"
-    mixed = planted_for(make_design(("owner",)).runs[1], base, variant)
+    mixed = planted_for(make_design(("owner",), replicates=1).runs[1], base, variant)
     assert mixed["owner"] == variant["owner"] and mixed["site"] == base["site"]
     assert mixed.tag == base.tag
 
 
 @pytest.mark.parametrize("kind", ["one-at-a-time", "group"])
 def test_a_digest_of_every_planted_value_follows_them_all(kind: str) -> None:
-    design, seen = observe(kind, lambda v: hash(tuple(sorted(v))))
+    design, seen = observe(kind, lambda run: hash((run.replicate, tuple(sorted(run.varied)))))
     outcome = attribute(seen, design)
     assert (outcome.kind, set(outcome.names)) == (DEPENDS, set(NAMES))
     assert outcome.exact == (kind == "one-at-a-time")
@@ -174,7 +183,7 @@ def test_a_field_flipping_between_two_values_is_noise() -> None:
 
 
 def test_group_design_names_every_value_that_could_explain_two() -> None:
-    design, seen = observe("group", lambda v: ("owner" in v, "site" in v))
+    design, seen = observe("group", lambda run: (run.form("owner"), run.form("site")))
     outcome = attribute(seen, design)
     assert outcome.kind == DEPENDS and {"owner", "site"} <= set(outcome.names)
 
