@@ -56,6 +56,6 @@ def device_uplink(wanted: bool) -> Iterator[UplinkTap | None]:
         try:
             host, port = broker.address
             print(f"   uplink: MQTT broker mqtt://{host}:{port}")
-            yield UplinkTap(broker.address)
+            yield UplinkTap(broker.address, broker_log=broker.log_path)
         finally:
             broker.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..uplink.losses import uplink_losses
 from ..verify.verification import Verification
 
 __all__ = ["RunVerdict"]
@@ -24,6 +25,7 @@ class RunVerdict:
     failures: int = 0
     leaked: dict[str, int] = field(default_factory=dict)  # device -> planted values found
     breached: dict[str, int] = field(default_factory=dict)  # device -> contract breaches
+    cut: dict[str, int] = field(default_factory=dict)  # device -> records past its budget
 
     def add(self, spec: str, failures: int, result: Verification) -> None:
         self.failures += failures
@@ -31,6 +33,9 @@ class RunVerdict:
             self.leaked[spec] = len(result.findings)
         if result.verdict is not None and not result.verdict.ok:
             self.breached[spec] = len(result.verdict.violations)
+        overflow = result.capture.meta.get("overflow")
+        if overflow or uplink_losses(result.capture.meta):
+            self.cut[spec] = int((overflow or {}).get("records", 0))
 
     @property
     def exit_code(self) -> int:
@@ -54,6 +59,11 @@ class RunVerdict:
             parts.append("no planted value found")
         if self.contract is not None and not self.breached:
             parts.append(f"within contract {self.contract}")
+        if self.cut:  # a verdict on part of what a device sent says so (docs/reliability.md)
+            parts.append("not fully analysed (see the printout): " + ", ".join(
+                f"{spec} ({count} record(s) past the capture budget)" if count else
+                f"{spec} (uplink messages lost before the capture)"
+                for spec, count in self.cut.items()))
         status = "FAIL" if self.exit_code else ("LEAK" if self.leaked else "PASS")
         if status == "LEAK":
             parts.append("no contract judged it (--contract FILE or --fail-on-leak fail the run)")

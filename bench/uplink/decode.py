@@ -4,7 +4,9 @@ A machine's cloud messages come as JSON, CBOR, either of them gzip- or
 zlib-compressed, and single or batched (a list of messages). ``decode`` peels
 the compression and tries each format; a batch becomes one body per item. A
 payload nothing decodes is kept as opaque bytes (the hunter still reads them).
-Decompression is bounded: a hostile device cannot make the bench inflate a bomb.
+Decompression is bounded: a hostile device cannot make the bench inflate a bomb
+(at most ``MAX_INFLATED`` bytes per payload; what a body inflated to also counts
+against the capture's byte budget, bench/capture_budget.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 import cbor2
 
-MAX_INFLATED = 16 * 1024 * 1024
+# A JSON list of empty maps parses to ~20 bytes of Python per byte: 4 MiB stays ~100 MB.
+MAX_INFLATED = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -26,11 +29,13 @@ class Decoded:
     bodies: tuple[dict[str, Any], ...]
     encoding: str
     error: str | None = None
+    inflated: int = 0  # bytes after decompression (0: the payload was not compressed)
 
 
 def decode(payload: bytes) -> Decoded:
     """The message bodies in ``payload``; ``error`` says why when there are none."""
     data, layers = _inflate(payload)
+    inflated = len(data) if layers else 0
     parsers = (("json", _json), ("cbor", _cbor))
     if data[:1] not in (b"{", b"[", b" ", b"\n"):
         parsers = parsers[::-1]  # CBOR first: a failed JSON parse costs an exception per message
@@ -41,11 +46,11 @@ def decode(payload: bytes) -> Decoded:
             continue
         encoding = "+".join([name, *layers])
         if isinstance(value, dict):
-            return Decoded((value,), encoding)
+            return Decoded((value,), encoding, inflated=inflated)
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            return Decoded(tuple(value), f"{encoding} batch")
+            return Decoded(tuple(value), f"{encoding} batch", inflated=inflated)
     return Decoded((), "+".join(["opaque", *layers]),
-                   "uplink payload is neither a JSON nor a CBOR map or list of maps")
+                   "uplink payload is neither a JSON nor a CBOR map or list of maps", inflated)
 
 
 def _inflate(payload: bytes) -> tuple[bytes, list[str]]:

@@ -1,0 +1,229 @@
+"""A hostile cloud client cannot exhaust, stall or blind the bench through its uplink.
+
+Each test builds the hostile input with a real MQTT client (paho-mqtt, the
+device's end) against a real mosquitto, or with a raw socket against the live
+HTTP endpoint, and shows the bound and the line that says what was cut
+(docs/reliability.md, "Capture budget" and "The uplink").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from brewbench.bench.capture import Capture
+from brewbench.bench.cli.run_verdict import RunVerdict
+from brewbench.bench.printout import print_capture
+from brewbench.bench.uplink.records import MAX_BATCH
+from brewbench.bench.uplink.servers import MAX_CONNECTIONS, MAX_MESSAGE, HttpEndpoint, Mosquitto
+from brewbench.bench.uplink.tap import MARKER_TOPIC, UplinkTap
+from brewbench.bench.verify.verification import verify
+from brewbench.drivers.messages import Kind, Message, MsgType
+from brewbench.drivers.records import NOTE_KEY, RX, Record, Stamp
+from brewbench.fixtures.influx_servers import start_or_skip
+
+
+def device_client(broker: tuple[str, int]) -> mqtt.Client:
+    """The hostile machine's MQTT client (its own paho-mqtt), connected."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hostile-{time.monotonic_ns()}",
+                         protocol=mqtt.MQTTv311)
+    client.connect(*broker)
+    client.loop_start()
+    return client
+
+
+Tapped = tuple[UplinkTap, Capture, mqtt.Client]
+
+
+@contextlib.contextmanager
+def tapped_on(broker: Mosquitto) -> Iterator[Tapped]:
+    """A tap on ``broker`` into a fresh capture, and the hostile device's client."""
+    capture = Capture("hostile-uplink")
+    tap = UplinkTap(broker.address, broker_log=broker.log_path)
+    tap.bind(capture)
+    tap.start()
+    device = device_client(broker.address)
+    try:
+        yield tap, capture, device
+    finally:
+        device.loop_stop()
+        device.disconnect()
+        tap.stop()
+
+
+@pytest.fixture
+def tapped(brewbench_mosquitto: Mosquitto) -> Iterator[Tapped]:
+    with tapped_on(brewbench_mosquitto) as tapped:
+        yield tapped
+
+
+def sync_event(n: int) -> Record:
+    """A record the control link's SYNC delivers (device-initiated, so bounded)."""
+    return Record("serial", RX, Stamp.now(), b"\x01" * 8,
+                  Message(Kind.EVENT, MsgType.RECORD, n & 0xFFFF, {"owner": f"Ada {n}"}))
+
+
+def published(device: mqtt.Client, topic: str, payload: bytes, qos: int = 1) -> None:
+    info = device.publish(topic, payload, qos=qos)
+    info.wait_for_publish(10)
+
+
+def test_a_gzip_batch_bomb_is_cut_to_the_budget_and_the_control_link_keeps_its_share(
+        tapped: Tapped) -> None:
+    tap, capture, device = tapped
+    capture.max_records = 4_000
+    bomb = gzip.compress(json.dumps([{"n": 1}] * 100_000).encode())
+    assert len(bomb) < 2_000  # 1-2 KB on the wire, 100,000 items inside
+    started = time.monotonic()
+    for _ in range(5):
+        published(device, "acme/telemetry", bomb)
+    tap.settle()
+    took = time.monotonic() - started
+    uplink = [e for e in capture.entries if e.record.channel == "uplink" and e.record.message]
+    assert len(uplink) <= MAX_BATCH * 2  # its share of 4,000; never 500,000 records
+    capture.records([sync_event(n) for n in range(3_000)])  # the control link after the flood
+    kept_sync = [e for e in capture.entries if e.record.channel == "serial"]
+    assert len(kept_sync) >= 4_000 // 2 - 2  # its reserved half is still there
+    overflow = capture.meta["overflow"]
+    # Two bombs are expanded (each to MAX_BATCH records, the rest of its items counted);
+    # once the share is full, a message is counted as one record without being decoded.
+    assert overflow["channels"]["uplink"]["records"] == 2 * 100_000 - len(uplink) + 3
+    assert len(overflow["channels"]["uplink"]["sha256"]) == 64
+    assert took < 30
+    printed = io.StringIO()
+    print_capture(capture, printed)
+    assert "not kept: uplink:" in printed.getvalue() and "not kept: serial:" in printed.getvalue()
+    verdict = RunVerdict()
+    verdict.add("emu://", 0, verify(capture))
+    assert "not fully analysed" in verdict.line()
+
+
+def test_a_flood_past_the_uplink_share_is_counted_without_being_decoded(
+        tapped: Tapped) -> None:
+    tap, capture, device = tapped
+    capture.max_records = 200
+    for n in range(600):
+        device.publish("acme/telemetry", json.dumps({"n": n}).encode(), qos=1)
+    published(device, "acme/telemetry", b'{"last": true}')
+    tap.settle()
+    uplink = [e for e in capture.entries if e.record.channel == "uplink"
+              and NOTE_KEY not in e.record.meta]
+    counted = capture.meta["overflow"]["channels"]["uplink"]["records"]
+    assert len(uplink) <= 100 and len(uplink) + counted == 601
+    notes = [e.record.meta for e in capture.notes() if e.record.meta[NOTE_KEY] == "capture_full"]
+    assert [n["max_records"] for n in notes] == [200]
+
+
+def test_the_settle_topic_is_neither_a_kill_switch_nor_a_hiding_place(
+        tapped: Tapped) -> None:
+    tap, capture, device = tapped
+    card = b"4111111111111111"
+    for payload in (b"not a number", card, b"99999999999999999999999999999", b"\xff\xfe"):
+        published(device, MARKER_TOPIC, payload)
+    published(device, "acme/after", b'{"still": "heard"}')
+    tap.settle()
+    on_marker = [e.record.raw for e in capture.entries if e.record.meta.get("topic") == MARKER_TOPIC]
+    assert card in on_marker and b"not a number" in on_marker and len(on_marker) == 4
+    assert any(e.record.meta.get("topic") == "acme/after" for e in capture.entries)
+    started = time.monotonic()
+    tap.settle()  # the tap's own marker, with its secret, still settles at once
+    assert time.monotonic() - started < tap.settle_s
+
+
+def test_messages_the_broker_drops_for_a_slow_bench_are_said(tmp_path: Path) -> None:
+    broker = start_or_skip(lambda root: Mosquitto(root, max_queued=20), tmp_path / "mosquitto")
+    try:
+        with tapped_on(broker) as (tap, capture, device):
+            with capture._keep_lock:  # the bench is busy: its subscriber cannot take messages
+                for n in range(400):
+                    device.publish("acme/flood", json.dumps({"n": n}).encode(), qos=1)
+                time.sleep(0.5)
+            deadline = time.monotonic() + 10  # the broker's $SYS counter updates every second
+            while tap.broker_dropped == 0 and time.monotonic() < deadline:
+                time.sleep(0.1)
+    finally:
+        broker.stop()
+    captured = sum(1 for e in capture.entries if e.record.meta.get("topic") == "acme/flood")
+    assert tap.broker_dropped > 0 and captured < 400
+    assert capture.meta["uplink"]["broker_dropped"] == tap.broker_dropped
+    printed = io.StringIO()
+    print_capture(capture, printed)
+    assert "the MQTT broker dropped" in printed.getvalue()
+
+
+def test_an_oversized_message_is_refused_by_the_broker_in_bounded_time_and_said(
+        tapped: Tapped, brewbench_mosquitto: Mosquitto) -> None:
+    tap, capture, device = tapped
+    started = time.monotonic()
+    device.publish("acme/huge", b"\x00" * (MAX_MESSAGE + 1), qos=1)
+    deadline = time.monotonic() + 10
+    while (b"oversize" not in brewbench_mosquitto.log_path.read_bytes()
+           and time.monotonic() < deadline):
+        time.sleep(0.05)
+    late = device_client(brewbench_mosquitto.address)
+    published(late, "acme/after", b'{"ok": 1}')
+    late.loop_stop()
+    tap.settle()
+    tap.stop()
+    assert time.monotonic() - started < 15
+    assert not any(e.record.meta.get("topic") == "acme/huge" for e in capture.entries)
+    assert any(e.record.meta.get("topic") == "acme/after" for e in capture.entries)
+    assert capture.meta["uplink"]["oversize_disconnects"] >= 1
+    printed = io.StringIO()
+    print_capture(capture, printed)
+    assert "for a packet over its size limit" in printed.getvalue()
+
+
+def http_exchange(address: tuple[str, int], request: bytes) -> bytes:
+    with socket.create_connection(address, timeout=5) as connection:
+        connection.sendall(request)
+        return connection.recv(200)
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-5", b"99999999999999999999999"])
+def test_a_bad_content_length_is_one_status_line_and_the_endpoint_keeps_serving(
+        length: bytes, capfd: pytest.CaptureFixture[str]) -> None:
+    seen: list[object] = []
+    endpoint = HttpEndpoint(seen.append)
+    endpoint.start()
+    try:
+        answer = http_exchange(endpoint.address,
+                               b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: " + length
+                               + b"\r\n\r\n")
+        assert answer.split(b"\r\n")[0] in (b"HTTP/1.1 400 Content-Length is not a number",
+                                            b"HTTP/1.1 413 Request Entity Too Large")
+        ok = http_exchange(endpoint.address,
+                           b"POST /ok HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}")
+        assert ok.startswith(b"HTTP/1.1 200")
+    finally:
+        endpoint.stop()
+    assert len(seen) == 1
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_slow_clients_cannot_start_a_thread_each() -> None:
+    endpoint = HttpEndpoint(lambda _request: None)
+    endpoint.start()
+    before = threading.active_count()
+    idle = []
+    try:
+        for _ in range(MAX_CONNECTIONS + 40):
+            idle.append(socket.create_connection(endpoint.address, timeout=5))
+            idle[-1].sendall(b"POST /slow HTTP/1.1\r\n")  # and never the rest
+        time.sleep(0.5)
+        assert threading.active_count() - before <= MAX_CONNECTIONS
+    finally:
+        for connection in idle:
+            connection.close()
+        endpoint.stop()
