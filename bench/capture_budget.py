@@ -53,6 +53,8 @@ class Budget:
         self.shares: dict[str, float] = {}
         self.records: Counter[str] = Counter()
         self.bytes: Counter[str] = Counter()
+        self.total_records = 0
+        self.total_bytes = 0
         self._digests: dict[str, Any] = {}
 
     def group(self, channel: str) -> str:
@@ -67,20 +69,25 @@ class Budget:
     def kept(self, record: Record) -> None:
         """Count a record the capture kept (also one kept past the budget, an answer)."""
         group = self.group(record.channel)
+        size = weight(record)
         self.records[group] += 1
-        self.bytes[group] += weight(record)
+        self.bytes[group] += size
+        self.total_records += 1
+        self.total_bytes += size
 
     def has_room(self, channel: str, max_records: int, max_bytes: int, size: int = 0) -> bool:
         """Whether one more record of ``channel`` (``size`` bytes) fits its group's room."""
+        if not self.shares:  # one group: the common case, on every record of a link
+            return self.total_records < max_records and self.total_bytes + size <= max_bytes
         group = self.group(channel)
-        return (self._fits(group, self.records, max_records, 1)
-                and self._fits(group, self.bytes, max_bytes, size))
+        return (self._fits(group, self.records, self.total_records, max_records, 1)
+                and self._fits(group, self.bytes, self.total_bytes, max_bytes, size))
 
-    def _fits(self, group: str, used: Mapping[str, int], limit: int, more: int) -> bool:
+    def _fits(self, group: str, used: Mapping[str, int], total: int, limit: int,
+              more: int) -> bool:
         """Used by everyone, plus the unused reserve of every other group, plus ``more``."""
         held = sum(max(0, int(share * limit) - used[other])
                    for other, share in self._all_shares().items() if other != group)
-        total = sum(used.values())
         return total + held + more <= limit
 
     def _all_shares(self) -> dict[str, float]:

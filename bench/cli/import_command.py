@@ -126,6 +126,9 @@ def run_import_btsnoop(args: argparse.Namespace) -> int:
     result = verify(capture, canaries)
     print(f"{args.file}: {len(capture.entries)} ATT records -> {output}"
           f"{' (RAW values)' if args.raw else ''}")
+    damaged = capture.meta.get("btsnoop", {}).get("damaged")
+    if damaged:
+        print(f"   file damaged: {damaged}")
     print_capture(capture, sys.stdout, result, output)
     return 0
 
