@@ -35,7 +35,7 @@ from typing import Any
 from ..drivers.bad_runs import frames_in
 from ..drivers.messages import Kind, Message
 from ..drivers.records import NOTE_KEY, RX, TX, Record, Stamp
-from .capture_budget import MAX_BYTES, MAX_RECORDS, Budget, weight
+from .capture_budget import BYTES_ENV, MAX_BYTES, MAX_RECORDS, RECORDS_ENV, Budget, limit, weight
 from .capture_store import ENTRY_WEIGHT, EntryStore
 from .values import from_json, to_json
 
@@ -75,8 +75,8 @@ class Capture:
     meta: dict[str, Any] = field(default_factory=dict)
     entries: EntryStore[Entry] = field(default_factory=lambda: _new_store(()))
     actions: list[ActionSpan] = field(default_factory=list)
-    max_records: int = MAX_RECORDS
-    max_bytes: int = MAX_BYTES
+    max_records: int = field(default_factory=lambda: limit(RECORDS_ENV, MAX_RECORDS))
+    max_bytes: int = field(default_factory=lambda: limit(BYTES_ENV, MAX_BYTES))
     #: the bench's requests and their answers are its own (a live connection); an import
     #: sets False: every record of a file is the file's, and bounded like any other
     bench_requests: bool = True

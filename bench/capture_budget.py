@@ -22,17 +22,42 @@ and a SHA-256 of the cut bytes in arrival order, go into the capture's
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from ..drivers.bad_runs import frames_in
+from ..drivers.errors import BrewbenchError
 from ..drivers.records import Record
 
-__all__ = ["INFLATED_KEY", "LINK", "MAX_BYTES", "MAX_RECORDS", "Budget", "describe", "weight"]
+__all__ = ["BYTES_ENV", "INFLATED_KEY", "LINK", "MAX_BYTES", "MAX_RECORDS", "RECORDS_ENV",
+           "Budget", "BudgetError", "describe", "limit", "weight"]
+
+
+class BudgetError(BrewbenchError, ValueError):
+    """A budget set in the environment is not a positive whole number."""
+
+
+def limit(name: str, default: int) -> int:
+    """The budget ``name`` in the environment sets, else ``default``.
+
+    Raises:
+        BudgetError: it is set to something other than a positive whole number.
+    """
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not text.isascii() or int(text) == 0:
+        raise BudgetError(f"{name}={text[:40]!r}: a capture budget is a positive whole number")
+    return int(text)
 
 MAX_RECORDS = 30_000  # device-initiated records kept per capture; the rest are counted
-MAX_BYTES = 32 * 1024 * 1024  # their bytes; what the analysis after a run reads
+# Their bytes: what the analysis after a run reads. Its detectors take about 3 s per MiB
+# of text, so this bounds the analysis too (docs/reliability.md, "Capture budget").
+MAX_BYTES = 8 * 1024 * 1024
+RECORDS_ENV = "BREWBENCH_CAPTURE_MAX_RECORDS"
+BYTES_ENV = "BREWBENCH_CAPTURE_MAX_BYTES"
 LINK = "link"  # the group of every channel without a share of its own
 INFLATED_KEY = "inflated_bytes"  # meta: what a compressed body grew to (it is analysed too)
 

@@ -18,16 +18,21 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import dpkt
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from brewbench.bench.capture import Capture
+from brewbench.bench.capture_budget import BYTES_ENV, BudgetError
+from brewbench.bench.cli.main import main
 from brewbench.bench.cli.run_verdict import RunVerdict
 from brewbench.bench.printout import print_capture
+from brewbench.bench.uplink.decode import MAX_INFLATED
 from brewbench.bench.uplink.records import MAX_BATCH
 from brewbench.bench.uplink.servers import MAX_CONNECTIONS, MAX_MESSAGE, HttpEndpoint, Mosquitto
 from brewbench.bench.uplink.tap import MARKER_TOPIC, UplinkTap
+from brewbench.bench.verify.canaries import plant
 from brewbench.bench.verify.verification import verify
 from brewbench.drivers.messages import Kind, Message, MsgType
 from brewbench.drivers.records import NOTE_KEY, RX, Record, Stamp
@@ -227,3 +232,37 @@ def test_slow_clients_cannot_start_a_thread_each() -> None:
         for connection in idle:
             connection.close()
         endpoint.stop()
+
+
+def test_compression_bombs_are_bounded_in_time_and_the_capture_says_what_it_cut(
+        tapped: Tapped) -> None:
+    tap, capture, device = tapped
+    bomb = gzip.compress(json.dumps({"telemetry": "Ada " * (4 << 20)}).encode())
+    assert len(bomb) < 100_000  # 16 MiB of text inside
+    started = time.monotonic()
+    for _ in range(20):
+        published(device, "acme/telemetry", bomb)
+    tap.settle()
+    result = verify(capture, plant())
+    took = time.monotonic() - started
+    assert took < 60, f"{took:.1f} s"  # each bomb took about 10 s of analysis before
+    kept = [e for e in capture.entries if e.record.channel == "uplink" and e.record.raw == bomb]
+    cut = capture.meta["overflow"]["channels"]["uplink"]
+    assert kept and len(kept) + cut["records"] == 20
+    assert cut["bytes"] >= cut["records"] * MAX_INFLATED  # weighed as what they inflate to
+    assert result.capture is capture
+
+
+def test_a_budget_set_in_the_environment_is_a_whole_number_or_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(BYTES_ENV, "1000")
+    assert Capture("small").max_bytes == 1000
+    monkeypatch.setenv(BYTES_ENV, "lots")
+    with pytest.raises(BudgetError, match="BREWBENCH_CAPTURE_MAX_BYTES='lots'"):
+        Capture("bad")
+    pcap = tmp_path / "empty.pcap"
+    with pcap.open("wb") as out:
+        dpkt.pcap.Writer(out)
+    assert main(["import", "pcap", str(pcap)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
