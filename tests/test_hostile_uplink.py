@@ -27,16 +27,21 @@ from brewbench.bench.capture import Capture
 from brewbench.bench.capture_budget import BYTES_ENV, BudgetError
 from brewbench.bench.cli.main import main
 from brewbench.bench.cli.run_verdict import RunVerdict
+from brewbench.bench.devices import BenchDevice, open_device
 from brewbench.bench.printout import print_capture
 from brewbench.bench.uplink.decode import MAX_INFLATED
 from brewbench.bench.uplink.records import MAX_BATCH
 from brewbench.bench.uplink.servers import MAX_CONNECTIONS, MAX_MESSAGE, HttpEndpoint, Mosquitto
 from brewbench.bench.uplink.tap import MARKER_TOPIC, UplinkTap
-from brewbench.bench.verify.canaries import plant
+from brewbench.bench.verify.canaries import CanarySet, plant
+from brewbench.bench.verify.emissions import emissions
+from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.verification import verify
 from brewbench.drivers.messages import Kind, Message, MsgType
 from brewbench.drivers.records import NOTE_KEY, RX, Record, Stamp
 from brewbench.fixtures.influx_servers import start_or_skip
+
+from .test_uplink import drive
 
 
 def device_client(broker: tuple[str, int]) -> mqtt.Client:
@@ -266,3 +271,27 @@ def test_a_budget_set_in_the_environment_is_a_whole_number_or_one_line(
         dpkt.pcap.Writer(out)
     assert main(["import", "pcap", str(pcap)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def control_findings(device: BenchDevice, canaries: CanarySet) -> set[tuple[str, str]]:
+    found = [e for e in emissions(device.capture) if e.channel != "uplink"]
+    return {(f.canary, f.action) for f in Hunter(canaries.canaries).hunt(found)}
+
+
+def test_an_uplink_flood_cannot_crowd_the_control_links_leaks_out(
+        brewbench_mosquitto: Mosquitto) -> None:
+    canaries = plant()
+    with open_device("emu://?firmware=2.1",
+                     uplink=UplinkTap(brewbench_mosquitto.address)) as device:
+        drive(device, canaries)
+    clean = control_findings(device, canaries)
+    bomb = gzip.compress(json.dumps([{"n": 1}] * 100_000).encode())
+    with open_device("emu://?firmware=2.1",
+                     uplink=UplinkTap(brewbench_mosquitto.address)) as device:
+        hostile = device_client(brewbench_mosquitto.address)
+        for _ in range(40):  # 4,000,000 uplink records' worth, from 40 KB
+            published(hostile, "acme/flood", bomb)
+        hostile.loop_stop()
+        drive(device, canaries)
+    assert len(clean) >= 3 and control_findings(device, canaries) == clean
+    assert device.capture.meta["overflow"]["channels"]["uplink"]["records"] > 3_000_000 // 100
