@@ -219,18 +219,20 @@ class Capture:
     def save(self, path: Path, mode: int = 0o644) -> Path:
         """Write the capture as JSON Lines; the file is complete or absent.
 
-        ``mode`` applies from the first byte (0600 for raw values: never a moment
-        when others can read them).
+        ``mode`` applies once the file is complete; while it is written the ``.part``
+        is private (0600), so a save killed half-way leaves nothing others can read
+        (and the next save of the same path replaces it).
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        if not mode & 0o077:
-            os.fchmod(fd, mode)  # a .part left by a crash keeps its old mode otherwise
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a .part left by a crash keeps its old mode otherwise
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 for line in self.to_lines():
                     out.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+                out.flush()
+                os.fchmod(out.fileno(), mode)
             tmp.replace(path)
         except BaseException:
             tmp.unlink(missing_ok=True)  # a full disk leaves no torn file behind

@@ -96,3 +96,4 @@ def test_a_damaged_record_after_good_ones_keeps_them_and_says_where(
     monkeypatch.setenv("BREWBENCH_LAB_KEY_FILE", str(tmp_path / "lab.key"))
     assert main(["import", "btsnoop", str(path)]) == 0
     assert "file damaged:" in capsys.readouterr().out
+

@@ -12,7 +12,10 @@ import contextlib
 import gzip
 import io
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from brewbench.bench.capture import Capture
 from brewbench.bench.capture_budget import BYTES_ENV, BudgetError
 from brewbench.bench.cli.main import main
+from brewbench.bench.cli.run_uplink import PREFIX, remove_stale_folders
 from brewbench.bench.cli.run_verdict import RunVerdict
 from brewbench.bench.devices import BenchDevice, open_device
 from brewbench.bench.printout import print_capture
@@ -295,3 +299,33 @@ def test_an_uplink_flood_cannot_crowd_the_control_links_leaks_out(
         drive(device, canaries)
     assert len(clean) >= 3 and control_findings(device, canaries) == clean
     assert device.capture.meta["overflow"]["channels"]["uplink"]["records"] > 3_000_000 // 100
+
+
+def test_a_killed_run_leaves_no_broker_and_the_next_run_removes_its_folder(
+        tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path), "BREWBENCH_LAB_KEY_FILE": str(tmp_path / "k")}
+    run = subprocess.Popen([sys.executable, "-m", "brewbench", "run", "--uplink", "--device",
+                            "emu://?firmware=2.1", "--results", str(tmp_path / "results")],
+                           stdout=subprocess.PIPE, text=True, env=env)
+    assert run.stdout is not None
+    address = ""
+    for line in run.stdout:
+        if "MQTT broker mqtt://" in line:
+            address = line.rsplit("mqtt://", 1)[1].strip()
+            break
+    host, port = address.rsplit(":", 1)
+    socket.create_connection((host, int(port)), 5).close()  # the broker is up
+    run.kill()
+    run.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, int(port)), 0.5).close()
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"mosquitto still listens on {address} after its run was killed")
+    left = list(tmp_path.glob(PREFIX + "*"))
+    assert left and not list(left[0].glob("*.db"))  # no database of the device's values
+    assert remove_stale_folders(tmp_path) == left and not list(tmp_path.glob(PREFIX + "*"))

@@ -16,6 +16,7 @@ a body length that is not a number in range with one status line.
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -57,6 +58,14 @@ log_type notice
 """
 
 
+def _dies_with_parent() -> list[str]:
+    """A prefix that makes the broker die (SIGKILL, so it writes no database with the
+    device's retained values) when the bench's thread that started it dies, even by
+    SIGKILL (util-linux ``setpriv``; PR_SET_PDEATHSIG survives the exec)."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
 class Mosquitto(LocalServer):
     """A local MQTT broker; ``address`` is its (host, port), ``log_path`` its log.
 
@@ -73,8 +82,8 @@ class Mosquitto(LocalServer):
         config.write_text(MOSQUITTO_CONFIG.format(port=self.port, root=root,
                                                   max_message=MAX_MESSAGE, max_queued=max_queued))
         self.log_path = root / "mosquitto.log"
-        super().__init__("mosquitto", [exe, "-c", str(config)], f"mqtt://127.0.0.1:{self.port}",
-                         "", root)
+        super().__init__("mosquitto", [*_dies_with_parent(), exe, "-c", str(config)],
+                         f"mqtt://127.0.0.1:{self.port}", "", root)
 
     def __enter__(self) -> Mosquitto:
         self.start()
