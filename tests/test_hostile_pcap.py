@@ -147,3 +147,12 @@ def test_decoys_cannot_rewrite_what_the_server_received(tmp_path: Path) -> None:
     records = [e.record for e in capture.entries]
     assert len(records) == 3 and all(body(r) == RECORD for r in records)
     assert all(r.meta.get("contradicting") for r in records)
+
+
+def test_data_on_a_syn_starts_after_it(tmp_path: Path) -> None:
+    real = mqtt_publish_stream(cbor2.dumps(RECORD))
+    capture = import_pcap(write(tmp_path / "fast-open.pcap", [
+        tcp(DEVICE, BROKER, 50004, 1883, 500, real[:30], flags=SYN),  # TCP Fast Open
+        tcp(DEVICE, BROKER, 50004, 1883, 531, real[30:])]))
+    [record] = [e.record for e in capture.entries]
+    assert body(record) == RECORD and not record.meta.get("contradicting")

@@ -34,8 +34,8 @@ import dpkt
 from ...drivers.errors import BrewbenchError
 from .tcp_reassembly import Reassembly
 
-MAX_STREAM = 32 * 1024 * 1024
-MAX_TRAFFIC = 64 * 1024 * 1024  # stream bytes read from one file, all streams together
+MAX_STREAM = 16 * 1024 * 1024
+MAX_TRAFFIC = 32 * 1024 * 1024  # stream bytes read from one file, all streams together
 MAX_BLOCK = 256 * 1024  # a pcap record or pcapng block; snaplen is 262144 at most
 PROGRESS_EVERY = 64 * 1024 * 1024
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
@@ -191,8 +191,9 @@ def _packet(unwrap: Any, frame: bytes, ns: int, reading: _Reading) -> None:
         if segment.flags & dpkt.tcp.TH_SYN and valid is not False:
             flow.reassembly.syn(segment.seq)
         data = bytes(segment.data)
-        if data:
-            _add_segment(flow, reading, segment.seq, data, ns, valid is not False)
+        if data:  # data on a SYN starts after it (the SYN takes one sequence number)
+            seq = (segment.seq + 1) % 2**32 if segment.flags & dpkt.tcp.TH_SYN else segment.seq
+            _add_segment(flow, reading, seq, data, ns, valid is not False)
 
 
 def _add_segment(flow: _Flow, reading: _Reading, seq: int, data: bytes, ns: int,
