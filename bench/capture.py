@@ -14,9 +14,11 @@ line (docs/capture-format.md):
 
 Memory stays bounded whatever the device sends: entries spool, sealed, to a
 temporary file as they arrive (bench.capture_store), and once ``max_records``
-are kept, what the device sends on its own (events, bad-byte runs, link
-records) is counted in ``meta["overflow"]`` instead of kept; the bench's
-requests and the device's answers to them are always kept.
+records or ``max_bytes`` of them are kept (per channel group, each with its
+reserved share: bench.capture_budget), what the device sends on its own
+(events, bad-byte runs, link records, uplink messages) is counted and digested
+in ``meta["overflow"]`` instead of kept; the bench's requests and the device's
+answers to them are always kept on a live connection.
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ from typing import Any
 from ..drivers.bad_runs import frames_in
 from ..drivers.messages import Kind, Message
 from ..drivers.records import NOTE_KEY, RX, TX, Record, Stamp
+from .capture_budget import BYTES_ENV, MAX_BYTES, MAX_RECORDS, RECORDS_ENV, Budget, limit, weight
 from .capture_store import ENTRY_WEIGHT, EntryStore
 from .values import from_json, to_json
 
 FORMAT = "brewbench-capture"
 VERSION = 1
 IDLE = "idle"
-MAX_RECORDS = 30_000  # device-initiated records kept per capture; the rest are counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +75,15 @@ class Capture:
     meta: dict[str, Any] = field(default_factory=dict)
     entries: EntryStore[Entry] = field(default_factory=lambda: _new_store(()))
     actions: list[ActionSpan] = field(default_factory=list)
-    max_records: int = MAX_RECORDS
+    max_records: int = field(default_factory=lambda: limit(RECORDS_ENV, MAX_RECORDS))
+    max_bytes: int = field(default_factory=lambda: limit(BYTES_ENV, MAX_BYTES))
+    #: the bench's requests and their answers are its own (a live connection); an import
+    #: sets False: every record of a file is the file's, and bounded like any other
+    bench_requests: bool = True
 
     def __post_init__(self) -> None:
+        self._budget = Budget()
+        self._keep_lock = threading.Lock()  # the control link and the uplink record at once
         self._current = IDLE
         # Actions running now, innermost last: a link found again mid-action greets the
         # device (its own "connect") and the action it interrupted goes on afterwards.
@@ -87,39 +95,69 @@ class Capture:
     # -- Observer -----------------------------------------------------------
 
     def record(self, record: Record) -> None:
-        if len(self.entries) < self.max_records or _always_kept(record):
-            self.entries.append(Entry(self._current, record))
-        else:
-            self._overflow([record])
+        self.records([record])
 
     def records(self, records: list[Record]) -> None:
         """The records of one received chunk, in order (``BatchObserver``)."""
-        current = self._current
-        room = self.max_records - len(self.entries)
-        if len(records) <= room:
-            self.entries.extend([Entry(current, record) for record in records])
-            return
-        cut = max(room, 0)
-        rest = records[cut:]
-        self.entries.extend([Entry(current, record) for record in records[:cut]]
-                            + [Entry(current, record) for record in rest if _always_kept(record)])
-        dropped = [record for record in rest if not _always_kept(record)]
-        if dropped:
-            self._overflow(dropped)
+        self.keep(records, self._current)
+
+    def keep(self, records: list[Record], action: str) -> None:
+        """Keep ``records`` as ``action``'s, within the budget; count and digest the rest.
+        (A producer that attributes on its own, like the uplink tap, names the action.)"""
+        current = action
+        with self._keep_lock:
+            kept: list[Entry] = []
+            cut: list[Record] = []
+            for record in records:
+                if self._admits(record):
+                    self._budget.kept(record)
+                    kept.append(Entry(current, record))
+                else:
+                    cut.append(record)
+            self.entries.extend(kept)
+            if cut:
+                self._overflow(cut)
+
+    def reserve(self, channel: str, share: float) -> None:
+        """Hold ``share`` of the budget for ``channel`` (the uplink tap holds its own)."""
+        with self._keep_lock:
+            self._budget.reserve(channel, share)
+
+    def has_room(self, channel: str, size: int = 0) -> bool:
+        """Whether a record of ``channel`` of ``size`` bytes would be kept now: lets a
+        producer skip work (decoding, expanding) for what will only be counted."""
+        with self._keep_lock:
+            return self._budget.has_room(channel, self.max_records, self.max_bytes, size)
+
+    def count_cut(self, channel: str, records: int, size: int, data: bytes = b"") -> None:
+        """Count what a producer cut before making records of it (batch items past its
+        bound), in the same account as records the budget cut."""
+        with self._keep_lock:
+            self._budget.count(self._overflow_meta(channel), channel, records, size, data)
+
+    def _admits(self, record: Record) -> bool:
+        return ((self.bench_requests and _always_kept(record)) or NOTE_KEY in record.meta
+                or self._budget.has_room(record.channel, self.max_records, self.max_bytes,
+                                         weight(record)))
 
     def _overflow(self, records: list[Record]) -> None:
-        """Count records past ``max_records``; the first time, note where the capture filled."""
+        """Count records past the budget; the first time per channel, note where it filled."""
+        self._budget.cut(self._overflow_meta(records[0].channel, records[0]), records)
+
+    def _overflow_meta(self, channel: str, first: Record | None = None) -> dict[str, Any]:
         overflow = self.meta.get("overflow")
         if overflow is None:
-            overflow = self.meta["overflow"] = {"max_records": self.max_records, "records": 0,
-                                                "bytes": 0, "bad_frames": 0}
-            first = records[0]
-            self.entries.append(Entry(self._current, Record(
-                first.channel, RX, first.stamp, b"",
-                meta={NOTE_KEY: "capture_full", "max_records": self.max_records})))
-        overflow["records"] += len(records)
-        overflow["bytes"] += sum(len(r.raw) for r in records)
-        overflow["bad_frames"] += sum(frames_in(r) for r in records if r.error is not None)
+            overflow = self.meta["overflow"] = {"max_records": self.max_records,
+                                                "max_bytes": self.max_bytes, "records": 0,
+                                                "bytes": 0, "bad_frames": 0, "channels": {}}
+        if channel not in overflow.setdefault("channels", {}):
+            stamp = first.stamp if first is not None else Stamp.now()
+            note = Record(channel, RX, stamp, b"", meta={
+                NOTE_KEY: "capture_full", "max_records": self.max_records,
+                "max_bytes": self.max_bytes})
+            self._budget.kept(note)
+            self.entries.append(Entry(self._current, note))
+        return overflow
 
     def action_started(self, action: str, stamp: Stamp) -> None:
         with self._lock:
@@ -181,18 +219,20 @@ class Capture:
     def save(self, path: Path, mode: int = 0o644) -> Path:
         """Write the capture as JSON Lines; the file is complete or absent.
 
-        ``mode`` applies from the first byte (0600 for raw values: never a moment
-        when others can read them).
+        ``mode`` applies once the file is complete; while it is written the ``.part``
+        is private (0600), so a save killed half-way leaves nothing others can read
+        (and the next save of the same path replaces it).
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        if not mode & 0o077:
-            os.fchmod(fd, mode)  # a .part left by a crash keeps its old mode otherwise
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a .part left by a crash keeps its old mode otherwise
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 for line in self.to_lines():
                     out.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+                out.flush()
+                os.fchmod(out.fileno(), mode)
             tmp.replace(path)
         except BaseException:
             tmp.unlink(missing_ok=True)  # a full disk leaves no torn file behind
@@ -255,7 +295,7 @@ class Capture:
         if header.get("version") != VERSION:
             raise ValueError(f"capture format version {header.get('version')} is not supported")
         capture = cls(str(header["device"]), dict(from_json(header.get("meta", {}))),
-                      max_records=1 << 62)
+                      max_records=1 << 62, max_bytes=1 << 62)
         starts: dict[int, ActionSpan] = {}
         for number, line in enumerate(it, 2):
             try:

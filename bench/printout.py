@@ -9,6 +9,8 @@ from typing import TextIO
 
 from ..drivers.records import NOTE_KEY
 from .capture import Capture
+from .capture_budget import describe
+from .uplink.losses import uplink_losses
 from .values import key_text
 from .verify.verification import Verification
 
@@ -69,8 +71,10 @@ def _print_bounds(capture: Capture, out: TextIO) -> None:
     """What the capture did not keep, and events the inbox had to drop (docs/reliability.md)."""
     overflow = capture.meta.get("overflow")
     if overflow:
-        print(f"   not kept: {overflow['records']} record(s), {overflow['bytes']} bytes past "
-              f"the {overflow['max_records']}-record bound (counted, not analysed)", file=out)
+        for line in describe(overflow):
+            print(f"   not kept: {line} (counted, not analysed)", file=out)
+    for line in uplink_losses(capture.meta):
+        print(f"   not captured: {line}", file=out)
     dropped = sum(int(e.record.meta.get("dropped", 0)) for e in capture.notes()
                   if e.record.meta.get(NOTE_KEY) == "inbox_overflow")
     if dropped:

@@ -16,6 +16,10 @@ The opcodes kept, named as the capture names them:
 
 Which side wrote the log does not matter: a write always travels to the machine
 (the GATT server), a notification or read value always from it.
+
+A long write's parts wait for their execute in bounded memory (``MAX_PREPARED``
+bytes per connection; parts past it are dropped and the joined value says
+``parts_dropped``), and are joined in one pass, whatever their number.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ SIMPLE = {0x12: "write", 0x52: "write_command", 0x1B: "notify", 0x1D: "indicate"
 READ_REQUESTS = {0x0A: "read", 0x0C: "read_blob"}
 READ_RESPONSES = {0x0B: "read", 0x0D: "read_blob"}
 PREPARE, EXECUTE = 0x16, 0x18
+MAX_PREPARED = 64 * 1024  # an attribute value is at most 512 bytes (Core spec, Vol 3 Part F)
 FROM_SERVER = frozenset({"notify", "indicate", "read", "read_blob"})
 
 
@@ -48,6 +53,7 @@ class AttValue:
     opcode: int
     handle: int | None  # None: a read response whose request is not in the log
     value: bytes
+    parts_dropped: int = 0  # of a long write, past MAX_PREPARED
 
 
 def att_values(packets: Iterable[HciPacket]) -> Iterator[AttValue]:
@@ -67,6 +73,8 @@ class _Follower:
         self.partial: dict[tuple[int, bool], bytearray] = {}
         self.asked: dict[int, int] = {}  # connection -> handle of the pending read
         self.prepared: dict[int, list[tuple[int, int, bytes]]] = {}
+        self.prepared_bytes: dict[int, int] = {}
+        self.dropped: dict[int, int] = {}
 
     def l2cap(self, packet: HciPacket) -> bytes | None:
         """The ATT PDU ``packet`` completes, if any."""
@@ -101,19 +109,33 @@ class _Follower:
             yield AttValue(packet, connection, READ_RESPONSES[opcode], opcode,
                            self.asked.pop(connection, None), pdu[1:])
         elif opcode == PREPARE and len(pdu) >= 5:
-            handle, offset = struct.unpack_from("<HH", pdu, 1)
-            self.prepared.setdefault(connection, []).append((handle, offset, pdu[5:]))
+            self._prepare(connection, pdu)
         elif opcode == EXECUTE and len(pdu) >= 2:
             parts = self.prepared.pop(connection, [])
+            self.prepared_bytes.pop(connection, None)
+            dropped = self.dropped.pop(connection, 0)
             if pdu[1] == 1 and parts:
-                yield from _joined(packet, connection, parts)
+                yield from _joined(packet, connection, parts, dropped)
+
+    def _prepare(self, connection: int, pdu: bytes) -> None:
+        handle, offset = struct.unpack_from("<HH", pdu, 1)
+        held = self.prepared_bytes.get(connection, 0) + len(pdu) - 5
+        if held > MAX_PREPARED:
+            self.dropped[connection] = self.dropped.get(connection, 0) + 1
+            return
+        self.prepared_bytes[connection] = held
+        self.prepared.setdefault(connection, []).append((handle, offset, pdu[5:]))
 
 
-def _joined(packet: HciPacket, connection: int,
-            parts: list[tuple[int, int, bytes]]) -> Iterator[AttValue]:
-    """The values a long write's prepared parts make, one per handle, parts by offset."""
-    for handle in dict.fromkeys(h for h, _, _ in parts):
+def _joined(packet: HciPacket, connection: int, parts: list[tuple[int, int, bytes]],
+            dropped: int) -> Iterator[AttValue]:
+    """The values a long write's prepared parts make, one per handle, parts by offset
+    (grouped in one pass: many parts on many handles stay linear)."""
+    by_handle: dict[int, list[tuple[int, bytes]]] = {}
+    for handle, offset, chunk in parts:
+        by_handle.setdefault(handle, []).append((offset, chunk))
+    for handle, chunks in by_handle.items():
         value = bytearray()
-        for _, offset, chunk in sorted((p for p in parts if p[0] == handle), key=lambda p: p[1]):
+        for offset, chunk in sorted(chunks, key=lambda part: part[0]):
             value[offset:offset + len(chunk)] = chunk
-        yield AttValue(packet, connection, "write", EXECUTE, handle, bytes(value))
+        yield AttValue(packet, connection, "write", EXECUTE, handle, bytes(value), dropped)

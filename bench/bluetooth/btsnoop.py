@@ -14,14 +14,14 @@ with the HCI H4 packet type (1 command, 2 ACL data, 3 SCO, 4 event).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...drivers.errors import BrewbenchError
 
 __all__ = ["ACL", "EVENT", "H4", "MAGIC", "BtsnoopError", "HciPacket", "btsnoop_us",
-           "read_btsnoop", "unix_ns", "write_btsnoop"]
+           "iter_btsnoop", "read_btsnoop", "unix_ns", "write_btsnoop"]
 
 MAGIC = b"btsnoop\0"
 HEADER = struct.Struct(">8sII")
@@ -80,37 +80,52 @@ def write_btsnoop(path: Path, packets: Iterable[HciPacket]) -> int:
 
 
 def read_btsnoop(path: Path) -> list[HciPacket]:
-    """Every packet of a btsnoop file, in file order.
-
-    A record cut short by the end of the file (a log copied while still being
-    written) ends the list; it is not an error.
+    """Every packet of a btsnoop file, in file order (``iter_btsnoop`` as a list).
 
     Raises:
         BtsnoopError: not a btsnoop file, another version or datalink, or a
             record that claims an impossible length.
         OSError: the file cannot be read.
     """
-    data = path.read_bytes()
-    if len(data) < HEADER.size or not data.startswith(MAGIC):
+    return list(iter_btsnoop(path))
+
+
+def iter_btsnoop(path: Path) -> Iterator[HciPacket]:
+    """The packets of a btsnoop file, read one record at a time (memory stays one
+    record, whatever the file's size).
+
+    A record cut short by the end of the file (a log copied while still being
+    written) ends the packets; it is not an error.
+
+    Raises:
+        BtsnoopError: not a btsnoop file, another version or datalink, or a
+            record that claims an impossible length (raised when reached: the
+            packets before it have been yielded).
+        OSError: the file cannot be read.
+    """
+    with path.open("rb") as file:
+        _check_header(path, file.read(HEADER.size))
+        number, offset = 0, HEADER.size
+        while len(head := file.read(RECORD.size)) == RECORD.size:
+            _, included, flags, _, stamp = RECORD.unpack(head)
+            if included > MAX_PACKET:
+                raise BtsnoopError(f"{path}: record {number + 1} at byte {offset} claims "
+                                   f"{included} bytes; the file is damaged")
+            body = file.read(included)
+            if len(body) < included:
+                return
+            offset += RECORD.size + included
+            if body:
+                number += 1
+                yield HciPacket(number, bool(flags & 1), stamp, body[0], body[1:])
+
+
+def _check_header(path: Path, header: bytes) -> None:
+    if len(header) < HEADER.size or not header.startswith(MAGIC):
         raise BtsnoopError(f"{path}: not a btsnoop file (it does not start with 'btsnoop\\0')")
-    _, version, datalink = HEADER.unpack_from(data)
+    _, version, datalink = HEADER.unpack(header)
     if version != VERSION:
         raise BtsnoopError(f"{path}: btsnoop version {version}; only version {VERSION} is known")
     if datalink != H4:
         raise BtsnoopError(f"{path}: btsnoop datalink {datalink}; only {H4} (HCI H4, as "
                            "Android and bumble write) is supported")
-    packets: list[HciPacket] = []
-    offset = HEADER.size
-    while offset + RECORD.size <= len(data):
-        _, included, flags, _, stamp = RECORD.unpack_from(data, offset)
-        if included > MAX_PACKET:
-            raise BtsnoopError(f"{path}: record {len(packets) + 1} at byte {offset} claims "
-                               f"{included} bytes; the file is damaged")
-        start = offset + RECORD.size
-        body = data[start:start + included]
-        if len(body) < included:
-            break
-        if body:
-            packets.append(HciPacket(len(packets) + 1, bool(flags & 1), stamp, body[0], body[1:]))
-        offset = start + included
-    return packets

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..bluetooth.btsnoop import BtsnoopError
 from ..bluetooth.btsnoop_import import import_btsnoop
+from ..capture import Capture
+from ..capture_budget import describe
 from ..printout import print_capture
 from ..uplink.pcap_import import import_pcap
 from ..uplink.pcap_streams import PcapError
@@ -71,7 +74,7 @@ def run_import_pcap(args: argparse.Namespace) -> int:
     """Import one pcap; 2 when it cannot be read or written."""
     output = args.output or args.file.with_suffix(".jsonl")
     try:
-        capture = import_pcap(args.file)
+        capture = import_pcap(args.file, _progress(args.file))
         save_capture(capture, output, raw=args.raw)
     except (PcapError, LabKeyError, OSError) as exc:
         print(f"brewbench import pcap: {exc}", file=sys.stderr)
@@ -79,9 +82,35 @@ def run_import_pcap(args: argparse.Namespace) -> int:
     where = destinations(capture, classify(emissions(capture)))
     print(f"{args.file}: {capture.meta['uplink']['messages']} uplink records -> {output}"
           f"{' (RAW values)' if args.raw else ''}")
+    for line in _import_cuts(capture):
+        print(f"   {line}")
     if where:
         print(render_destinations(where))
     return 0
+
+
+def _progress(path: Path) -> Callable[[int], None]:
+    """A line on stderr every so often while a long file is read."""
+    def say(done: int) -> None:
+        print(f"brewbench import: {path.name}: {done >> 20} MiB read", file=sys.stderr, flush=True)
+    return say
+
+
+def _import_cuts(capture: Capture) -> list[str]:
+    """What an import did not read or keep, and streams whose copies disagreed."""
+    pcap = capture.meta.get("pcap", {})
+    lines = [f"file damaged: {pcap['damaged']}"] if pcap.get("damaged") else []
+    overflow = capture.meta.get("overflow")
+    if overflow:
+        lines += [f"not kept: {line} (counted, not analysed)" for line in describe(overflow)]
+    flagged = {flag: len({e.record.meta.get("address") for e in capture.entries
+                          if e.record.meta.get(flag)}) for flag in ("contradicting", "cut")}
+    if flagged["contradicting"]:
+        lines.append(f"contradicting copies: {flagged['contradicting']} stream(s) carried two "
+                     "different versions of the same bytes (the checksum-valid one is shown)")
+    if flagged["cut"]:
+        lines.append(f"cut: {flagged['cut']} stream(s) past the import's bounds")
+    return lines
 
 
 def run_import_btsnoop(args: argparse.Namespace) -> int:
@@ -97,6 +126,9 @@ def run_import_btsnoop(args: argparse.Namespace) -> int:
     result = verify(capture, canaries)
     print(f"{args.file}: {len(capture.entries)} ATT records -> {output}"
           f"{' (RAW values)' if args.raw else ''}")
+    damaged = capture.meta.get("btsnoop", {}).get("damaged")
+    if damaged:
+        print(f"   file damaged: {damaged}")
     print_capture(capture, sys.stdout, result, output)
     return 0
 

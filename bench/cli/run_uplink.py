@@ -4,7 +4,9 @@ Each device gets a real ``mosquitto`` (bench/uplink/servers.py) and a tap of its
 so its cloud messages land in its own capture on channel ``uplink``; a shared broker
 would hand one device's retained messages to the next device's tap. The broker runs
 from a private temporary folder: its persistence file would hold the raw values the
-device publishes, so it is mode 0700 and removed with the device. An emulated
+device publishes, so it is mode 0700 and removed with the device; the broker dies
+with the bench (even a SIGKILL of it), and a folder a killed run left behind is
+removed by the next run (its ``owner`` file names a process that is gone). An emulated
 machine is pointed at the tap by the bench; a real one must be pointed at the broker
 and endpoint printed here by the lab (docs/uplink.md).
 """
@@ -12,6 +14,8 @@ and endpoint printed here by the lab (docs/uplink.md).
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +23,33 @@ from pathlib import Path
 from ..influx.servers import ServerError, _binary
 from ..uplink.servers import MOSQUITTO, Mosquitto
 from ..uplink.tap import UplinkTap
+
+PREFIX = "brewbench-uplink-"
+OWNER = "owner"  # the pid of the run that made the folder
+
+
+def remove_stale_folders(root: Path | None = None) -> list[Path]:
+    """Remove the broker folders of runs that were killed (their owner is gone); which."""
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(PREFIX + "*"):
+        with contextlib.suppress(OSError, ValueError):
+            if folder.stat().st_uid == os.getuid() and not _alive(
+                    int((folder / OWNER).read_text().strip() or "0")):
+                shutil.rmtree(folder)
+                removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class UplinkUnavailable(Exception):
@@ -48,7 +79,9 @@ def device_uplink(wanted: bool) -> Iterator[UplinkTap | None]:
     if not wanted:
         yield None
         return
-    with tempfile.TemporaryDirectory(prefix="brewbench-uplink-") as folder:  # mode 0700
+    remove_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=PREFIX) as folder:  # mode 0700
+        (Path(folder) / OWNER).write_text(str(os.getpid()))
         try:
             broker = Mosquitto(Path(folder)).__enter__()
         except (FileNotFoundError, ServerError) as exc:
@@ -56,6 +89,6 @@ def device_uplink(wanted: bool) -> Iterator[UplinkTap | None]:
         try:
             host, port = broker.address
             print(f"   uplink: MQTT broker mqtt://{host}:{port}")
-            yield UplinkTap(broker.address)
+            yield UplinkTap(broker.address, broker_log=broker.log_path)
         finally:
             broker.stop()

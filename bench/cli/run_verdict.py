@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..uplink.losses import uplink_losses
 from ..verify.verification import Verification
 
 __all__ = ["RunVerdict"]
@@ -28,6 +29,7 @@ class RunVerdict:
     spoken: dict[str, int] = field(default_factory=dict)  # device -> of those, heard in recordings
     breached: dict[str, int] = field(default_factory=dict)  # device -> contract breaches
     unheard: dict[str, int] = field(default_factory=dict)  # device -> recordings cut by a bound
+    cut: dict[str, int] = field(default_factory=dict)  # device -> records past its budget
 
     def add(self, spec: str, failures: int, result: Verification) -> None:
         self.failures += failures
@@ -39,6 +41,9 @@ class RunVerdict:
             self.unheard[spec] = len(result.not_analysed)
         if result.verdict is not None and not result.verdict.ok:
             self.breached[spec] = len(result.verdict.violations)
+        overflow = result.capture.meta.get("overflow")
+        if overflow or uplink_losses(result.capture.meta):
+            self.cut[spec] = int((overflow or {}).get("records", 0))
 
     @property
     def exit_code(self) -> int:
@@ -60,10 +65,13 @@ class RunVerdict:
                 f"{spec} ({count}{self._spoken(spec)})" for spec, count in self.leaked.items()))
         else:
             parts.append("no planted value found")
-        if self.unheard:
-            parts.append("not fully analysed: " + ", ".join(
-                f"{spec} ({count} recording{'s' if count > 1 else ''})"
-                for spec, count in self.unheard.items()))
+        short = [f"{spec} ({count} recording{'s' if count > 1 else ''})"
+                 for spec, count in self.unheard.items()]
+        short += [f"{spec} ({count} record(s) past the capture budget)" if count else
+                  f"{spec} (uplink messages lost before the capture)"
+                  for spec, count in self.cut.items()]
+        if short:  # a verdict on part of what a device sent says so (docs/reliability.md)
+            parts.append("not fully analysed (see the printout): " + ", ".join(short))
         if self.contract is not None and not self.breached:
             parts.append(f"within contract {self.contract}")
         status = "FAIL" if self.exit_code else ("LEAK" if self.leaked else "PASS")

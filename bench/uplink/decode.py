@@ -4,7 +4,9 @@ A machine's cloud messages come as JSON, CBOR, either of them gzip- or
 zlib-compressed, and single or batched (a list of messages). ``decode`` peels
 the compression and tries each format; a batch becomes one body per item. A
 payload nothing decodes is kept as opaque bytes (the hunter still reads them).
-Decompression is bounded: a hostile device cannot make the bench inflate a bomb.
+Decompression is bounded: a hostile device cannot make the bench inflate a bomb
+(at most ``MAX_INFLATED`` bytes per payload; what a body inflated to also counts
+against the capture's byte budget, bench/capture_budget.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 import cbor2
 
-MAX_INFLATED = 16 * 1024 * 1024
+# A JSON list of empty maps parses to ~20 bytes of Python per byte, and text is analysed
+# at ~3 s per MiB: 1 MiB per message keeps both small (the capture's budget bounds the sum).
+MAX_INFLATED = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -26,11 +30,12 @@ class Decoded:
     bodies: tuple[dict[str, Any], ...]
     encoding: str
     error: str | None = None
+    inflated: int = 0  # bytes after decompression (0: the payload was not compressed)
 
 
 def decode(payload: bytes) -> Decoded:
     """The message bodies in ``payload``; ``error`` says why when there are none."""
-    data, layers = _inflate(payload)
+    data, layers, inflated = _inflate(payload)
     parsers = (("json", _json), ("cbor", _cbor))
     if data[:1] not in (b"{", b"[", b" ", b"\n"):
         parsers = parsers[::-1]  # CBOR first: a failed JSON parse costs an exception per message
@@ -41,29 +46,31 @@ def decode(payload: bytes) -> Decoded:
             continue
         encoding = "+".join([name, *layers])
         if isinstance(value, dict):
-            return Decoded((value,), encoding)
+            return Decoded((value,), encoding, inflated=inflated)
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            return Decoded(tuple(value), f"{encoding} batch")
+            return Decoded(tuple(value), f"{encoding} batch", inflated=inflated)
     return Decoded((), "+".join(["opaque", *layers]),
-                   "uplink payload is neither a JSON nor a CBOR map or list of maps")
+                   "uplink payload is neither a JSON nor a CBOR map or list of maps", inflated)
 
 
-def _inflate(payload: bytes) -> tuple[bytes, list[str]]:
+def _inflate(payload: bytes) -> tuple[bytes, list[str], int]:
+    """The payload without its compression, the layers peeled, and what it inflated to
+    (``MAX_INFLATED`` for a bomb that was stopped: the analysis will inflate that much)."""
     if payload[:2] == b"\x1f\x8b":
-        out = _bounded(zlib.decompressobj(16 + zlib.MAX_WBITS), payload)
-        return (out, ["gzip"]) if out is not None else (payload, [])
+        out, size = _bounded(zlib.decompressobj(16 + zlib.MAX_WBITS), payload)
+        return (out, ["gzip"], size) if out is not None else (payload, [], size)
     if len(payload) > 1 and payload[0] & 0x0F == 8 and int.from_bytes(payload[:2], "big") % 31 == 0:
-        out = _bounded(zlib.decompressobj(), payload)
-        return (out, ["zlib"]) if out is not None else (payload, [])
-    return payload, []
+        out, size = _bounded(zlib.decompressobj(), payload)
+        return (out, ["zlib"], size) if out is not None else (payload, [], size)
+    return payload, [], 0
 
 
-def _bounded(inflater: Any, payload: bytes) -> bytes | None:
+def _bounded(inflater: Any, payload: bytes) -> tuple[bytes | None, int]:
     try:
         out: bytes = inflater.decompress(payload, MAX_INFLATED)
     except zlib.error:
-        return None
-    return out if not inflater.unconsumed_tail else None
+        return None, 0
+    return (out, len(out)) if not inflater.unconsumed_tail else (None, MAX_INFLATED)
 
 
 def _json(data: bytes) -> Any:

@@ -15,6 +15,19 @@ action it first lets the uplink settle: an emulated device is asked to deliver
 its queue, and a marker sent through the broker must come back, so a message
 the device published during the action cannot arrive after the action closed.
 A broker that goes away is reported as a gap in ``capture.meta["uplink"]["gaps"]``.
+
+The device is an adversary here too (docs/reliability.md, "The uplink"):
+
+- uplink records go through the capture's budget with a reserved share
+  (``UPLINK_SHARE``), so a flood never pushes out the control link's records;
+- the settle marker carries a secret of this tap's own (``brewbench-settle
+  <secret> <n>``): anything else on ``brewbench/settle`` is the device's and is
+  captured like any message, and no payload there can stop the subscriber;
+- a message that cannot be recorded is one line in ``meta["uplink"]["errors"]``
+  and the subscriber keeps running;
+- messages the broker dropped (its ``$SYS`` counter of dropped publishes, and
+  in its log the clients it cut off for an oversized packet) are said in
+  ``meta["uplink"]["broker_dropped"]`` and ``["oversize_disconnects"]``.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -31,12 +45,16 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from ...drivers.errors import shown
 from ...drivers.records import Record, Stamp
-from ..capture import IDLE, Capture, Entry
-from .records import CHANNEL, uplink_records
-from .servers import HttpEndpoint, HttpRequest
+from ..capture import IDLE, Capture
+from .records import CHANNEL, keep_message
+from .servers import HttpEndpoint, HttpRequest, oversize_disconnects
 
 MARKER_TOPIC = "brewbench/settle"
+DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
+UPLINK_SHARE = 0.5  # of the capture's budget held for the uplink; the control link keeps the rest
+MAX_ERRORS = 20  # lines kept about messages that could not be recorded; the rest are counted
 SETTLE_S = 2.0
 SESSION_S = 3600  # how long the broker keeps the bench's queue while it is away
 GAP_SETTLE_S = 0.2  # while the broker is away, a device cannot deliver: do not wait long
@@ -54,8 +72,14 @@ class UplinkTap:
     """
 
     def __init__(self, broker: tuple[str, int] | None, settle_s: float = SETTLE_S,
-                 quiet_s: float = 0.0) -> None:
+                 quiet_s: float = 0.0, broker_log: Path | None = None) -> None:
         self.broker, self.settle_s, self.quiet_s = broker, settle_s, quiet_s
+        self.broker_log = broker_log  # where the broker logs the clients it cut off
+        self.errors: list[str] = []
+        self.error_count = 0
+        self.broker_dropped = 0
+        self._dropped_base: int | None = None
+        self._secret = secrets.token_hex(16).encode()  # the device cannot forge a marker
         self.capture: Capture | None = None
         self.drain: Drain | None = None
         self.lookups: dict[str, dict[str, int]] = {"mqtt": {}, "http": {}}
@@ -70,7 +94,7 @@ class UplinkTap:
         self._seq = 0
         self._mqtt_host = ""  # the name the device last looked up for MQTT
         self._connected_once = False
-        self._endpoint = HttpEndpoint(self._http)
+        self._endpoint = HttpEndpoint(self._on_request)
         self._client: mqtt.Client | None = None
         self._stopping = False
         self._subscribed = False
@@ -80,6 +104,7 @@ class UplinkTap:
     def bind(self, capture: Capture, drain: Drain | None = None) -> None:
         """Record into ``capture``; ``drain(timeout)`` delivers an emulated device's queue."""
         self.capture, self.drain = capture, drain
+        capture.reserve(CHANNEL, UPLINK_SHARE)
 
     def resolve(self, host: str, protocol: str) -> tuple[str, int]:
         """The device's DNS: every name points at the bench's broker or endpoint."""
@@ -113,7 +138,7 @@ class UplinkTap:
         client.on_connect = lambda c, _u, _f, _rc, _p: self._connected(c)
         client.on_subscribe = lambda *_args: self._subscribed_now(subscribed)
         client.on_disconnect = lambda *_args: self._disconnected()
-        client.on_message = lambda _c, _u, message: self._mqtt(message)
+        client.on_message = lambda _c, _u, message: self._on_message(message)
         session = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         session.SessionExpiryInterval = SESSION_S
         client.connect_async(*self.broker, keepalive=5, clean_start=False, properties=session)
@@ -173,7 +198,8 @@ class UplinkTap:
     # -- incoming ---------------------------------------------------------------------
 
     def _connected(self, client: mqtt.Client) -> None:
-        client.subscribe("#", options=SubscribeOptions(qos=1, retainAsPublished=True))
+        client.subscribe([("#", SubscribeOptions(qos=1, retainAsPublished=True)),
+                          (DROPPED_TOPIC, SubscribeOptions(qos=0))])
         if self._connected_once and self.gaps and "up_wall_ns" not in self.gaps[-1]:
             self.gaps[-1]["up_wall_ns"] = Stamp.now().wall_ns
             self._publish_meta()
@@ -193,15 +219,61 @@ class UplinkTap:
                           "down_wall_ns": Stamp.now().wall_ns})
         self._publish_meta()
 
+    def _on_message(self, message: mqtt.MQTTMessage) -> None:
+        try:
+            self._mqtt(message)
+        except Exception as exc:  # a hostile message never stops the subscriber
+            self._error(f"message on {shown(message.topic)} not recorded: "
+                        f"{type(exc).__name__}: {shown(str(exc))}")
+
     def _mqtt(self, message: mqtt.MQTTMessage) -> None:
-        if message.topic == MARKER_TOPIC:
-            with self._heard:
-                self._marker_seen = max(self._marker_seen, int(message.payload or b"0"))
-                self._heard.notify_all()
+        payload = bytes(message.payload)
+        if message.topic == DROPPED_TOPIC:
+            self._broker_counter(payload)
+            return
+        if message.topic == MARKER_TOPIC and self._is_marker(payload):
             return
         meta = {"protocol": "mqtt", "host": self._mqtt_host,
                 "topic": message.topic, "qos": message.qos, "retain": bool(message.retain)}
-        self._add(bytes(message.payload), meta)
+        self._add(payload, meta)
+
+    def _marker_payload(self, marker: int) -> bytes:
+        return b"brewbench-settle " + self._secret + b" " + str(marker).encode()
+
+    def _is_marker(self, payload: bytes) -> bool:
+        """Only the tap's own markers (they carry its secret) settle anything."""
+        prefix = self._marker_payload(0)[:-1]
+        number = payload[len(prefix):]
+        if not payload.startswith(prefix) or not number.isdigit() or len(number) > 12:
+            return False
+        with self._heard:
+            self._marker_seen = max(self._marker_seen, int(number))
+            self._heard.notify_all()
+        return True
+
+    def _broker_counter(self, payload: bytes) -> None:
+        """The broker's count of publishes it dropped (for a slow subscriber, a full queue)
+        since it started: what this tap was here to see is what it gained since then."""
+        if not payload.isdigit() or len(payload) > 18:
+            return
+        value = int(payload)
+        with self._lock:
+            if self._dropped_base is None:
+                self._dropped_base = value
+            self.broker_dropped = max(self.broker_dropped, value - self._dropped_base)
+
+    def _error(self, line: str) -> None:
+        with self._lock:
+            self.error_count += 1
+            if len(self.errors) < MAX_ERRORS:
+                self.errors.append(line)
+
+    def _on_request(self, request: HttpRequest) -> None:
+        try:
+            self._http(request)
+        except Exception as exc:  # a hostile request never stops the endpoint
+            self._error(f"request {shown(request.method)} {shown(request.path)} not recorded: "
+                        f"{type(exc).__name__}: {shown(str(exc))}")
 
     def _http(self, request: HttpRequest) -> None:
         meta = {"protocol": "http", "host": request.host.rsplit(":", 1)[0] if request.host
@@ -212,11 +284,9 @@ class UplinkTap:
     def _add(self, payload: bytes, meta: dict[str, Any]) -> None:
         stamp = Stamp.now()
         with self._lock:
-            action = self._current
-            records = uplink_records(payload, meta, stamp, self._seq + 1)
-            self._seq += len(records)
             if self.capture is not None:
-                self.capture.entries.extend(Entry(action, r) for r in records)
+                self._seq += keep_message(self.capture, self._current, payload, meta, stamp,
+                                          self._seq + 1)
             self.messages += 1
         with self._heard:
             self._last_heard_ns = stamp.mono_ns
@@ -231,7 +301,7 @@ class UplinkTap:
         with self._heard:
             self._marker += 1
             marker = self._marker
-        info = self._client.publish(MARKER_TOPIC, str(marker).encode(), qos=1)
+        info = self._client.publish(MARKER_TOPIC, self._marker_payload(marker), qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return
         with self._heard:
@@ -252,7 +322,10 @@ class UplinkTap:
                 "broker": None if self.broker is None else f"{self.broker[0]}:{self.broker[1]}",
                 "endpoint": "{}:{}".format(*self.endpoint), "messages": self.messages,
                 "lookups": {k: dict(v) for k, v in self.lookups.items()},
-                "gaps": [dict(g) for g in self.gaps]}
+                "gaps": [dict(g) for g in self.gaps],
+                "broker_dropped": self.broker_dropped,
+                "oversize_disconnects": oversize_disconnects(self.broker_log),
+                "errors": list(self.errors), "error_count": self.error_count}
 
 
 __all__ = ["CHANNEL", "MARKER_TOPIC", "UplinkTap"]

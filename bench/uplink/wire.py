@@ -2,7 +2,10 @@
 
 Parsers for the client-to-server bytes of a stream (bench/uplink/pcap_streams.py).
 They stop at the first thing that does not parse, and never read past the data
-they were given: a capture of hostile traffic cannot make them hang or grow.
+they were given: a capture of hostile traffic cannot make them hang or grow. A
+request whose body length is not a plain number (``Content-Length: abc``, a
+negative length or chunk size) is one request with an ``error``; the stream ends
+there, since where the next request starts is unknown.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 MQTT_CONNECT = 0x10
+MAX_REST = 1024 * 1024  # of a stream after a length that is not one
 MQTT_PUBLISH = 3
 _HTTP_REQUEST = re.compile(rb"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\S+) HTTP/1\.[01]\r\n")
 
@@ -32,6 +36,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
+    error: str | None = None  # why the body could not be read; the stream ends here
 
 
 def is_mqtt(data: bytes) -> bool:
@@ -106,29 +111,45 @@ def http_requests(data: bytes) -> Iterator[Request]:
         lines = data[pos:head_end].decode("latin-1").split("\r\n")[1:]
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
         body_start = head_end + 4
+        method, path = match.group(1).decode(), match.group(2).decode("latin-1")
         if headers.get("transfer-encoding", "").lower() == "chunked":
             unchunked = _unchunk(data, body_start)
+            if isinstance(unchunked, str):
+                yield Request(body_start, method, path, headers, _rest(data, body_start), unchunked)
+                return
             if unchunked is None:
                 return
             body, pos = unchunked
         else:
-            length = int(headers.get("content-length", "0") or 0)
+            text = headers.get("content-length", "0") or "0"
+            if not text.isdigit() or not text.isascii():
+                yield Request(body_start, method, path, headers, _rest(data, body_start),
+                              f"Content-Length {text[:40]!r} is not a length")
+                return
+            length = int(text)
             if body_start + length > len(data):
                 return
             body, pos = data[body_start:body_start + length], body_start + length
-        yield Request(pos, match.group(1).decode(), match.group(2).decode("latin-1"), headers, body)
+        yield Request(pos, method, path, headers, body)
 
 
-def _unchunk(data: bytes, pos: int) -> tuple[bytes, int] | None:
+def _rest(data: bytes, pos: int) -> bytes:
+    """What follows an unreadable length, kept (bounded) for the hunter to read."""
+    return data[pos:pos + MAX_REST]
+
+
+def _unchunk(data: bytes, pos: int) -> tuple[bytes, int] | str | None:
+    """The body and where it ends; None when the stream is cut short; a string when a
+    chunk size is not one (negative, not hex): why."""
     parts: list[bytes] = []
     while True:
         line_end = data.find(b"\r\n", pos)
         if line_end < 0:
             return None
-        try:
-            size = int(data[pos:line_end].split(b";")[0], 16)
-        except ValueError:
-            return None
+        field = data[pos:line_end].split(b";")[0].strip()
+        if not field or len(field) > 16 or field.strip(b"0123456789abcdefABCDEF"):
+            return f"chunk size {field[:40]!r} is not a size"
+        size = int(field, 16)
         start = line_end + 2
         if size == 0:
             trailer = data.find(b"\r\n\r\n", line_end)

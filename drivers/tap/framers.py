@@ -7,7 +7,9 @@
     jura     Jura's obfuscated service-port lines (decoded, answers parsed)
 
 Every framer keeps at most ``MAX_UNIT`` bytes pending, so a line that never ends
-cannot grow memory; what exceeds it is recorded as one unit with an error.
+cannot grow memory; what exceeds it is cut into units of at most ``MAX_UNIT``
+bytes with an error (the tap folds consecutive error units into one bounded
+record, drivers/bad_runs.py, so a babble's bytes are counted, not kept).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class GapFramer:
         out = self.flush() if self._pending and now - self._last > self.gap else []
         self._last = now
         self._pending += data
-        if len(self._pending) > MAX_UNIT:
+        while len(self._pending) > MAX_UNIT:  # a read can bring more than one unit's worth
             out += [Unit(bytes(self._pending[:MAX_UNIT]), error=f"run longer than {MAX_UNIT} bytes")]
             del self._pending[:MAX_UNIT]
         return out
@@ -83,7 +85,8 @@ class LineFramer:
         out = [Unit(line + b"\n", meta={"line": line.rstrip(b"\r").decode("utf-8", "replace")})
                for line in lines]
         if len(self._pending) > MAX_UNIT:
-            out.append(Unit(self._pending, error=f"line longer than {MAX_UNIT} bytes"))
+            out += [Unit(self._pending[at:at + MAX_UNIT], error=f"line longer than {MAX_UNIT} bytes")
+                    for at in range(0, len(self._pending), MAX_UNIT)]
             self._pending = b""
         return out
 
@@ -132,12 +135,13 @@ class CobsFramer:
                 out.append(Unit(encoded + b"\x00", decode_wire(encoded)))
             except FrameError as exc:
                 out.append(Unit(encoded, error=str(exc)))
-        if dropped is not None:
-            out.append(Unit(dropped[:256], error=str(oversize_error())))
+        if dropped is not None:  # whole: the tap folds it into a counted, digested run
+            out.append(Unit(dropped, error=str(oversize_error())))
         return out
 
     def flush(self) -> list[Unit]:
-        return []
+        pending, self._splitter = self._splitter.pending, FrameSplitter()
+        return [Unit(pending, error="frame without its delimiter")] if pending else []
 
 
 class JuraFramer:

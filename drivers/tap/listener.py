@@ -10,16 +10,25 @@
 ``rx`` is the port that hears what the machine's controller sends, ``tx`` the one
 that hears what is sent to it (one adapter's RX pin on each line of the UART). A
 tap never writes: it has no way to disturb the machine it watches.
+
+Units a framer could not make sense of (a line that never ends, a run past the
+unit bound, a frame that does not decode) are folded per direction into one
+bad-byte run (drivers/bad_runs.py): a bounded excerpt, a count and a SHA-256,
+flushed at the next good unit, at an action's end or once it is half a second
+old, as the control link does. A babbling line costs records per second, not
+per byte.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from ..actions import observed_action
+from ..bad_runs import BadRun
 from ..errors import DeviceError, DeviceSpecError
 from ..records import Chunk, Observer, Record, Stamp, deliver
 from ..serial_transport import SerialTransport
@@ -45,6 +54,7 @@ class _Direction:
         self.last = time.monotonic()
         self.bytes = 0
         self.lost_error: DeviceError | None = None
+        self.bad: BadRun | None = None  # the undecodable units since the last good one
 
     # LinkEvents
     def received(self, chunk: Chunk) -> None:
@@ -115,9 +125,10 @@ class Tap:
             time.sleep(quiet / 4)
 
     def flush(self) -> None:
-        """Report what the framers hold back (a run between pauses, a line without its end)."""
+        """Report what the framers hold back (a run between pauses, a line without its end)
+        and the bad-byte run each direction is in."""
         for line in self.lines.values():
-            self.report(line.direction, Stamp.now(), line.framer.flush())
+            self.report(line.direction, Stamp.now(), line.framer.flush(), final=True)
 
     @contextmanager
     def action(self, name: str) -> Iterator[None]:
@@ -128,10 +139,31 @@ class Tap:
             self.settle()
             self.flush()
 
-    def report(self, direction: str, stamp: Stamp, units: list[Unit]) -> None:
-        if units:
-            self.emit([Record(self.channel, direction, stamp, u.raw, u.message, u.error,
-                              {"direction": direction, **u.meta}) for u in units])
+    def report(self, direction: str, stamp: Stamp, units: list[Unit],
+               final: bool = False) -> None:
+        """Units of one direction as records; undecodable ones folded into its bad run."""
+        line = self.lines[direction]
+        with self._lock:  # the reader thread and flush() at an action's end
+            records: list[Record] = []
+            for unit in units:
+                if unit.error is not None and unit.message is None:
+                    line.bad = line.bad or BadRun(stamp, unit.error)
+                    line.bad.add(unit.raw)
+                    continue
+                records += self._end_run(line)
+                records.append(Record(self.channel, direction, stamp, unit.raw, unit.message,
+                                      unit.error, {"direction": direction, **unit.meta}))
+            if line.bad is not None and (final or line.bad.is_old(stamp)):
+                records += self._end_run(line)
+            if records:
+                deliver(self._observers, records)
+
+    def _end_run(self, line: _Direction) -> list[Record]:
+        if line.bad is None:
+            return []
+        run, line.bad = line.bad.record(self.channel), None
+        return [dataclasses.replace(run, direction=line.direction,
+                                    meta={"direction": line.direction, **run.meta})]
 
     def emit(self, records: list[Record]) -> None:
         with self._lock:  # two readers: keep each observer's records whole and in order

@@ -1,0 +1,40 @@
+"""What the uplink lost before it reached the capture, as lines for people.
+
+The capture's own cuts are bench/capture_budget.py's; these are the broker's
+(publishes it dropped for a full queue, clients it cut off for an oversized
+packet) and the tap's (messages it could not record), from
+``capture.meta["uplink"]`` (bench/uplink/tap.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["uplink_losses"]
+
+
+def uplink_losses(meta: Mapping[str, Any]) -> list[str]:
+    """One line per kind of loss the uplink tap saw; none for a clean uplink."""
+    uplink = meta.get("uplink")
+    if not isinstance(uplink, Mapping):
+        return []
+    out = []
+    dropped = _count(uplink, "broker_dropped")
+    if dropped:
+        out.append(f"the MQTT broker dropped {dropped} message(s) it could not queue for the "
+                   "bench (its $SYS counter): the device sent more than was captured")
+    oversize = _count(uplink, "oversize_disconnects")
+    if oversize:
+        out.append(f"the MQTT broker cut a client off {oversize} time(s) for a packet over its "
+                   "size limit: those messages were not captured")
+    errors = _count(uplink, "error_count")
+    if errors:
+        first = uplink.get("errors") or ["?"]
+        out.append(f"{errors} uplink message(s) could not be recorded (first: {first[0]})")
+    return out
+
+
+def _count(uplink: Mapping[str, Any], key: str) -> int:
+    value = uplink.get(key, 0)
+    return value if isinstance(value, int) else 0
