@@ -198,7 +198,10 @@ class Interceptor:
 
     def _relay(self, stream: PlainStream | TlsStream, sock: socket.socket, conn: Connection,
                door: TlsStream | None) -> None:
-        first = stream.recv()
+        try:
+            first = stream.recv()
+        except OSError as exc:  # a reset: closed with our session tickets unread
+            first, conn.error = b"", f"{type(exc).__name__}: {exc}"[:200]
         if not first:
             if door is not None:
                 conn.verdict = "accepted-then-closed"

@@ -138,6 +138,13 @@ class LabNetwork:
         """``argv`` run inside the device namespace (its only network is the lab)."""
         return [*self.namespaces.exec_prefix(self.namespaces.device), *argv]
 
+    def publish_counts(self) -> rules.Counts:
+        """Read the gateway's counters into ``capture.meta["labnet"]`` now (before the
+        capture is saved) and return them."""
+        self.final_counts = self.counts()
+        self._publish()
+        return self.final_counts
+
     def counts(self) -> rules.Counts:
         """The gateway's counters now (after ``stop``: as they were at the end)."""
         if self.namespaces.exists():
@@ -168,7 +175,7 @@ class LabNetwork:
         self.settle()
         with self._lock:
             self._current = IDLE
-        self._publish()
+        self.publish_counts()
 
     def settle(self) -> bool:
         """Wait until every lookup and connection so far is recorded; False when bounded out."""

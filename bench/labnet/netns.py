@@ -131,8 +131,8 @@ class LabNamespaces:
                 run(["ip", "netns", "add", name])
                 run(["ip", "-n", name, "link", "set", "lo", "up"])
                 # IPv4 only: the lab has no IPv6 rules, so the device gets no IPv6 at all.
-                run(["ip", "netns", "exec", name, "sysctl", "-q", "-w",
-                     "net.ipv6.conf.all.disable_ipv6=1"])
+                run(["ip", "netns", "exec", name, "sh", "-c",
+                     "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6"])
             run(["ip", "-n", self.gateway, "link", "add", GATEWAY_IF, "type", "veth",
                  "peer", "name", DEVICE_IF, "netns", self.device])
             run(["ip", "-n", self.gateway, "addr", "add", f"{GATEWAY_IP}/{PREFIX}", "dev", GATEWAY_IF])
