@@ -253,3 +253,27 @@ def test_a_placed_destination_is_judged_by_where_its_address_is():
     assert rule.breach("x.example", regions, {**in_cn, "located": "DE"}) is None
     assert Rule(operators=("alibaba*",)).breach("x", regions, in_cn) is None
     assert Rule(countries=("CN",)).breach("x", regions, in_cn) is None
+
+
+# -- the guide's examples ------------------------------------------------------------------------
+
+GUIDE = Path(__file__).parent.parent / "docs" / "lab-network.md"
+
+
+def guide_examples() -> list[str]:
+    blocks = GUIDE.read_text(encoding="utf-8").split("```python\n")[1:]
+    return [block.split("```", 1)[0] for block in blocks]
+
+
+def test_the_guides_pytest_example_passes(pytester: pytest.Pytester, brewbench_lab_network):
+    brewbench_lab_network.stop()  # the example makes a lab of its own: this one only checked root
+    pytester.makepyfile(test_guide=guide_examples()[0])
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_guides_python_example_runs(brewbench_lab_network):
+    brewbench_lab_network.stop()
+    done = subprocess.run([sys.executable, "-c", guide_examples()[1]], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]

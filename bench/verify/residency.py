@@ -106,7 +106,7 @@ class Rule:
         allowed = ", ".join([*(f"region {r}" for r in self.regions), *self.hosts,
                              *(f"country {c}" for c in self.countries),
                              *(f"operator {o}" for o in self.operators)]) or "nowhere"
-        return f"sent to {host}{_at(place)} (region {region or 'unmapped'}); allowed: {allowed}"
+        return f"sent to {host}{_at(host, place)} (region {region or 'unmapped'}); allowed: {allowed}"
 
     def _allows_place(self, place: Place) -> bool:
         located = str(place.get("located", "")).upper()
@@ -115,13 +115,14 @@ class Rule:
             fnmatch.fnmatchcase(operator, glob.lower()) for glob in self.operators)
 
 
-def _at(place: Place | None) -> str:
+def _at(host: str, place: Place | None) -> str:
     """Where a placed destination is, for the violation's sentence."""
     if place is None or not place.get("located"):
         return ""
     asn = f" AS{place['asn']}" if place.get("asn") else ""
-    return (f" at {place.get('address', '?')}, located {place['located']}, registered "
-            f"{place.get('registered', '?')}, operator {place.get('operator', '?')}{asn}")
+    address = place.get("address", "?")
+    return (f"{'' if address == host else f' at {address}'}, located {place['located']}, "
+            f"registered {place.get('registered', '?')}, operator {place.get('operator', '?')}{asn}")
 
 
 @dataclass(frozen=True)
