@@ -7,6 +7,7 @@ residency rules are checked without a lab too.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -253,6 +254,34 @@ def test_a_placed_destination_is_judged_by_where_its_address_is():
     assert rule.breach("x.example", regions, {**in_cn, "located": "DE"}) is None
     assert Rule(operators=("alibaba*",)).breach("x", regions, in_cn) is None
     assert Rule(countries=("CN",)).breach("x", regions, in_cn) is None
+
+
+# -- brewbench run --lab-network ------------------------------------------------------------
+
+
+def test_brewbench_run_behind_the_lab_network_names_each_destination(brewbench_lab_network,
+                                                                       tmp_path):
+    brewbench_lab_network.stop()  # the run makes a lab per device: this one only checked root
+    done = subprocess.run([sys.executable, "-m", "brewbench", "run", "--lab-network", "forged-ok",
+                           "--device", "emu://?firmware=2.1", "--results", str(tmp_path)],
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith(f"   -> {PAYMENTS_CN} "))
+    assert "payment" in line and "located CN" in line and "Alibaba Cloud" in line
+    assert "TLS: accepted" in line
+    assert " 0 left the lab" in done.stdout
+    (saved,) = tmp_path.glob("*/captures/*.jsonl")
+    channels = {json.loads(x).get("channel") for x in saved.read_text().splitlines()[1:]}
+    assert {"network", "uplink", "serial"} <= channels
+
+
+def test_brewbench_run_lab_network_refuses_a_real_device_in_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "brewbench", "run", "--lab-network", "validating",
+                           "--device", "serial:///dev/ttyUSB99", "--results", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("brewbench run --lab-network: ")
+    assert "Traceback" not in done.stderr
 
 
 # -- the guide's examples ------------------------------------------------------------------------

@@ -89,6 +89,16 @@ def _add(values: list[Any], value: Any) -> None:
         values.append(value)
 
 
+def destination_lines(summary: dict[str, Any], by_category: dict[str, dict[str, int]]) -> list[str]:
+    """One sentence per destination of a ``labnet`` summary, with the categories that went
+    there (``by_category``: category -> host -> values, bench/verify/residency.destinations)."""
+    lines = []
+    for host, entry in summary.get("destinations", {}).items():
+        categories = sorted(c for c, hosts in by_category.items() if host in hosts)
+        lines.append(sentence(host, entry, categories))
+    return lines
+
+
 def sentence(host: str, entry: dict[str, Any], categories: list[str]) -> str:
     """The line a lab wants per destination."""
     what = ", ".join(categories) or "no classified data"
@@ -99,4 +109,5 @@ def sentence(host: str, entry: dict[str, Any], categories: list[str]) -> str:
             f"TLS: {'/'.join(entry.get('verdicts', [])) or 'none'}")
 
 
-__all__ = ["CHANNEL", "Destinations", "close_record", "connect_record", "lookup_record", "sentence"]
+__all__ = ["CHANNEL", "Destinations", "close_record", "connect_record", "destination_lines",
+           "lookup_record", "sentence"]
