@@ -35,8 +35,10 @@ class PinMismatch(OSError):
 class CloudClient:
     """The cloud connection of one emulated machine on a lab network."""
 
-    def __init__(self, cloud: LabCloud, serial: str, firmware: str, network_resolver: str) -> None:
+    def __init__(self, cloud: LabCloud, serial: str, firmware: str, network_resolver: str,
+                 trust: str | None = None) -> None:
         self.cloud, self.serial, self.firmware = cloud, serial, firmware
+        self.trust = trust  # a CA file the validating firmware trusts besides the system's
         self.profile = cloud.profile
         self.resolver = cloud.resolver or network_resolver
         self.delivered = 0
@@ -90,8 +92,8 @@ class CloudClient:
         return secure
 
     def _context(self) -> ssl.SSLContext:
-        if self.cloud.tls == "validating":
-            return ssl.create_default_context()  # the maker's roots: the system's
+        if self.cloud.tls == "validating":  # the maker's roots: the system's, and ``trust``
+            return ssl.create_default_context(cafile=self.trust)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE

@@ -15,11 +15,16 @@ from pathlib import Path
 import pytest
 
 from brewbench.bench.capture import Capture
-from brewbench.bench.devices import BenchDevice
-from brewbench.bench.labnet.lab import LabNetwork
+from brewbench.bench.devices import BenchDevice, open_device
+from brewbench.bench.labnet.client_hello import server_name
+from brewbench.bench.labnet.device import LabDevice
+from brewbench.bench.labnet.lab import LabNetwork, tap_upstream
+from brewbench.bench.labnet.lengths import length_follows
+from brewbench.bench.labnet.maker_cloud import MakerCloud
 from brewbench.bench.labnet.netns import NETNS_DIR
 from brewbench.bench.labnet.places import AddressTableError, load_addresses
 from brewbench.bench.uplink.tap import CHANNEL as UPLINK
+from brewbench.bench.uplink.tap import UplinkTap
 from brewbench.bench.verify.canaries import plant
 from brewbench.bench.verify.contracts import check
 from brewbench.bench.verify.emissions import emissions
@@ -217,6 +222,59 @@ def test_a_hard_coded_address_in_cn_breaks_an_eu_only_contract(brewbench_lab_dev
     assert card.action == "pay"
     assert "located CN" in card.why and "Alibaba Cloud" in card.why and "AS37963" in card.why
     assert "(region cn); allowed: region eu" in card.why
+
+
+# -- sealed connections: what their lengths say ---------------------------------------------------
+
+
+def test_the_ciphertext_differential_names_the_host_a_validating_machine_sends_the_owner_to(
+        brewbench_lab_network, brewbench_mosquitto):
+    """Owners of 9, 9 and 25 characters: the sealed MQTT record during brew grows by
+    one byte per character (AEAD), and nothing else follows (issue 26's measurement)."""
+    lab = brewbench_lab_network
+    runs = []
+    with MakerCloud() as maker:
+        lab.passthrough_to(maker.passthrough)
+        for owner in ("Ada Byron", "Bob Smith", "Ada Lovelace-Byron Canary"):
+            tap = UplinkTap(brewbench_mosquitto.address)
+            with LabDevice(lab, "validating", trust=maker.ca_file) as spec, \
+                    open_device(spec, uplink=tap) as device:
+                device.machine.connection.attach(lab)
+                lab.bind(device.capture, tap_upstream(tap))
+                provisioning = {**plant().provisioning(), "owner": owner}
+                device.machine.provision(**provisioning)
+                device.machine.brew("latte")
+                device.machine.pay("card", 350, card=plant().card())
+            assert {m["tls_verdict"] for m in metas(device.capture, "connect")} == {"sealed"}
+            assert not [e for e in device.capture.entries if e.record.channel == UPLINK]  # unread
+            runs.append((len(owner), device.capture))
+    (found,) = length_follows(runs)
+    assert (found.host, found.action, found.bytes_per_char, found.spread) == (MQTT_HOST, "brew", 1.0, 0)
+    assert found.sentence().startswith(f"the length of what the machine sends to {MQTT_HOST} during "
+                                       "brew follows the planted owner's length")
+
+
+def test_lengths_that_vary_by_themselves_are_not_a_finding():
+    def capture(total: int) -> Capture:
+        lengths = {"action": "brew", "lengths": [total], "types": [23]}
+        return Capture("x", {"labnet": {"destinations": {"h": {"record_lengths": [lengths]}}}})
+    assert length_follows([(5, capture(100)), (5, capture(104)), (9, capture(103))]) == []
+    assert length_follows([(5, capture(100)), (9, capture(104))])[0].bytes_per_char == 1.0
+    assert length_follows([(5, capture(100)), (5, capture(100))]) == []  # one length: no answer
+    assert length_follows([(5, Capture("x", {"labnet": "hostile"})), (9, capture(1))]) == []
+
+
+def test_the_server_name_is_read_from_a_real_client_hello_and_garbage_gives_none():
+    import ssl
+    hello = ssl.create_default_context().wrap_bio(ssl.MemoryBIO(), outgoing := ssl.MemoryBIO(),
+                                                  server_hostname="mqtt.example")
+    with pytest.raises(ssl.SSLWantReadError):
+        hello.do_handshake()
+    record = outgoing.read()
+    assert server_name(record) == "mqtt.example"
+    for cut in range(0, len(record), 7):
+        assert server_name(record[:cut]) in ("", "mqtt.example")
+    assert server_name(b"\x16\x03\x01\xff\xff" + bytes(range(256)) * 3) == ""
 
 
 # -- the address table and residency by place (no lab needed) --------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import select
 import subprocess
 import sys
+from pathlib import Path
 
 from .lab import LabNetwork
 from .netns import LabNetworkError
@@ -19,12 +20,16 @@ MAX_SPEC = 512
 
 
 class LabDevice:
-    """One emulated machine behind ``lab``; a context manager whose value is its spec."""
+    """One emulated machine behind ``lab``; a context manager whose value is its spec.
+
+    ``trust`` is a CA file its firmware trusts as its maker's (a ``MakerCloud``'s).
+    """
 
     def __init__(self, lab: LabNetwork, cloud: str, firmware: str = "2.1",
-                 serial: str | None = None) -> None:
+                 serial: str | None = None, trust: Path | None = None) -> None:
         argv = [sys.executable, "-m", "brewbench.emulator.net_device", "--cloud", cloud,
-                "--firmware", firmware, *(["--serial", serial] if serial else [])]
+                "--firmware", firmware, *(["--serial", serial] if serial else []),
+                *(["--trust", str(trust)] if trust else [])]
         self.command = lab.device_command(argv)
         self.spec = ""
         self._process: subprocess.Popen[str] | None = None

@@ -10,7 +10,8 @@ attributed to the action during which it happened:
     meta: protocol "tcp", event "close", destination, bytes_up, bytes_down
 
 ``summary`` is ``capture.meta["labnet"]``: per destination its address, place,
-ports, verdicts and the lengths of the TLS records the device sent; the address
+ports, verdicts and, per TLS connection, the action and the lengths and content
+types of the TLS records the device sent; the address
 table's data date; and the gateway's counts (dropped, escaped, resolvers asked).
 """
 
@@ -76,8 +77,9 @@ class Destinations:
 
     def closed(self, conn: Connection) -> None:
         entry = self.by_host.get(conn.host)
-        if entry is not None and len(entry["record_lengths"]) < 64:
-            entry["record_lengths"].append(list(conn.record_lengths))
+        if entry is not None and conn.record_lengths and len(entry["record_lengths"]) < 64:
+            entry["record_lengths"].append({"action": conn.action, "lengths": list(conn.record_lengths),
+                                            "types": list(conn.record_types)})
 
     def as_meta(self) -> dict[str, Any]:
         return {host: {k: list(v) if isinstance(v, list) else v for k, v in entry.items()}

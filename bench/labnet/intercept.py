@@ -12,9 +12,14 @@ its verdict says what the device made of the forged certificate:
                           (a pin checked after the handshake looks like this)
     plain                 no TLS at all
     silent                it connected and sent nothing
+    sealed                passed through unread to the cloud the bench stands in for
+                          (``passthrough``): only its server name and the lengths of its
+                          TLS records are seen
 
 Readable plaintext (MQTT or HTTP) is relayed to the bench's own broker or HTTP
 endpoint, which capture it as uplink records; anything else is read and counted.
+An interceptor with no namespace listens on 127.0.0.1 of the bench's own and
+takes each connection's local address as its destination.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .client_hello import server_name
 from .lab_ca import LabCA
 from .netns import socket_in
-from .streams import PlainStream, TlsStream
+from .streams import PlainStream, RecordLengths, TlsStream
 
 SO_ORIGINAL_DST = 80
 FIRST_BYTE_S = 5.0  # how long a connection may stay silent before it is judged so
@@ -40,6 +46,7 @@ MAX_CONNECTIONS = 64  # handled at once; more are closed at once and counted
 HTTP_METHODS = (b"GET ", b"POST", b"PUT ", b"HEAD", b"PATC", b"DELE", b"OPTI")
 MQTT_CONNECT = 0x10
 TLS_HANDSHAKE = 0x16
+MAX_HELLO = 16384 + 5  # one TLS record: the most a ClientHello is waited for
 
 #: (protocol, host the device meant) -> (address, port) of the bench's server for it, or None
 Upstream = Callable[[str, str], "tuple[str, int] | None"]
@@ -59,9 +66,11 @@ class Connection:
     verdict: str = ""
     protocol: str = ""  # mqtt, http or "" when unreadable
     error: str = ""
+    action: str = ""  # the bench action during which it was opened
     bytes_up: int = 0  # plaintext (or raw, when unreadable) from the device
     bytes_down: int = 0
     record_lengths: list[int] = field(default_factory=list)
+    record_types: list[int] = field(default_factory=list)
     records_more: int = 0
     closed_ns: int = 0
 
@@ -75,17 +84,21 @@ class Interceptor:
     """Accepts the redirected connections in namespace ``namespace``; ``start``, ``stop``.
 
     ``on_open(connection)`` is called once the verdict is known, ``on_close`` when it
-    ended; ``name_of(address)`` is the lab DNS's name for an address it handed out.
+    ended; ``name_of(address)`` is the lab DNS's name for an address it handed out;
+    ``passthrough("tls", host)`` names where a TLS connection to ``host`` is passed
+    through sealed (None: the front door meets it).
     """
 
-    def __init__(self, namespace: str, ca: LabCA, upstream: Upstream,
+    def __init__(self, namespace: str | None, ca: LabCA, upstream: Upstream,
                  name_of: Callable[[str], str], on_open: Callable[[Connection], None],
-                 on_close: Callable[[Connection], None]) -> None:
+                 on_close: Callable[[Connection], None], passthrough: Upstream | None = None) -> None:
         self.ca, self.upstream, self.name_of = ca, upstream, name_of
         self.on_open, self.on_close = on_open, on_close
-        self._listener = socket_in(namespace, socket.SOCK_STREAM)
+        self.passthrough: Upstream = passthrough or (lambda _protocol, _host: None)
+        self._listener = (socket_in(namespace, socket.SOCK_STREAM) if namespace is not None
+                          else socket.socket(socket.AF_INET, socket.SOCK_STREAM))
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("0.0.0.0", 0))
+        self._listener.bind(("0.0.0.0" if namespace is not None else "127.0.0.1", 0))
         self._listener.listen(64)
         self.port = int(self._listener.getsockname()[1])
         self.turned_away = 0
@@ -182,6 +195,12 @@ class Interceptor:
             conn.verdict = "plain"
             self._relay(PlainStream(sock), sock, conn, None)
             return
+        conn.sni = server_name(_peek_record(sock))
+        conn.name = conn.sni or conn.name
+        sealed_to = self.passthrough("tls", conn.host)
+        if sealed_to is not None:
+            self._pass_sealed(sock, conn, sealed_to)
+            return
         door = TlsStream(sock, self.ca.fresh_context(conn.host), self.ca.context_for)
         try:
             door.handshake()
@@ -223,12 +242,22 @@ class Interceptor:
         if door is not None:
             self._keep_records(conn, door)
 
+    def _pass_sealed(self, sock: socket.socket, conn: Connection, target: tuple[str, int]) -> None:
+        """Splice the raw bytes to ``target`` and back, keeping only the records' lengths."""
+        conn.verdict = "sealed"
+        self._opened(conn)
+        lengths = RecordLengths()
+        with socket.create_connection(target, timeout=IDLE_S) as up:
+            self._pump(PlainStream(sock), sock, up, conn, lengths)
+        conn.record_lengths, conn.record_types = list(lengths.lengths), list(lengths.types)
+        conn.records_more = lengths.more
+
     def _sink(self, stream: PlainStream | TlsStream, conn: Connection) -> None:
         while data := stream.recv():
             conn.bytes_up += len(data)
 
     def _pump(self, stream: PlainStream | TlsStream, sock: socket.socket, up: socket.socket,
-              conn: Connection) -> None:
+              conn: Connection, lengths: RecordLengths | None = None) -> None:
         with selectors.DefaultSelector() as sel:
             sel.register(sock, selectors.EVENT_READ, "device")
             sel.register(up, selectors.EVENT_READ, "bench")
@@ -240,6 +269,8 @@ class Interceptor:
                     if key.data == "device":
                         data = stream.recv()
                         conn.bytes_up += len(data)
+                        if lengths is not None:
+                            lengths.feed(data)
                         if not data:
                             sel.unregister(sock)
                             with contextlib.suppress(OSError):
@@ -254,15 +285,33 @@ class Interceptor:
                         stream.send(data)
 
     def _keep_records(self, conn: Connection, door: TlsStream) -> None:
-        conn.record_lengths = list(door.records.lengths)
+        conn.record_lengths, conn.record_types = list(door.records.lengths), list(door.records.types)
         conn.records_more = door.records.more
 
 
 def _original_destination(sock: socket.socket) -> tuple[str, int]:
-    """Where the device meant to connect, from conntrack (``SO_ORIGINAL_DST``)."""
-    raw = sock.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
+    """Where the device meant to connect, from conntrack (``SO_ORIGINAL_DST``); for a
+    connection nothing redirected, the address it reached."""
+    try:
+        raw = sock.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
+    except OSError:
+        address, port = sock.getsockname()[:2]
+        return str(address), int(port)
     port, packed = struct.unpack_from("!2xH4s", raw)
     return socket.inet_ntoa(packed), int(port)
+
+
+def _peek_record(sock: socket.socket) -> bytes:
+    """The first TLS record the device sent, peeked (left in place for whoever reads on)."""
+    data = b""
+    for _ in range(64):  # a hello arrives in a few segments at most
+        data = sock.recv(MAX_HELLO, socket.MSG_PEEK)
+        if len(data) >= 5 and len(data) >= 5 + int.from_bytes(data[3:5], "big"):
+            break
+        if not data:
+            break
+        time.sleep(0.005)  # more is on its way; a peek cannot block for "more than this"
+    return data
 
 
 def _protocol(first: bytes) -> str:

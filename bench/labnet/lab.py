@@ -62,10 +62,15 @@ class LabNetwork:
         answers: host name -> IPv4 address the lab's DNS answers (others get a sinkhole).
         upstream: where readable plaintext goes (see ``tap_upstream``); None reads and counts.
         addresses: the address table (the shipped one by default).
+        passthrough: where a TLS connection to a host is passed through sealed, unread
+            (the cloud the bench stands in for, bench/labnet/maker_cloud.py); None: every
+            TLS connection meets the front door.
     """
 
     def __init__(self, answers: Mapping[str, str] | None = None, upstream: Upstream | None = None,
-                 addresses: AddressTable | None = None, settle_s: float = SETTLE_S) -> None:
+                 addresses: AddressTable | None = None, settle_s: float = SETTLE_S,
+                 passthrough: Upstream | None = None) -> None:
+        self.passthrough: Upstream = passthrough or (lambda _protocol, _host: None)
         self.answers = {name.lower(): address for name, address in (answers or {}).items()}
         self.upstream: Upstream = upstream or (lambda _protocol, _host: None)
         self.table = addresses or load_addresses()
@@ -99,8 +104,10 @@ class LabNetwork:
         try:
             self.namespaces.create()
             self.ca = LabCA(self._root / "ca")
-            self._interceptor = Interceptor(self.namespaces.gateway, self.ca, self.upstream,
-                                            self._name_of, self._opened, self._closed)
+            self._interceptor = Interceptor(self.namespaces.gateway, self.ca,
+                                            lambda protocol, host: self.upstream(protocol, host),
+                                            self._name_of, self._opened, self._closed,
+                                            lambda protocol, host: self.passthrough(protocol, host))
             rules.install(self.namespaces.gateway, self._interceptor.port,
                           hard_coded_dns_port=HARD_CODED_DNS_PORT)
             self._dns = [DnsServer(self.namespaces.gateway, GATEWAY_IP, port, self.answers, label,
@@ -160,8 +167,15 @@ class LabNetwork:
 
     # -- Observer (of the control connection) --------------------------------------------
 
-    def bind(self, capture: Capture) -> None:
-        self.capture = capture
+    def bind(self, capture: Capture, upstream: Upstream | None = None) -> None:
+        """Record into ``capture`` from now on (what the lab saw starts afresh); with
+        ``upstream``, readable plaintext goes there from now on (a new device's tap)."""
+        with self._lock:
+            self.capture = capture
+            self.lookups, self.connections = [], []
+            self.destinations = Destinations(self.table)
+            if upstream is not None:
+                self.upstream = upstream
         self._publish()
 
     def record(self, record: Record) -> None:
@@ -186,6 +200,10 @@ class LabNetwork:
 
     # -- events --------------------------------------------------------------------------
 
+    def passthrough_to(self, passthrough: Upstream | None) -> None:
+        """From now on pass TLS connections through sealed as ``passthrough`` says (None: none)."""
+        self.passthrough = passthrough or (lambda _protocol, _host: None)
+
     def _name_of(self, address: str) -> str:
         names = [name for name, answer in self.answers.items() if answer == address]
         return names[0] if len(names) == 1 else ""
@@ -197,6 +215,7 @@ class LabNetwork:
 
     def _opened(self, conn: Connection) -> None:
         with self._lock:
+            conn.action = self._current
             self.connections.append(conn)
             self.destinations.connected(conn, self._current)
             self._add(connect_record(conn, self.table))
