@@ -147,6 +147,33 @@ def test_a_hostile_handshake_is_one_verdict_not_a_traceback(brewbench_lab_networ
     assert lab.connections[0].error  # the reason OpenSSL gave, kept in one line
 
 
+LOOKUPS = """
+import socket, struct
+def ask(name: bytes, n: int) -> None:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    labels = b"".join(bytes([len(p)]) + p for p in name.split(b"."))
+    s.sendto(struct.pack(">HHHHHH", n, 0x100, 1, 0, 0, 0) + labels + b"\\0" + struct.pack(">HH", 1, 1),
+             ("198.18.0.1", 53))
+    s.recv(512)
+ask(b"bad\\x1b[31m\\x07name.example", 1)
+for n in range(2, 12):
+    ask(b"n%d.example" % n, n)
+"""
+
+
+def test_hostile_names_are_shown_safely_and_a_flood_of_lookups_is_cut_and_counted():
+    from brewbench.bench.labnet.lab import unavailable
+    if unavailable():
+        pytest.skip(unavailable())
+    with LabNetwork(max_records=6) as lab:
+        capture = probe(lab, LOOKUPS)
+        names = [e.record.meta["name"] for e in capture.entries if e.record.meta.get("protocol") == "dns"]
+        assert len(names) == 6 and lab.summary()["records_cut"] == 5
+        assert names[0] == "<name unprintable>"  # dnsmasq's words: no control byte reaches a record
+        assert not any(ch in name for name in names for ch in "\x1b\x07")
+
+
 # -- an emulated machine behind the lab -----------------------------------------------------
 
 

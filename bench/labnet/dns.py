@@ -27,9 +27,10 @@ from .netns import LabNetworkError, socket_in
 SINKHOLE = "192.0.2.1"
 MARKER_SUFFIX = ".settle.brewbench.invalid"
 MAX_LINE = 4096  # a log line longer than this is cut (a hostile name cannot grow one)
+MAX_PENDING = 1024  # queries logged without an answer yet; the oldest are given up
 START_TIMEOUT_S = 10.0
-_QUERY = re.compile(r"^dnsmasq\[\d+\]: (\d+) ([\d.]+)/\d+ query\[(\w+)\] (\S+) from ")
-_ANSWER = re.compile(r"^dnsmasq\[\d+\]: (\d+) [\d.]+/\d+ (?:config|reply|cached) (\S+) is (\S+)")
+_QUERY = re.compile(r"^dnsmasq\[\d+\]: (\d+) ([\d.]+)/\d+ query\[(\w+)\] (.+?) from ")
+_ANSWER = re.compile(r"^dnsmasq\[\d+\]: (\d+) [\d.]+/\d+ (?:config|reply|cached) (.+) is (\S+)$")
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ class DnsServer:
                     self._markers_seen.add(name)
                     self._cond.notify_all()
                 return
+            if len(self._pending) >= MAX_PENDING:
+                self._pending.pop(next(iter(self._pending)))
             self._pending[serial] = (name, qtype, client)
         elif (answer := _ANSWER.match(line)) and answer.group(1) in self._pending:
             name, qtype, client = self._pending.pop(answer.group(1))

@@ -41,6 +41,9 @@ from .places import AddressTable, load_addresses
 
 HARD_CODED_DNS_PORT = 5353
 SETTLE_S = 3.0
+#: network records per capture; a device looking up or dialling without end is cut
+#: here and the cut is counted (``records_cut``), never the capture's memory
+MAX_RECORDS = 50_000
 
 
 def unavailable() -> str | None:
@@ -69,7 +72,8 @@ class LabNetwork:
 
     def __init__(self, answers: Mapping[str, str] | None = None, upstream: Upstream | None = None,
                  addresses: AddressTable | None = None, settle_s: float = SETTLE_S,
-                 passthrough: Upstream | None = None) -> None:
+                 passthrough: Upstream | None = None, max_records: int = MAX_RECORDS) -> None:
+        self.max_records = max_records
         self.passthrough: Upstream = passthrough or (lambda _protocol, _host: None)
         self.answers = {name.lower(): address for name, address in (answers or {}).items()}
         self.upstream: Upstream = upstream or (lambda _protocol, _host: None)
@@ -81,6 +85,8 @@ class LabNetwork:
         self.connections: list[Connection] = []
         self.destinations = Destinations(self.table)
         self.setup_ms = 0.0
+        self._kept = 0
+        self.records_cut = 0
         self._root = Path(tempfile.mkdtemp(prefix="brewbench-lab-"))
         self._current = IDLE
         self._lock = threading.Lock()
@@ -174,6 +180,7 @@ class LabNetwork:
             self.capture = capture
             self.lookups, self.connections = [], []
             self.destinations = Destinations(self.table)
+            self._kept = self.records_cut = 0
             if upstream is not None:
                 self.upstream = upstream
         self._publish()
@@ -210,24 +217,31 @@ class LabNetwork:
 
     def _looked_up(self, lookup: Lookup) -> None:
         with self._lock:
-            self.lookups.append(lookup)
-            self._add(lookup_record(lookup, self.table))
+            if self._add(lookup_record(lookup, self.table)):
+                self.lookups.append(lookup)
 
     def _opened(self, conn: Connection) -> None:
         with self._lock:
             conn.action = self._current
-            self.connections.append(conn)
             self.destinations.connected(conn, self._current)
-            self._add(connect_record(conn, self.table))
+            if self._add(connect_record(conn, self.table)):
+                self.connections.append(conn)
 
     def _closed(self, conn: Connection) -> None:
         with self._lock:
             self.destinations.closed(conn)
             self._add(close_record(conn))
 
-    def _add(self, record: Record) -> None:
+    def _add(self, record: Record) -> bool:
+        """Append to the capture, attributed to the lab's own idea of the current action
+        (the capture's own has already moved on while the lab settles); False when cut."""
+        if self._kept >= self.max_records:
+            self.records_cut += 1
+            return False
+        self._kept += 1
         if self.capture is not None:
             self.capture.entries.append(Entry(self._current, record))
+        return True
 
     def summary(self) -> dict[str, Any]:
         """What goes into ``capture.meta["labnet"]``."""
@@ -237,6 +251,7 @@ class LabNetwork:
                 "destinations": self.destinations.as_meta(),
                 "destinations_more": self.destinations.more,
                 "turned_away": self._interceptor.turned_away if self._interceptor else 0,
+                "records_cut": self.records_cut,
                 "setup_ms": round(self.setup_ms, 1),
                 **({} if counts is None else {
                     "dropped": counts.dropped, "escaped": counts.escaped,
