@@ -18,6 +18,7 @@ import socket
 import struct
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -105,15 +106,15 @@ class DnsServer:
     def settle(self, timeout: float) -> bool:
         """Ask a marker name and wait until its query was logged; False on timeout."""
         marker = f"m{secrets.token_hex(4)}{MARKER_SUFFIX}"
-        with socket_in(self.namespace, socket.SOCK_DGRAM) as probe:
-            probe.settimeout(0.2)
-            with self._cond:
-                for _ in range(max(1, int(timeout / 0.2))):
-                    if not self.running:
-                        return False
-                    probe.sendto(_query(marker), ("127.0.0.1", self.port))
-                    if self._cond.wait_for(lambda: marker in self._markers_seen, 0.2):
-                        return True
+        end = time.monotonic() + timeout
+        wait = 0.02  # asked again while dnsmasq is starting (a query before it binds is lost)
+        with socket_in(self.namespace, socket.SOCK_DGRAM) as probe, self._cond:
+            while self.running and time.monotonic() < end:
+                probe.sendto(_query(marker), ("127.0.0.1", self.port))
+                if self._cond.wait_for(lambda: marker in self._markers_seen, wait):
+                    self._markers_seen.discard(marker)
+                    return True
+                wait = min(wait * 2, 0.5)
         return False
 
     # -- the log -----------------------------------------------------------------

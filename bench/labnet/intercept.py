@@ -103,6 +103,7 @@ class Interceptor:
         self.port = int(self._listener.getsockname()[1])
         self.turned_away = 0
         self._numbers = 0
+        self._open: set[socket.socket] = set()  # shut at stop, so no handler outlives the lab
         self._judged = 0
         self._active = 0
         self._cond = threading.Condition()
@@ -120,7 +121,12 @@ class Interceptor:
         self._listener.close()
         if self._thread is not None:
             self._thread.join(5.0)
-        self.wait_idle(IDLE_S)
+        with self._cond:
+            still_open = list(self._open)
+        for sock in still_open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.wait_idle(FIRST_BYTE_S)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no connection is being judged; False on timeout."""
@@ -153,6 +159,7 @@ class Interceptor:
                 self._active += 1
                 self._numbers += 1
                 number = self._numbers
+                self._open.add(sock)
             threading.Thread(target=self._serve, args=(sock, number), daemon=True,
                              name=f"lab connection {number}").start()
 
@@ -172,6 +179,7 @@ class Interceptor:
             self.on_close(conn)
             with self._cond:
                 self._active -= 1
+                self._open.discard(sock)
                 self._cond.notify_all()
 
     def _opened(self, conn: Connection) -> None:
