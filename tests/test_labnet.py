@@ -261,18 +261,20 @@ def test_the_ciphertext_differential_names_the_host_a_validating_machine_sends_t
     one byte per character (AEAD), and nothing else follows (issue 26's measurement)."""
     lab = brewbench_lab_network
     runs = []
+    canaries = plant()  # the same planted values in every run but the owner's
     with MakerCloud() as maker:
         lab.passthrough_to(maker.passthrough)
         for owner in ("Ada Byron", "Bob Smith", "Ada Lovelace-Byron Canary"):
             tap = UplinkTap(brewbench_mosquitto.address)
-            with LabDevice(lab, "validating", trust=maker.ca_file) as spec, \
+            # One serial number for all: it is in every message, compressed with the rest.
+            with LabDevice(lab, "validating", serial="BB5E41ED", trust=maker.ca_file) as spec, \
                     open_device(spec, uplink=tap) as device:
                 device.machine.connection.attach(lab)
                 lab.bind(device.capture, tap_upstream(tap))
-                provisioning = {**plant().provisioning(), "owner": owner}
+                provisioning = {**canaries.provisioning(), "owner": owner}
                 device.machine.provision(**provisioning)
                 device.machine.brew("latte")
-                device.machine.pay("card", 350, card=plant().card())
+                device.machine.pay("card", 350, card=canaries.card())
             assert {m["tls_verdict"] for m in metas(device.capture, "connect")} == {"sealed"}
             assert not [e for e in device.capture.entries if e.record.channel == UPLINK]  # unread
             runs.append((len(owner), device.capture))
