@@ -34,7 +34,7 @@ from .history import History
 from .hostile import HOSTILE_BODIES, MALFORMED_ANSWERS, MALFORMED_ERROR
 from .receiver import Span, SpanReader, request_header
 from .requests import BadField, check_body
-from .uplink import Uplink
+from .uplink import CloudLink
 from .voice import (
     Recogniser,
     clip_events,
@@ -92,7 +92,7 @@ class EmulatedMachine:
         self._lock = threading.RLock()  # link state
         self._send_lock = threading.RLock()  # one frame at a time on the wire
         self._flood: threading.Thread | None = None
-        self.uplink: Uplink | None = None  # its cloud connection, when the bench gives it one
+        self.uplink: CloudLink | None = None  # its cloud connection, when the bench gives it one
         self.recogniser: Recogniser = hears_nothing  # what a listening firmware makes of a clip
         self._clip = bytearray()
         self._reboot = False

@@ -19,7 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -31,6 +31,23 @@ Resolve = Callable[[str, str], tuple[str, int]]
 RETRY_MIN_S = 0.05
 RETRY_MAX_S = 0.5
 SEND_TIMEOUT_S = 2.0
+
+
+class CloudLink(Protocol):
+    """What a machine's cloud connection offers the firmware (``Uplink``, or the lab
+    firmware's ``CloudClient`` in emulator/cloud_client.py)."""
+
+    profile: UplinkProfile
+
+    def send(self, kind: str, body: dict[str, Any]) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def drain(self, timeout: float) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -180,4 +197,4 @@ class Uplink:
             connection.close()
 
 
-__all__ = ["Outgoing", "Resolve", "Uplink"]
+__all__ = ["CloudLink", "Outgoing", "Resolve", "Uplink"]

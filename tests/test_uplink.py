@@ -46,8 +46,10 @@ def uplink_entries(capture: Capture) -> list:
 
 def cloud_of(device: BenchDevice) -> Uplink:
     """The emulated machine's cloud client."""
-    assert device.emulator is not None and device.emulator.machine.uplink is not None
-    return device.emulator.machine.uplink
+    assert device.emulator is not None
+    uplink = device.emulator.machine.uplink
+    assert isinstance(uplink, Uplink)
+    return uplink
 
 
 def drive(device: BenchDevice, canaries=None) -> None:

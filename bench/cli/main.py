@@ -19,11 +19,13 @@ from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
 from ...emulator.jura.machine import MACHINE_TYPES
 from ...emulator.jura.serve import JuraEmulator
+from ...emulator.lab_clouds import LAB_CLOUDS
 from ...emulator.serve import IN_PROCESS, LINKS, Emulator
 from ..capture import Capture
 from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, open_device
 from ..influx.run_log import RunLog
 from ..lab import find_lab, resolve_devices
+from ..labnet.lab import LabNetwork
 from ..printout import print_capture
 from ..results import TestOutcome, keep, new_run_id, prepare_results
 from ..running import announce
@@ -42,6 +44,7 @@ from .influx_commands import add_influx_options, add_push_parser, add_query_pars
 from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
+from .run_labnet import LabNetworkUnavailable, device_lab, print_destinations
 from .run_uplink import UplinkUnavailable, check_broker, device_uplink
 from .run_verdict import RunVerdict
 from .serve_command import add_serve_parser
@@ -93,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--uplink", action="store_true",
                      help="also capture what each machine sends its cloud, on a local mosquitto "
                      "and HTTP endpoint (channel uplink; docs/uplink.md)")
+    run.add_argument("--lab-network", default=None, choices=sorted(LAB_CLOUDS), metavar="CLOUD",
+                     help="run each emulated machine behind a lab network with this cloud "
+                     f"({', '.join(sorted(LAB_CLOUDS))}); implies --uplink; needs root "
+                     "(docs/lab-network.md)")
     add_influx_options(run, prefix="influx-")
     add_differential_options(run)
     run.set_defaults(func=cmd_run)
@@ -148,14 +155,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             run_log.close()
         print(f"results: {run_log.sink.settings.target}")
         return 1 if beyond else 0
+    args.uplink = args.uplink or args.lab_network is not None
     try:
         check_broker(args.uplink)
         for spec in specs:
             print(f"== {spec}  (run {run_id})")
-            with device_uplink(args.uplink) as uplink:
-                verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found, uplink))
+            with device_uplink(args.uplink) as uplink, \
+                    device_lab(args.lab_network, spec, uplink) as (run_spec, lab):
+                verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found, uplink,
+                                               run_spec, lab))
     except UplinkUnavailable as exc:
         print(f"brewbench run --uplink: {exc}", file=sys.stderr)
+        return 2
+    except LabNetworkUnavailable as exc:
+        print(f"brewbench run --lab-network: {exc}", file=sys.stderr)
         return 2
     finally:
         run_log.close()
@@ -183,8 +196,12 @@ def _say_what_waits(run_log: RunLog) -> None:
 
 
 def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog,
-                not_found: list[DeviceNotFound], uplink: UplinkTap | None) -> tuple[int, Verification]:
+                not_found: list[DeviceNotFound], uplink: UplinkTap | None, run_spec: str | None = None,
+                lab: LabNetwork | None = None) -> tuple[int, Verification]:
     """Drive one device through every step; whatever happens, keep its capture and a point.
+
+    With a ``lab`` the device is opened at ``run_spec`` (its emulated machine behind the
+    lab network) and the lab records its lookups and connections into the capture.
 
     A device that fails to connect or identify, or breaks the protocol in one
     step, costs that step (or the device), never the capture or the devices after it.
@@ -194,9 +211,12 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
     canaries = plant()
     capture = Capture(spec, {"spec": spec})
     try:
-        with open_device(spec, timeout=args.timeout, capture=capture, uplink=uplink,
+        with open_device(run_spec or spec, timeout=args.timeout, capture=capture, uplink=uplink,
                          wait=args.wait,
                          say=lambda line: print(f"   {line}", flush=True)) as device:
+            if lab is not None:
+                device.machine.connection.attach(lab)
+                lab.bind(capture)
             steps = standard_steps(canaries.provisioning(), card=canaries.card(),
                                    spoken=_spoken_order(device.machine, canaries["owner"]))
             for step in steps_for(device.machine, steps):
@@ -221,6 +241,8 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
                 contract=args.contract)
     print(f"   capture saved to {kept.path}{' (RAW values)' if args.raw_captures else ''}")
     print_capture(capture, sys.stdout, kept.verification, saved=kept.path)
+    if lab is not None:
+        print_destinations(lab, kept.verification)
     if kept.verification.verdict is not None:
         print("   " + kept.verification.verdict.report().replace("\n", "\n   "))
     return failures, kept.verification

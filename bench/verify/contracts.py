@@ -45,9 +45,11 @@ from .emissions import emissions
 from .hunter import hunter_for
 from .redact import Redactor
 from .residency import (
+    Place,
     Regions,
     Residency,
     ResidencyError,
+    destination_places,
     entry_destinations,
     load_regions,
     parse_residency,
@@ -214,15 +216,15 @@ def load_contracts(path: Path) -> list[Contract]:
     tables = data.get("contract")
     if not isinstance(tables, list) or not tables:
         raise ContractError(f"{path}: no [[contract]] tables")
-    regions = _regions(path, data.get("regions"))
+    regions = _regions(path, data.get("regions"), data.get("countries"))
     return [_contract(path, n, table, regions) for n, table in enumerate(tables, 1)]
 
 
-def _regions(path: Path, source: Any) -> Regions:
+def _regions(path: Path, source: Any, countries: Any = None) -> Regions:
     """The file's region table: inline, a file named relative to it, or regions.toml beside it."""
     try:
         if isinstance(source, dict):
-            return load_regions(source)
+            return load_regions(source, countries if isinstance(countries, dict) else None)
         if isinstance(source, str):
             return load_regions(path.parent / source)
         beside = path.parent / "regions.toml"
@@ -289,7 +291,7 @@ def check(capture: Capture, contract: Contract | Path, canaries: CanarySet | Non
     findings = hunter_for(canaries.canaries).hunt(found) if canaries else []
     classified = classify(found, findings, canaries.names() if canaries else ())
     return judge(classified, contract, capture.device, redactor,
-                 entry_destinations(capture, found))
+                 entry_destinations(capture, found), destination_places(capture))
 
 
 def contract_for(capture: Capture, contract: Contract | Path) -> Contract:
@@ -310,11 +312,13 @@ def contract_for(capture: Capture, contract: Contract | Path) -> Contract:
 
 def judge(classified: Sequence[Classified], contract: Contract, device: str,
           redactor: Redactor | None = None,
-          destinations: Mapping[int, str] | None = None) -> Verdict:
+          destinations: Mapping[int, str] | None = None,
+          places: Mapping[str, Place] | None = None) -> Verdict:
     """The verdict on already classified emissions.
 
     ``destinations`` maps a capture entry to the host it was sent to (uplink
-    records); the contract's residency rules judge those.
+    records); the contract's residency rules judge those, by where ``places`` says
+    each host's address is when the lab network placed it.
     """
     grouped: dict[tuple[str, str, str, str, str, str], list[Classified]] = {}
     for item in classified:
@@ -322,8 +326,9 @@ def judge(classified: Sequence[Classified], contract: Contract, device: str,
         breaches = [(category, why, "") for category, why in contract.breaches(item)]
         host = (destinations or {}).get(e.entry)
         if host is not None and contract.residency is not None:
+            place = (places or {}).get(host)
             breaches += [(category, why, host) for category in item.categories
-                         if (why := contract.residency.breach(category, host))]
+                         if (why := contract.residency.breach(category, host, place))]
         for category, why, where in breaches:
             grouped.setdefault((category, e.path, e.action, e.channel, why, where), []).append(item)
     verdict = Verdict(contract, device)

@@ -24,7 +24,7 @@ from .hunter import Finding, hunter_for
 from .listening import ListeningBudget
 from .played import played_clips
 from .redact import Redactor
-from .residency import entry_destinations
+from .residency import destination_places, entry_destinations
 from .spoken import Heard, SpokenFinding, hunt_spoken
 
 
@@ -76,7 +76,8 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
     spoken = [finding for clip in heard for finding in clip.findings]
     classified = classify(found, [*findings, *spoken], canaries.names() if canaries else ())
     verdict = (judge(classified, chosen, capture.device, redactor,
-                     destinations=entry_destinations(capture, found))
+                     destinations=entry_destinations(capture, found),
+                     places=destination_places(capture))
                if chosen is not None else None)
     problems += [f"{clip.clip.describe()}: {clip.problem}" for clip in heard if clip.problem]
     return Verification(capture, classified, findings, verdict, problems, heard)
