@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound, DeviceSpecError
+from ... import __version__
+from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound
 from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
 from ...emulator.jura.machine import MACHINE_TYPES
@@ -25,6 +26,7 @@ from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, open_device
 from ..influx.run_log import RunLog
 from ..lab import find_lab, resolve_devices
 from ..printout import print_capture
+from ..project_settings import project_layers, resolve_settings
 from ..results import TestOutcome, keep, new_run_id, prepare_results
 from ..running import announce
 from ..scenario import standard_steps, steps_for
@@ -34,6 +36,7 @@ from ..verify.canaries import plant
 from ..verify.contracts import load_contracts
 from ..verify.redact import Redactor, lab_key_path
 from ..verify.verification import Verification
+from .config_command import add_config_parser
 from .devices_command import add_devices_parser
 from .differential_command import add_differential_options, run_differential_devices
 from .export_command import add_export_parser
@@ -70,24 +73,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brewbench", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the bench does")
+    parser.add_argument("--version", action="version", version=f"brewbench {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="drive a machine through every action and show "
                               "what it emitted")
     run.add_argument("--device", action="append", metavar="SPEC|NAME",
                      help="device spec, or a device named in the lab file (BREWBENCH_LAB or "
-                     f"[tool.brewbench] lab), repeatable (default: {DEFAULT_SPEC})")
-    run.add_argument("--results", type=Path, default=Path("brewbench-results"),
-                     help="folder for captures (default: %(default)s)")
-    run.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
-    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     "[tool.brewbench] lab), repeatable (default: [tool.brewbench] devices, "
+                     f"else {DEFAULT_SPEC})")
+    run.add_argument("--results", type=Path, default=None,
+                     help="folder for captures (default: [tool.brewbench] results, else "
+                     "brewbench-results)")
+    run.add_argument("--timeout", type=float, default=None,
+                     help="seconds to wait for an answer (default: [tool.brewbench] timeout, "
+                     "else 3)")
+    run.add_argument("--wait", type=float, default=None, metavar="SECONDS",
                      help="wait up to this long for a device to appear, and find it again "
-                     "after it left (a reset, a re-plug); default: fail at once")
-    run.add_argument("--raw-captures", action="store_true",
+                     "after it left (a reset, a re-plug); default: [tool.brewbench] wait, "
+                     "else fail at once")
+    run.add_argument("--raw-captures", action="store_true", default=None,
                      help="save captures with the raw personal and payment values the machine "
-                     "sent (default: keyed hashes)")
+                     "sent (default: [tool.brewbench] raw_captures, else keyed hashes)")
     run.add_argument("--contract", type=Path, metavar="FILE",
-                     help="data contract; exit 1 when a device collected beyond it")
+                     help="data contract; exit 1 when a device collected beyond it (default: "
+                     "[tool.brewbench] contract)")
     run.add_argument("--fail-on-leak", action="store_true",
                      help="exit 1 when any planted value comes back, whatever the contract")
     run.add_argument("--uplink", action="store_true",
@@ -102,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_query_parser(commands)
     add_inventory_parser(commands)
     add_init_parser(commands)
+    add_config_parser(commands)
     add_import_parser(commands)
     add_export_parser(commands)
     add_tap_parser(commands)
@@ -124,9 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    specs = resolve_devices(args.device or [DEFAULT_SPEC], find_lab())  # lab names -> specs
-    if not 0 <= args.wait < float("inf"):
-        raise DeviceSpecError(f"--wait {args.wait}: give 0 or more seconds")
+    _apply_project_settings(args)
+    specs = resolve_devices(args.device, find_lab())  # lab names -> specs
     for spec in specs:
         parse_spec(spec)  # a typo in the last spec is a usage error before any device runs
     if args.contract is not None:
@@ -168,6 +178,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"brewbench: {error}", file=sys.stderr)
     print(verdict.line())
     return 2 if not_found else verdict.exit_code
+
+
+RUN_FLAGS = {"devices": "--device", "results": "--results", "timeout": "--timeout",
+             "raw_captures": "--raw-captures", "contract": "--contract", "wait": "--wait"}
+
+
+def _apply_project_settings(args: argparse.Namespace) -> None:
+    """Fill what the command line left out from the project, as pytest and the nightly
+    do (bench/project_settings.py): the pytest ini file, then ``[tool.brewbench]``."""
+    cli = {"devices": args.device, "results": args.results, "timeout": args.timeout,
+           "raw_captures": args.raw_captures, "contract": args.contract, "wait": args.wait}
+    settings = resolve_settings(project_layers(cli, flags=RUN_FLAGS))  # SettingsError: exit 2
+    args.device, args.results, args.timeout = list(settings.devices), settings.results, \
+        settings.timeout
+    args.raw_captures, args.contract, args.wait = settings.raw_captures, settings.contract, \
+        settings.wait
 
 
 def _say_what_waits(run_log: RunLog) -> None:
