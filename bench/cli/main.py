@@ -157,6 +157,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         finally:
             run_log.close()
         print(f"results: {run_log.sink.settings.target}")
+        if run_log.waiting():
+            print(run_log.waiting())
         return 1 if beyond else 0
     try:
         check_broker(args.uplink)
@@ -170,7 +172,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         run_log.close()
     print(f"results: {run_log.sink.settings.target}")
-    _say_what_waits(run_log)
+    if run_log.waiting():
+        print(run_log.waiting())
     if not had_key and lab_key_path().exists():
         print(f"created the lab key {lab_key_path()}: captures hash sensitive values with it; "
               "back it up (docs/data-verification.md)")
@@ -194,18 +197,6 @@ def _apply_project_settings(args: argparse.Namespace) -> None:
         settings.timeout
     args.raw_captures, args.contract, args.wait = settings.raw_captures, settings.contract, \
         settings.wait
-
-
-def _say_what_waits(run_log: RunLog) -> None:
-    """Points that did not reach a server wait in the spool: say so, and how to send them."""
-    sink = run_log.sink
-    spool = sink.spool.folder
-    if not sink.settings.url:
-        print(f"{sink.stats.written} point(s) wait in the spool {spool}; send them with "
-              f"`brewbench push --url URL --db NAME --spool {spool}` (or set INFLUX_URL)")
-    elif sink.unsent:
-        print(f"{sink.unsent} point(s) not taken by {sink.settings.target} wait in the spool "
-              f"{spool}; `brewbench push --spool {spool}` sends them")
 
 
 def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog,

@@ -79,6 +79,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         for change in comparison.changes:
             mark = "!!" if change.loud else "  "
             print(f"{mark} {comparison.title}: {change.kind} {change.category} {change.field}")
+    if outcome.waiting:
+        print(outcome.waiting)
     print(f"report: {outcome.report}\njunit:  {outcome.junit}")
     _screenshot(outcome.report)
     return outcome.exit_code

@@ -69,7 +69,8 @@ class InfluxReader:
         self._url = settings.url.rstrip("/") + "/query"
         self._headers = auth_headers(settings)
         self._http = urllib3.PoolManager(retries=False,
-                                         timeout=urllib3.Timeout(total=settings.timeout))
+                                         timeout=urllib3.Timeout(connect=settings.connect_timeout,
+                                                                 read=settings.timeout))
 
     def close(self) -> None:
         self._http.clear()

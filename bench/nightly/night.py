@@ -16,6 +16,7 @@ from .junit import merge_junit
 from .plan import Plan
 from .report import Comparison, label, write_report
 from .runner import RunSettings, Say, run_plan
+from .spooled import waiting_points
 from .summary import (
     SUMMARY,
     TargetResult,
@@ -40,6 +41,7 @@ class NightlyOutcome:
     junit: Path
     results: list[TargetResult]
     comparisons: list[Comparison]
+    waiting: str = ""  # points the server did not take, in one line (nightly.spooled)
 
 
 def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
@@ -63,10 +65,12 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
     ok = exit_code == 0
     save_summary(settings.run_id, results, settings.results / SUMMARY)
     junit = merge_junit(runs, settings.results / "junit.xml")
+    waiting = waiting_points(settings.influx, settings.results.parent, settings.project)
     report = write_report(settings.results / "report.html", settings.run_id, results,
                           comparisons, verdict, ok,
-                          sections=(differential.section(results, records, label),))
-    return NightlyOutcome(ok, exit_code, verdict, report, junit, results, comparisons)
+                          sections=(differential.section(results, records, label),),
+                          notes=(waiting,) if waiting else ())
+    return NightlyOutcome(ok, exit_code, verdict, report, junit, results, comparisons, waiting)
 
 
 def _between_versions(results: list[TargetResult]) -> list[Comparison]:

@@ -51,13 +51,15 @@ class Comparison:
 
 def write_report(path: Path, run_id: str, results: Sequence[TargetResult],
                  comparisons: Sequence[Comparison], verdict: str, ok: bool,
-                 sections: Sequence[str] = ()) -> Path:
+                 sections: Sequence[str] = (), notes: Sequence[str] = ()) -> Path:
     """Write the report page; links to captures are relative to its folder. ``sections``
-    are HTML fragments placed after the diffs (the differential analysis)."""
+    are HTML fragments placed after the diffs (the differential analysis); ``notes`` are
+    lines under the verdict (where the points are)."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>brewbench nightly "
              f"{_e(run_id)}</title><style>{CSS}</style></head><body>",
              f"<h1>brewbench nightly {_e(run_id)}</h1>",
              f"<p class='verdict {'pass' if ok else 'fail'}' id='verdict'>{_e(verdict)}</p>",
+             *(f"<p class='note'>{_e(note)}</p>" for note in notes),
              _matrix(results, comparisons), _destinations(results), _voice(results),
              _diffs(comparisons),
              *sections, _plots(results),
