@@ -70,7 +70,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         extra += (f"--brewbench-differential={args.differential}",)
     project = find_pyproject()
     settings = RunSettings(run_id, results, tests, (*extra, *args.pytest_arg), _influx_settings(),
-                           project.parent if project else None)
+                           project.parent if project else None, contract)
     print(f"nightly run {run_id}: {len(plan.targets)} target(s), results in {settings.results}",
           flush=True)
     outcome = run_nightly(plan, settings, lambda line: print(line, flush=True))

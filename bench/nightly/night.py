@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..verify.contracts import BREACH
+from ...drivers.errors import BrewbenchError
+from ..shipped import regions_text
+from ..verify.contracts import BREACH, load_contracts
 from ..verify.inventory import Inventory
+from ..verify.residency import Regions, load_regions
 from . import differential
+from .breaches import breaches_of
 from .collect import destinations_of, inventory_of, voice_of
 from .diff import categories, diff, merge
 from .history import previous_night
@@ -56,7 +61,8 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
             run, merge(inventory_of(c) for _, c in captures), latencies_of([c for _, c in captures]),
             timeline_of(captures),
             {test_key(str(c.meta.get("test"))): path for path, c in captures},
-            destinations_of(c for _, c in captures), voice_of(c for _, c in captures)))
+            destinations_of(c for _, c in captures), voice_of(c for _, c in captures),
+            breaches_of(run)))
     ran = [r for r in results if r.run.outcomes]  # a target that ran nothing collected nothing
     comparisons = _between_versions(ran) + _against_last_night(ran, settings)
     records = differential.load_records(settings.results)
@@ -69,8 +75,21 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
     report = write_report(settings.results / "report.html", settings.run_id, results,
                           comparisons, verdict, ok,
                           sections=(differential.section(results, records, label),),
-                          notes=(waiting,) if waiting else ())
+                          notes=(waiting,) if waiting else (),
+                          regions=regions_for(settings.contract))
     return NightlyOutcome(ok, exit_code, verdict, report, junit, results, comparisons, waiting)
+
+
+def regions_for(contract: Path | None) -> Regions:
+    """Where hosts are: the contract's own region table, else the shipped one."""
+    if contract is not None:
+        try:
+            for each in load_contracts(contract):
+                if each.residency is not None and each.residency.regions.table:
+                    return each.residency.regions
+        except BrewbenchError:  # checked before the night; a file changed since is no reason to stop
+            pass
+    return load_regions(tomllib.loads(regions_text()).get("regions", {}))
 
 
 def _between_versions(results: list[TargetResult]) -> list[Comparison]:

@@ -65,6 +65,7 @@ class RunSettings:
     pytest_args: tuple[str, ...] = ()
     influx: InfluxSettings | None = None  # where the previous night can be read back
     project: Path | None = None  # the lab project's folder, whose [tool.brewbench] applies
+    contract: Path | None = None  # the data contract the suite checks (the report names its rules)
 
 
 def run_plan(plan: Plan, settings: RunSettings, say: Say) -> list[TargetRun]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..capture import Capture
 from ..verify.inventory import Collected, Inventory
+from .breaches import Breach
 from .plan import Target
 from .runner import TargetRun
 
@@ -38,6 +39,7 @@ class TargetResult:
     captures: dict[str, Path] = field(default_factory=dict)  # test id -> capture file
     destinations: dict[str, Counter[str]] = field(default_factory=dict)  # category -> uplink hosts
     voice: list[dict[str, Any]] = field(default_factory=list)  # clips heard (nightly.collect.voice_of)
+    violations: list[Breach] = field(default_factory=list)  # rules broken, as junit says
 
     @property
     def target(self) -> Target:
