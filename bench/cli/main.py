@@ -12,10 +12,10 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ... import __version__
-from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound
+from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound, DeviceSpecError
 from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
 from ...emulator.jura.machine import MACHINE_TYPES
@@ -45,6 +45,7 @@ from .influx_commands import add_influx_options, add_push_parser, add_query_pars
 from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
+from .run_json import RunReport
 from .run_uplink import UplinkUnavailable, check_broker, device_uplink
 from .run_verdict import RunVerdict
 from .serve_command import add_serve_parser
@@ -103,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--uplink", action="store_true",
                      help="also capture what each machine sends its cloud, on a local mosquitto "
                      "and HTTP endpoint (channel uplink; docs/uplink.md)")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON document (verdict, devices, violations; "
+                     "docs/cli-json.md) on stdout, and the lines for people on stderr")
     add_influx_options(run, prefix="influx-")
     add_differential_options(run)
     run.set_defaults(func=cmd_run)
@@ -136,6 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _apply_project_settings(args)
+    if not args.json:
+        return _run(args, None)
+    if args.differential:
+        raise DeviceSpecError("--json: not available with --differential yet; its results are "
+                              "in the run's folder (differential.json)")
+    document = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):  # people's lines; stdout is the document's
+        return _run(args, document)
+
+
+def _run(args: argparse.Namespace, json_out: TextIO | None) -> int:
     specs = resolve_devices(args.device, find_lab())  # lab names -> specs
     for spec in specs:
         parse_spec(spec)  # a typo in the last spec is a usage error before any device runs
@@ -147,6 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.raw_captures:
         Redactor.from_lab_key()  # a corrupt lab key is one line now, not after the run
     verdict = RunVerdict(args.contract, args.fail_on_leak)
+    report = RunReport(run_id, args.results / run_id)
     not_found: list[DeviceNotFound] = []
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool",
                                              prefix="influx-"),
@@ -165,7 +181,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         for spec in specs:
             print(f"== {spec}  (run {run_id})")
             with device_uplink(args.uplink) as uplink:
-                verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found, uplink))
+                verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found, uplink,
+                                               report))
     except UplinkUnavailable as exc:
         print(f"brewbench run --uplink: {exc}", file=sys.stderr)
         return 2
@@ -180,7 +197,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     for error in not_found:  # a wrong port is a usage mistake: one line each, exit 2
         print(f"brewbench: {error}", file=sys.stderr)
     print(verdict.line())
-    return 2 if not_found else verdict.exit_code
+    code = 2 if not_found else verdict.exit_code
+    if json_out is not None:
+        report.write(json_out, verdict, code, run_log.sink.settings.target, run_log.waiting())
+    return code
 
 
 RUN_FLAGS = {"devices": "--device", "results": "--results", "timeout": "--timeout",
@@ -200,11 +220,14 @@ def _apply_project_settings(args: argparse.Namespace) -> None:
 
 
 def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog,
-                not_found: list[DeviceNotFound], uplink: UplinkTap | None) -> tuple[int, Verification]:
+                not_found: list[DeviceNotFound], uplink: UplinkTap | None,
+                report: RunReport) -> tuple[int, Verification | None]:
     """Drive one device through every step; whatever happens, keep its capture and a point.
 
     A device that fails to connect or identify, or breaks the protocol in one
     step, costs that step (or the device), never the capture or the devices after it.
+    A device that is not there at all leaves no capture and no points (None): it sent
+    nothing, and its empty capture would read like a clean device.
     """
     failures, error_type = 0, ""
     started_ns, start = time.time_ns(), time.monotonic()
@@ -223,12 +246,14 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
                     failures += 1
                     error_type = error_type or type(exc).__name__
                     print(f"   {step.action}: FAILED {exc}")
+    except DeviceNotFound as exc:  # said once, at the end, as a usage mistake (exit 2)
+        not_found.append(exc)
+        report.add(spec, 1, str(exc), None, None)
+        return 1, None
     except DeviceError as exc:  # connect or identify: the steps never ran
         failures += 1
         error_type = type(exc).__name__
         print(f"   connect: FAILED {exc}")
-        if isinstance(exc, DeviceNotFound):
-            not_found.append(exc)
     path = args.results / run_id / "captures" / f"{slug(spec)}.jsonl"
     outcome = TestOutcome("brewbench run", "failed" if failures else "passed",
                           time.monotonic() - start, started_ns, error_type)
@@ -238,6 +263,7 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
     print_capture(capture, sys.stdout, kept.verification, saved=kept.path)
     if kept.verification.verdict is not None:
         print("   " + kept.verification.verdict.report().replace("\n", "\n   "))
+    report.add(spec, failures, error_type, kept.path, kept.verification)
     return failures, kept.verification
 
 

@@ -24,8 +24,15 @@ class RunVerdict:
     failures: int = 0
     leaked: dict[str, int] = field(default_factory=dict)  # device -> planted values found
     breached: dict[str, int] = field(default_factory=dict)  # device -> contract breaches
+    missing: list[str] = field(default_factory=list)  # devices that were not there: unjudged
+    judged: int = 0  # devices whose capture was verified
 
-    def add(self, spec: str, failures: int, result: Verification) -> None:
+    def add(self, spec: str, failures: int, result: Verification | None) -> None:
+        """One device's result; None when it was not there (nothing to verify)."""
+        if result is None:
+            self.missing.append(spec)
+            return
+        self.judged += 1
         self.failures += failures
         if result.findings:
             self.leaked[spec] = len(result.findings)
@@ -34,13 +41,15 @@ class RunVerdict:
 
     @property
     def exit_code(self) -> int:
-        if self.failures or self.breached or (self.fail_on_leak and self.leaked):
+        if self.failures or self.breached or self.missing or (self.fail_on_leak and self.leaked):
             return 1
         return 0
 
     def line(self) -> str:
         """``verdict: FAIL: ...`` / ``verdict: PASS: ...``, one line."""
         parts = []
+        if self.missing:  # said first: a device never heard from is no clean result
+            parts.append(f"not found, nothing judged: {', '.join(self.missing)}")
         if self.failures:
             parts.append(f"{self.failures} step(s) failed")
         if self.breached:
@@ -50,9 +59,9 @@ class RunVerdict:
         if self.leaked:
             parts.append("planted values leaked: " + ", ".join(
                 f"{spec} ({count})" for spec, count in self.leaked.items()))
-        else:
+        elif self.judged:
             parts.append("no planted value found")
-        if self.contract is not None and not self.breached:
+        if self.contract is not None and self.judged and not self.breached:
             parts.append(f"within contract {self.contract}")
         status = "FAIL" if self.exit_code else ("LEAK" if self.leaked else "PASS")
         if status == "LEAK":
