@@ -74,6 +74,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     print(f"nightly run {run_id}: {len(plan.targets)} target(s), results in {settings.results}",
           flush=True)
     outcome = run_nightly(plan, settings, lambda line: print(line, flush=True))
+    print(outcome.baseline)
     print(f"verdict: {outcome.verdict}")
     for comparison in outcome.comparisons:
         for change in comparison.changes:

@@ -34,12 +34,19 @@ th{background:#f3f3f3}.verdict{padding:.8em 1em;font-size:1.3em;border-radius:6p
 """
 
 # Lets a browser (and the bench's own check) tell that every plot decoded, how tall the
-# page is (so the screenshot holds all of it) and where the test table ends.
+# page is (so the screenshot holds all of it), where the test table ends and where the
+# first new fields and the first two broken rules end (above the fold or not).
 IMAGE_CHECK = ("<script>addEventListener('load',()=>{const b=document.body.dataset;"
                "b.images=[...document.images].every(i=>i.complete&&i.naturalWidth>0)?'ok':'broken';"
                "b.height=document.documentElement.scrollHeight;"
                "const t=document.getElementById('tests');"
-               "b.testsBottom=t?Math.ceil(t.getBoundingClientRect().bottom+scrollY):0})</script>")
+               "b.testsBottom=t?Math.ceil(t.getBoundingClientRect().bottom+scrollY):0;"
+               # where the headline's first lines end, to tell they are above the fold
+               "const f=document.querySelector('#new-fields li');"
+               "b.newFieldsBottom=f?Math.ceil(f.getBoundingClientRect().bottom+scrollY):0;"
+               "const v=document.querySelectorAll('#violations tr')[2];"
+               "b.violationsBottom=v?Math.ceil(v.getBoundingClientRect().bottom+scrollY):0})"
+               "</script>")
 
 
 def write_report(path: Path, run_id: str, results: Sequence[TargetResult],
