@@ -132,3 +132,12 @@ def test_a_broken_pyproject_is_one_line(tmp_path: Path) -> None:
     done = brewbench("run", cwd=tmp_path)
     assert done.returncode == 2 and "not valid TOML" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_nightly_takes_the_projects_results_and_contract(project: Path) -> None:
+    done = brewbench("nightly", "--firmware", "2.1", "--run-id", "n1", cwd=project / "tests")
+    assert done.returncode == 1, done.stdout + done.stderr  # 2.1 breaks the contract
+    run = project / "brewbench-results" / "n1"
+    junit = (run / "junit.xml").read_text()
+    assert f"contract {project / 'contracts' / 'cm-500.toml'}" in junit
+    assert not (run / "contract.toml").exists()  # the shipped copy is for projects without one
