@@ -81,3 +81,27 @@ def test_version_is_the_packages() -> None:
 
     done = subprocess.run([*BREWBENCH, "--version"], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout.strip()) == (0, f"brewbench {__version__}")
+
+
+def _documented_keys(table: str) -> set[str]:
+    keys: set[str] = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            keys.update(k.strip(" `") for k in line.split("|")[1].split(","))
+    return keys
+
+
+def test_the_documented_schema_is_the_documents(tmp_path: Path) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "cli-json.md").read_text()
+    run_section = doc.split("## `brewbench run --json`", 1)[1].split("## `brewbench config", 1)[0]
+    top, device = run_section.split("Each device:", 1)
+    done = run("--json", "--device", "emu://?firmware=2.0", "--contract", str(CONTRACT),
+               "--results", str(tmp_path), cwd=tmp_path)
+    document = json.loads(done.stdout)
+    assert set(document) == _documented_keys(top)
+    assert set(document["devices"][0]) == _documented_keys(device)
+    config = json.loads(subprocess.run([*BREWBENCH, "config", "--json"], cwd=tmp_path,
+                                       capture_output=True, text=True, timeout=60).stdout)
+    assert set(config) == {"settings", "influx", "lab"}
+    assert set(config["settings"]) == {"devices", "results", "timeout", "raw_captures",
+                                       "contract", "wait"}
