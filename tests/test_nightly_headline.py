@@ -190,3 +190,14 @@ def test_ctrl_c_writes_the_report_of_what_finished(tmp_path: Path) -> None:
     page = (tmp_path / "cut" / "report.html").read_text()
     assert "INTERRUPTED (interrupted after 1 of 3 target(s))" in page
     assert previous_inventories(tmp_path, "next") == (None, {})  # no baseline for tomorrow
+
+
+def test_the_docs_summary_example_runs_as_written(night: tuple[Path, object]) -> None:
+    run, _ = night
+    doc = (Path(__file__).parent.parent / "docs" / "nightly.md").read_text()
+    block = doc.split("## summary.json", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    command = block.replace("brewbench-results/RUN_ID", str(run))
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "2.1 payment RECORD.card_number: forbidden field" in done.stdout.splitlines()
+    assert not [line for line in done.stdout.splitlines() if line.startswith("2.0 ")]

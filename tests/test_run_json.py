@@ -105,3 +105,23 @@ def test_the_documented_schema_is_the_documents(tmp_path: Path) -> None:
     assert set(config) == {"settings", "influx", "lab"}
     assert set(config["settings"]) == {"devices", "results", "timeout", "raw_captures",
                                        "contract", "wait"}
+
+
+def test_the_docs_script_examples_run_as_written(tmp_path: Path) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "cli-json.md").read_text()
+    block = doc.split("```sh\n", 1)[1].split("```", 1)[0]
+    outputs = []
+    for line in block.splitlines():
+        command = line.split("  #", 1)[0].replace("brewbench ", f"{sys.executable} -m brewbench ")
+        if command.startswith("cd "):  # the init line's own cd: run the rest in the project
+            continue
+        cwd = tmp_path / "mylab" if "init" not in command else tmp_path
+        if "init" in command:
+            command = command.split(" && ", 1)[0]
+        done = subprocess.run(command, shell=True, cwd=cwd, capture_output=True, text=True,
+                              timeout=120)
+        outputs.append(done.stdout)
+    _init, pretty, status, violations = outputs
+    assert json.loads(pretty)["verdict"]["status"] == "FAIL"
+    assert status.strip() == "FAIL"
+    assert "payment RECORD.card_number: forbidden field" in violations.splitlines()
