@@ -114,6 +114,12 @@ class InfluxReader:
         return {firmware: {key[0] for key in found}
                 for firmware, found in self._emitted(model, since, ("category",)).items()}
 
+    def emitting_models(self) -> list[str]:
+        """The models that have ``emissions`` points, sorted."""
+        return sorted({str(v[1]) for series in
+                       self.query('SHOW TAG VALUES FROM "emissions" WITH KEY = "model"')
+                       for v in series.values if len(v) > 1})
+
     def emission_fields(self, model: str, since: str = "1970-01-01T00:00:00Z"
                         ) -> dict[str, dict[tuple[str, ...], int]]:
         """Per firmware version, how often each (category, field, channel, action) was sent."""
