@@ -10,15 +10,22 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["CONTRACT", "DASHBOARD", "contract_text", "dashboard_text", "write_contract"]
+__all__ = ["CONTRACT", "DASHBOARD", "REGIONS", "contract_text", "dashboard_text", "regions_text",
+           "write_contract"]
 
 CONTRACT = "cm-500.toml"  # the emulated CM-500's data contract
 DASHBOARD = "brewbench.json"  # the Grafana dashboard (InfluxQL)
+REGIONS = "regions.toml"  # where cloud hosts are, by host glob
 
 
 def contract_text() -> str:
     """The shipped CM-500 data contract, as TOML."""
     return files("brewbench.contracts").joinpath(CONTRACT).read_text(encoding="utf-8")
+
+
+def regions_text() -> str:
+    """The shipped region table (host globs per region), as TOML."""
+    return files("brewbench.contracts").joinpath(REGIONS).read_text(encoding="utf-8")
 
 
 def dashboard_text() -> str:

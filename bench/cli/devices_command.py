@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from typing import Any
 
 from ...drivers.ble_profile import PLATFORM
@@ -39,6 +41,9 @@ def add_devices_parser(subparsers: Any) -> None:
                         help="also scan this long for Bluetooth LE machines (off by default)")
     parser.add_argument("--ble-backend", default=PLATFORM.name, metavar="NAME",
                         help="bleak backend to scan with (default: %(default)s)")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON document: per kind its devices (spec, facts) or the note "
+                        "saying why none could be listed; the lab file's names (docs/cli-json.md)")
     parser.set_defaults(func=cmd_devices)
 
 
@@ -51,7 +56,18 @@ def cmd_devices(args: argparse.Namespace) -> int:
         if not 0 < args.ble <= MAX_SCAN:
             raise DeviceSpecError(f"--ble {args.ble}: scan between 0 and {MAX_SCAN:g} seconds")
         listings.append(ble_machines(args.ble, args.ble_backend))
-    for listing in [*listings, emulated()]:
+    listings.append(emulated())
+    if args.json:
+        json.dump({"format": "brewbench-devices/1",
+                   "listings": [{"kind": listing.kind, "note": listing.note or None,
+                                 "found": [{"spec": f.spec, "facts": f.facts}
+                                           for f in listing.found]} for listing in listings],
+                   "lab": None if lab.path is None else {"path": str(lab.path),
+                                                         "devices": dict(lab.devices)}},
+                  sys.stdout, indent=1)
+        print()
+        return 0
+    for listing in listings:
         print_listing(listing)
     if lab.path is not None:
         print(f"lab file {lab.path}:")

@@ -14,6 +14,7 @@ a command-line argument would show up in the process list and the shell history.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -89,6 +90,9 @@ def add_query_parser(commands: Any) -> argparse.ArgumentParser:
                         help="with --categories: each field, channel and action, with counts")
     parser.add_argument("--since", default="1970-01-01T00:00:00Z", metavar="TIME",
                         help="with --categories: only since this RFC 3339 time")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON document: the series (name, tags, columns, values), or "
+                        "with --categories the firmware versions and what each emitted")
     parser.set_defaults(func=cmd_query)
     return parser
 
@@ -122,30 +126,54 @@ def cmd_query(args: argparse.Namespace) -> int:
     reader = InfluxReader(settings)
     try:
         if args.categories:
-            _print_emitted(reader, args.categories, args.since, args.fields)
-        else:
-            for series in reader.query(args.statement):
-                print(format_series(series))
+            return _emitted(reader, args.categories, args.since, args.fields, args.json)
+        found = reader.query(args.statement)
     finally:
         reader.close()
+    if args.json:
+        _dump({"format": "brewbench-query/1", "series": [
+            {"name": s.name, "tags": dict(s.tags), "columns": list(s.columns),
+             "values": [list(v) for v in s.values]} for s in found]})
+    for series in [] if args.json else found:
+        print(format_series(series))
     return 0
 
 
-def _print_emitted(reader: InfluxReader, model: str, since: str, fields: bool) -> None:
+def _emitted(reader: InfluxReader, model: str, since: str, fields: bool, as_json: bool) -> int:
+    """What each firmware of ``model`` emitted; exit 1 when nothing was (a misspelt model
+    looks just like that: the message names the models that did emit)."""
     if fields:
         counts = reader.emission_fields(model, since)
-        for firmware in sorted(counts):
-            print(f"firmware {firmware}")
-            for (category, field, channel, action), count in sorted(counts[firmware].items()):
-                print(f"  {category:<12} {field:<32} {channel:<8} {action:<10} {count:>6}")
-        empty = not counts
+        firmwares: dict[str, Any] = {
+            firmware: [{"category": c, "field": f, "channel": ch, "action": a, "count": n}
+                       for (c, f, ch, a), n in sorted(counts[firmware].items())]
+            for firmware in sorted(counts)}
     else:
         found = reader.emission_categories(model, since)
-        for firmware in sorted(found):
-            print(f"{firmware:>12}  {', '.join(sorted(found[firmware]))}")
-        empty = not found
-    if empty:
-        print(f"no emissions of model {model!r} since {since}")
+        firmwares = {firmware: sorted(found[firmware]) for firmware in sorted(found)}
+    if as_json:
+        _dump({"format": "brewbench-query/1", "model": model, "since": since,
+               "firmware": firmwares})
+    elif fields:
+        for firmware, rows in firmwares.items():
+            print(f"firmware {firmware}")
+            for r in rows:
+                print(f"  {r['category']:<12} {r['field']:<32} {r['channel']:<8} "
+                      f"{r['action']:<10} {r['count']:>6}")
+    else:
+        for firmware, names in firmwares.items():
+            print(f"{firmware:>12}  {', '.join(names)}")
+    if not firmwares:
+        known = ", ".join(reader.emitting_models()) or "none"
+        print(f"brewbench query: no emissions of model {model!r} since {since} (models with "
+              f"emissions: {known})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _dump(document: dict[str, Any]) -> None:
+    json.dump(document, sys.stdout, indent=1)
+    print()
 
 
 def format_series(series: Series) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,9 @@ def add_inventory_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help=f"only these categories (repeatable): {', '.join(CATEGORIES)}")
     parser.add_argument("--raw", action="store_true",
                         help="show sensitive examples as captured (they may be personal data)")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON document: per capture its rows and destinations "
+                        "(docs/cli-json.md)")
     parser.set_defaults(func=run_inventory)
     return parser
 
@@ -48,6 +53,7 @@ def run_inventory(args: argparse.Namespace) -> int:
         print(f"brewbench inventory: {exc}", file=sys.stderr)
         return 2
     status = 0
+    documents: list[dict[str, Any]] = []
     for path in args.captures:
         try:
             capture = Capture.load(path)
@@ -61,13 +67,22 @@ def run_inventory(args: argparse.Namespace) -> int:
         if args.category:
             rows = [row for row in rows if row.category in args.category]
         meta = capture.meta
+        where = destinations(capture, classified)
+        if args.json:
+            documents.append({"capture": str(path), "device": capture.device,
+                              "model": meta.get("model"), "firmware": meta.get("firmware"),
+                              "rows": [asdict(row) for row in rows],
+                              "destinations": {c: dict(h) for c, h in where.items()}})
+            continue
         print(f"== {path}  ({capture.device}; {meta.get('model', '?')} firmware "
               f"{meta.get('firmware', '?')})")
         nothing = f"(nothing in {', '.join(args.category)})" if args.category else "(nothing emitted)"
         print(render(rows) if rows else nothing)
-        where = destinations(capture, classified)
         if where:
             print("\nwhere it went (uplink):")
             print(render_destinations(where))
+        print()
+    if args.json:
+        json.dump({"format": "brewbench-inventory/1", "captures": documents}, sys.stdout, indent=1)
         print()
     return status

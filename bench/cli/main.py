@@ -12,8 +12,9 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from ... import __version__
 from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound, DeviceSpecError
 from ...drivers.specs import parse_spec, slug
 from ...emulator.firmware import PROFILES
@@ -27,6 +28,7 @@ from ..influx.run_log import RunLog
 from ..lab import find_lab, resolve_devices
 from ..labnet.lab import LabNetwork
 from ..printout import print_capture
+from ..project_settings import project_layers, resolve_settings
 from ..results import TestOutcome, keep, new_run_id, prepare_results
 from ..running import announce
 from ..scenario import standard_steps, steps_for
@@ -36,6 +38,7 @@ from ..verify.canaries import plant
 from ..verify.contracts import load_contracts
 from ..verify.redact import Redactor, lab_key_path
 from ..verify.verification import Verification
+from .config_command import add_config_parser
 from .devices_command import add_devices_parser
 from .differential_command import add_differential_options, run_differential_devices
 from .export_command import add_export_parser
@@ -44,6 +47,7 @@ from .influx_commands import add_influx_options, add_push_parser, add_query_pars
 from .init_command import add_init_parser
 from .inventory_command import add_inventory_parser
 from .nightly_command import add_nightly_parser
+from .run_json import RunReport
 from .run_labnet import LabNetworkUnavailable, device_lab, print_destinations
 from .run_uplink import UplinkUnavailable, check_broker, device_uplink
 from .run_verdict import RunVerdict
@@ -73,24 +77,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="brewbench", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the bench does")
+    parser.add_argument("--version", action="version", version=f"brewbench {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="drive a machine through every action and show "
                               "what it emitted")
     run.add_argument("--device", action="append", metavar="SPEC|NAME",
                      help="device spec, or a device named in the lab file (BREWBENCH_LAB or "
-                     f"[tool.brewbench] lab), repeatable (default: {DEFAULT_SPEC})")
-    run.add_argument("--results", type=Path, default=Path("brewbench-results"),
-                     help="folder for captures (default: %(default)s)")
-    run.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for an answer")
-    run.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                     "[tool.brewbench] lab), repeatable (default: [tool.brewbench] devices, "
+                     f"else {DEFAULT_SPEC})")
+    run.add_argument("--results", type=Path, default=None,
+                     help="folder for captures (default: [tool.brewbench] results, else "
+                     "brewbench-results)")
+    run.add_argument("--timeout", type=float, default=None,
+                     help="seconds to wait for an answer (default: [tool.brewbench] timeout, "
+                     "else 3)")
+    run.add_argument("--wait", type=float, default=None, metavar="SECONDS",
                      help="wait up to this long for a device to appear, and find it again "
-                     "after it left (a reset, a re-plug); default: fail at once")
-    run.add_argument("--raw-captures", action="store_true",
+                     "after it left (a reset, a re-plug); default: [tool.brewbench] wait, "
+                     "else fail at once")
+    run.add_argument("--raw-captures", action="store_true", default=None,
                      help="save captures with the raw personal and payment values the machine "
-                     "sent (default: keyed hashes)")
+                     "sent (default: [tool.brewbench] raw_captures, else keyed hashes)")
     run.add_argument("--contract", type=Path, metavar="FILE",
-                     help="data contract; exit 1 when a device collected beyond it")
+                     help="data contract; exit 1 when a device collected beyond it (default: "
+                     "[tool.brewbench] contract)")
     run.add_argument("--fail-on-leak", action="store_true",
                      help="exit 1 when any planted value comes back, whatever the contract")
     run.add_argument("--uplink", action="store_true",
@@ -100,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run each emulated machine behind a lab network with this cloud "
                      f"({', '.join(sorted(LAB_CLOUDS))}); implies --uplink; needs root "
                      "(docs/lab-network.md)")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON document (verdict, devices, violations; "
+                     "docs/cli-json.md) on stdout, and the lines for people on stderr")
     add_influx_options(run, prefix="influx-")
     add_differential_options(run)
     run.set_defaults(func=cmd_run)
@@ -109,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_query_parser(commands)
     add_inventory_parser(commands)
     add_init_parser(commands)
+    add_config_parser(commands)
     add_import_parser(commands)
     add_export_parser(commands)
     add_tap_parser(commands)
@@ -131,9 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    specs = resolve_devices(args.device or [DEFAULT_SPEC], find_lab())  # lab names -> specs
-    if not 0 <= args.wait < float("inf"):
-        raise DeviceSpecError(f"--wait {args.wait}: give 0 or more seconds")
+    _apply_project_settings(args)
+    if not args.json:
+        return _run(args, None)
+    if args.differential:
+        raise DeviceSpecError("--json: not available with --differential yet; its results are "
+                              "in the run's folder (differential.json)")
+    document = sys.stdout
+    with contextlib.redirect_stdout(sys.stderr):  # people's lines; stdout is the document's
+        return _run(args, document)
+
+
+def _run(args: argparse.Namespace, json_out: TextIO | None) -> int:
+    specs = resolve_devices(args.device, find_lab())  # lab names -> specs
     for spec in specs:
         parse_spec(spec)  # a typo in the last spec is a usage error before any device runs
     if args.contract is not None:
@@ -144,6 +169,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.raw_captures:
         Redactor.from_lab_key()  # a corrupt lab key is one line now, not after the run
     verdict = RunVerdict(args.contract, args.fail_on_leak)
+    report = RunReport(run_id, args.results / run_id)
     not_found: list[DeviceNotFound] = []
     run_log = RunLog.open(settings_from_args(args, default_spool=args.results / "spool",
                                              prefix="influx-"),
@@ -154,6 +180,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         finally:
             run_log.close()
         print(f"results: {run_log.sink.settings.target}")
+        if run_log.waiting():
+            print(run_log.waiting())
         return 1 if beyond else 0
     args.uplink = args.uplink or args.lab_network is not None
     try:
@@ -163,7 +191,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             with device_uplink(args.uplink) as uplink, \
                     device_lab(args.lab_network, spec, uplink) as (run_spec, lab):
                 verdict.add(spec, *_run_device(spec, args, run_id, run_log, not_found, uplink,
-                                               run_spec, lab))
+                                               report, run_spec, lab))
     except UplinkUnavailable as exc:
         print(f"brewbench run --uplink: {exc}", file=sys.stderr)
         return 2
@@ -173,31 +201,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         run_log.close()
     print(f"results: {run_log.sink.settings.target}")
-    _say_what_waits(run_log)
+    if run_log.waiting():
+        print(run_log.waiting())
     if not had_key and lab_key_path().exists():
         print(f"created the lab key {lab_key_path()}: captures hash sensitive values with it; "
               "back it up (docs/data-verification.md)")
     for error in not_found:  # a wrong port is a usage mistake: one line each, exit 2
         print(f"brewbench: {error}", file=sys.stderr)
     print(verdict.line())
-    return 2 if not_found else verdict.exit_code
+    code = 2 if not_found else verdict.exit_code
+    if json_out is not None:
+        report.write(json_out, verdict, code, run_log.sink.settings.target, run_log.waiting())
+    return code
 
 
-def _say_what_waits(run_log: RunLog) -> None:
-    """Points that did not reach a server wait in the spool: say so, and how to send them."""
-    sink = run_log.sink
-    spool = sink.spool.folder
-    if not sink.settings.url:
-        print(f"{sink.stats.written} point(s) wait in the spool {spool}; send them with "
-              f"`brewbench push --url URL --db NAME --spool {spool}` (or set INFLUX_URL)")
-    elif sink.unsent:
-        print(f"{sink.unsent} point(s) not taken by {sink.settings.target} wait in the spool "
-              f"{spool}; `brewbench push --spool {spool}` sends them")
+RUN_FLAGS = {"devices": "--device", "results": "--results", "timeout": "--timeout",
+             "raw_captures": "--raw-captures", "contract": "--contract", "wait": "--wait"}
+
+
+def _apply_project_settings(args: argparse.Namespace) -> None:
+    """Fill what the command line left out from the project, as pytest and the nightly
+    do (bench/project_settings.py): the pytest ini file, then ``[tool.brewbench]``."""
+    cli = {"devices": args.device, "results": args.results, "timeout": args.timeout,
+           "raw_captures": args.raw_captures, "contract": args.contract, "wait": args.wait}
+    settings = resolve_settings(project_layers(cli, flags=RUN_FLAGS))  # SettingsError: exit 2
+    args.device, args.results, args.timeout = list(settings.devices), settings.results, \
+        settings.timeout
+    args.raw_captures, args.contract, args.wait = settings.raw_captures, settings.contract, \
+        settings.wait
 
 
 def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLog,
-                not_found: list[DeviceNotFound], uplink: UplinkTap | None, run_spec: str | None = None,
-                lab: LabNetwork | None = None) -> tuple[int, Verification]:
+                not_found: list[DeviceNotFound], uplink: UplinkTap | None, report: RunReport,
+                run_spec: str | None = None, lab: LabNetwork | None = None
+                ) -> tuple[int, Verification | None]:
     """Drive one device through every step; whatever happens, keep its capture and a point.
 
     With a ``lab`` the device is opened at ``run_spec`` (its emulated machine behind the
@@ -205,6 +242,8 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
 
     A device that fails to connect or identify, or breaks the protocol in one
     step, costs that step (or the device), never the capture or the devices after it.
+    A device that is not there at all leaves no capture and no points (None): it sent
+    nothing, and its empty capture would read like a clean device.
     """
     failures, error_type = 0, ""
     started_ns, start = time.time_ns(), time.monotonic()
@@ -228,12 +267,14 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
                     failures += 1
                     error_type = error_type or type(exc).__name__
                     print(f"   {step.action}: FAILED {exc}")
+    except DeviceNotFound as exc:  # said once, at the end, as a usage mistake (exit 2)
+        not_found.append(exc)
+        report.add(spec, 1, str(exc), None, None)
+        return 1, None
     except DeviceError as exc:  # connect or identify: the steps never ran
         failures += 1
         error_type = type(exc).__name__
         print(f"   connect: FAILED {exc}")
-        if isinstance(exc, DeviceNotFound):
-            not_found.append(exc)
     path = args.results / run_id / "captures" / f"{slug(spec)}.jsonl"
     outcome = TestOutcome("brewbench run", "failed" if failures else "passed",
                           time.monotonic() - start, started_ns, error_type)
@@ -245,6 +286,7 @@ def _run_device(spec: str, args: argparse.Namespace, run_id: str, run_log: RunLo
         print_destinations(lab, kept.verification)
     if kept.verification.verdict is not None:
         print("   " + kept.verification.verdict.report().replace("\n", "\n   "))
+    report.add(spec, failures, error_type, kept.path, kept.verification)
     return failures, kept.verification
 
 

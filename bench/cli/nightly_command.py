@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,14 @@ from ..nightly.browser import check_report, find_chromium
 from ..nightly.night import run_nightly
 from ..nightly.plan import Plan, config_plan, emulated_plan
 from ..nightly.runner import SUITE, RunSettings
+from ..project_settings import SettingsError, project_layers, resolve_settings
 from ..results import new_run_id
 from ..shipped import write_contract
 from ..verify.contracts import load_contracts
 from ..verify.diff_design import DESIGNS
 
 DEFAULT_FIRMWARE = "1.0,2.0,2.1"
+NIGHTLY_FLAGS = {"results": "--results", "contract": "--contract"}
 
 
 class NightlyUsageError(BrewbenchError):
@@ -45,14 +48,17 @@ def add_nightly_parser(commands: Any) -> None:
     nightly.add_argument("--tests", action="append", default=None, metavar="PATH",
                          help="test path(s) to run (default: the standard bench suite)")
     nightly.add_argument("--contract", type=Path, default=None, metavar="TOML",
-                         help="data contract the suite checks each machine against (default "
-                         "for emulated machines: the CM-500 contract shipped with brewbench)")
+                         help="data contract the suite checks each machine against (default: "
+                         "[tool.brewbench] contract; for emulated machines without one, the "
+                         "CM-500 contract shipped with brewbench)")
     nightly.add_argument("--differential", nargs="?", const="one-at-a-time", default=None,
                          choices=DESIGNS, metavar="DESIGN",
                          help="also run each session several times with changed planted values "
                          "and fail on fields that follow them beyond the contract (design: "
                          "one-at-a-time or group)")
-    nightly.add_argument("--results", type=Path, default=Path("brewbench-results"))
+    nightly.add_argument("--results", type=Path, default=None,
+                         help="folder for the night's results (default: [tool.brewbench] "
+                         "results, else brewbench-results)")
     nightly.add_argument("--run-id", default=None)
     nightly.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                          help="extra argument for each pytest run, repeatable")
@@ -60,6 +66,7 @@ def add_nightly_parser(commands: Any) -> None:
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
+    _apply_project_settings(args)
     run_id = args.run_id or new_run_id()
     plan = _plan(args)
     tests = _tests(args.tests)
@@ -70,18 +77,34 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         extra += (f"--brewbench-differential={args.differential}",)
     project = find_pyproject()
     settings = RunSettings(run_id, results, tests, (*extra, *args.pytest_arg), _influx_settings(),
-                           project.parent if project else None)
+                           project.parent if project else None, contract)
     print(f"nightly run {run_id}: {len(plan.targets)} target(s), results in {settings.results}",
           flush=True)
     outcome = run_nightly(plan, settings, lambda line: print(line, flush=True))
+    print(outcome.baseline)
     print(f"verdict: {outcome.verdict}")
     for comparison in outcome.comparisons:
         for change in comparison.changes:
             mark = "!!" if change.loud else "  "
             print(f"{mark} {comparison.title}: {change.kind} {change.category} {change.field}")
+    if outcome.waiting:
+        print(outcome.waiting)
     print(f"report: {outcome.report}\njunit:  {outcome.junit}")
     _screenshot(outcome.report)
     return outcome.exit_code
+
+
+def _apply_project_settings(args: argparse.Namespace) -> None:
+    """``--results`` and ``--contract`` from the project when not given, read as ``run``
+    and pytest read them (bench/project_settings.py). A broken table is left to the
+    suite: each target's pytest says what is wrong with it, under its target."""
+    given = {"results": args.results, "contract": args.contract}
+    try:
+        settings = resolve_settings(project_layers(given, flags=NIGHTLY_FLAGS))
+    except SettingsError:
+        settings = resolve_settings(project_layers(given, pyproject=Path(os.devnull),
+                                                   flags=NIGHTLY_FLAGS))
+    args.results, args.contract = settings.results, settings.contract
 
 
 def _tests(paths: list[str] | None) -> tuple[str, ...]:

@@ -30,8 +30,15 @@ class RunVerdict:
     breached: dict[str, int] = field(default_factory=dict)  # device -> contract breaches
     unheard: dict[str, int] = field(default_factory=dict)  # device -> recordings cut by a bound
     cut: dict[str, int] = field(default_factory=dict)  # device -> records past its budget
+    missing: list[str] = field(default_factory=list)  # devices that were not there: unjudged
+    judged: int = 0  # devices whose capture was verified
 
-    def add(self, spec: str, failures: int, result: Verification) -> None:
+    def add(self, spec: str, failures: int, result: Verification | None) -> None:
+        """One device's result; None when it was not there (nothing to verify)."""
+        if result is None:
+            self.missing.append(spec)
+            return
+        self.judged += 1
         self.failures += failures
         if result.leaks:
             self.leaked[spec] = result.leaks
@@ -47,13 +54,15 @@ class RunVerdict:
 
     @property
     def exit_code(self) -> int:
-        if self.failures or self.breached or (self.fail_on_leak and self.leaked):
+        if self.failures or self.breached or self.missing or (self.fail_on_leak and self.leaked):
             return 1
         return 0
 
     def line(self) -> str:
         """``verdict: FAIL: ...`` / ``verdict: PASS: ...``, one line."""
         parts = []
+        if self.missing:  # said first: a device never heard from is no clean result
+            parts.append(f"not found, nothing judged: {', '.join(self.missing)}")
         if self.failures:
             parts.append(f"{self.failures} step(s) failed")
         if self.breached:
@@ -63,7 +72,7 @@ class RunVerdict:
         if self.leaked:
             parts.append("planted values leaked: " + ", ".join(
                 f"{spec} ({count}{self._spoken(spec)})" for spec, count in self.leaked.items()))
-        else:
+        elif self.judged:
             parts.append("no planted value found")
         short = [f"{spec} ({count} recording{'s' if count > 1 else ''})"
                  for spec, count in self.unheard.items()]
@@ -72,7 +81,7 @@ class RunVerdict:
                   for spec, count in self.cut.items()]
         if short:  # a verdict on part of what a device sent says so (docs/reliability.md)
             parts.append("not fully analysed (see the printout): " + ", ".join(short))
-        if self.contract is not None and not self.breached:
+        if self.contract is not None and self.judged and not self.breached:
             parts.append(f"within contract {self.contract}")
         status = "FAIL" if self.exit_code else ("LEAK" if self.leaked else "PASS")
         if status == "LEAK" and self.contract is None:

@@ -17,14 +17,11 @@ from pathlib import Path
 from .settings import InfluxSettings
 from .sink import Delivery
 from .spool import Batch, Spool
-from .writers import AUTH, Unavailable, Writer, writer_for
+from .writers import NOT_TRANSIENT, Unavailable, Writer, writer_for
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (points done, points to do)
-# A missing database or refused credentials do not mend themselves in seconds: push
-# says so at once instead of retrying and telling the user to repeat the same command.
-NOT_TRANSIENT = AUTH | {404}
 
 
 @dataclass(frozen=True)

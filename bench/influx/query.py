@@ -69,7 +69,8 @@ class InfluxReader:
         self._url = settings.url.rstrip("/") + "/query"
         self._headers = auth_headers(settings)
         self._http = urllib3.PoolManager(retries=False,
-                                         timeout=urllib3.Timeout(total=settings.timeout))
+                                         timeout=urllib3.Timeout(connect=settings.connect_timeout,
+                                                                 read=settings.timeout))
 
     def close(self) -> None:
         self._http.clear()
@@ -112,6 +113,12 @@ class InfluxReader:
         """Per firmware version, the data categories a model emitted since an RFC 3339 time."""
         return {firmware: {key[0] for key in found}
                 for firmware, found in self._emitted(model, since, ("category",)).items()}
+
+    def emitting_models(self) -> list[str]:
+        """The models that have ``emissions`` points, sorted."""
+        return sorted({str(v[1]) for series in
+                       self.query('SHOW TAG VALUES FROM "emissions" WITH KEY = "model"')
+                       for v in series.values if len(v) > 1})
 
     def emission_fields(self, model: str, since: str = "1970-01-01T00:00:00Z"
                         ) -> dict[str, dict[tuple[str, ...], int]]:

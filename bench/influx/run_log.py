@@ -125,7 +125,22 @@ class RunLog:
                 failed=self.outcomes["failed"], skipped=self.outcomes["skipped"],
                 errors=self.outcomes["error"], devices=len(self.devices),
                 duration_s=time.monotonic() - self._start, version=__version__)])
-        self.sink.close(timeout)  # logs what stays spooled, if anything
+        self.sink.close(timeout)  # a server that is not there costs one more try, not timeout
+
+    def waiting(self) -> str:
+        """After ``close``: one line saying which points wait in the spool, why, and the
+        command that sends them; "" when the server took every point."""
+        sink = self.sink
+        spool = sink.spool.folder
+        if not sink.settings.url:
+            return (f"{sink.stats.written} point(s) wait in the spool {spool}; send them with "
+                    f"`brewbench push --url URL --db NAME --spool {spool}` (or set INFLUX_URL)")
+        if not sink.unsent:
+            return ""
+        why = (f"{sink.settings.target}: {sink.stalled}" if sink.stalled
+               else f"not taken by {sink.settings.target}")
+        return (f"{sink.unsent} point(s) wait in the spool {spool} ({why}); "
+                f"`brewbench push --spool {spool}` sends them")
 
 
 __all__ = ["OUTCOMES", "RunLog"]

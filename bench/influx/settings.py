@@ -8,7 +8,7 @@ Settings come from three places; the first one that sets a value wins:
    ``INFLUX_USERNAME``, ``INFLUX_PASSWORD``, plus ``BREWBENCH_SPOOL``;
 3. ``[tool.brewbench.influx]`` in the project's ``pyproject.toml`` (``url``, ``org``,
    ``bucket``, ``db``, ``rp``, ``username``, ``spool``, ``batch_size``,
-   ``flush_interval``, ``timeout``). Secrets (token, password) are never read from
+   ``flush_interval``, ``timeout``, ``connect_timeout``). Secrets (token, password) are never read from
    that file: it is usually committed.
 
 The wire path follows from what is set: ``bucket`` (with ``org`` and ``token``)
@@ -62,6 +62,7 @@ class InfluxSettings:
     batch_size: int = 5000  # points per POST
     flush_interval: float = 1.0  # seconds a point may wait for its batch to fill
     timeout: float = 10.0  # seconds per HTTP request
+    connect_timeout: float = 1.0  # seconds to reach the server: one that is away costs no more
     max_backoff: float = 30.0  # seconds between retries, at most
 
     @property
@@ -164,8 +165,9 @@ def _with_api(s: InfluxSettings, ask: _Ask) -> InfluxSettings:
                                 f"({ask('bucket')}, {ask('org')})")
     if api == "v1" and not s.db:
         raise InfluxConfigError(f"{s.url}: InfluxDB 1.x needs a database ({ask('db')})")
-    if s.batch_size < 1 or s.flush_interval <= 0 or s.timeout <= 0:
-        raise InfluxConfigError("batch_size, flush_interval and timeout must be positive")
+    if s.batch_size < 1 or s.flush_interval <= 0 or s.timeout <= 0 or s.connect_timeout <= 0:
+        raise InfluxConfigError("batch_size, flush_interval, timeout and connect_timeout must "
+                                "be positive")
     return replace(s, api=api)
 
 

@@ -7,9 +7,12 @@ of ``batch_size``, or whatever has waited ``flush_interval`` seconds, and record
 each batch the server accepted in the spool's ack journal. A server that is down,
 slow or refusing (5xx, timeouts, auth errors) is retried with exponential backoff
 (capped at ``max_backoff``) until ``close`` gives up; what is still unsent stays in
-the spool for ``brewbench push``. A batch refused for good (HTTP 400/413/422) is
-split in halves until the refused line is found; that line is quarantined with the
-server's message and the rest is delivered.
+the spool for ``brewbench push``. A server that cannot even be connected to (refused,
+no route, connect timeout: ``connect_timeout``, 1 s by default), or that has no such
+database or refuses the credentials, costs ``close`` one more attempt, not its whole
+timeout: waiting buys nothing there. ``stalled`` says why, for the run's one line.
+A batch refused for good (HTTP 400/413/422) is split in halves until the refused line
+is found; that line is quarantined with the server's message and the rest is delivered.
 
     sink = open_sink(resolve())
     sink.write(points_for_capture(capture, tags))
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from .lineproto import LineEncoder, Point
 from .settings import InfluxSettings
 from .spool import Batch, Spool
-from .writers import Rejected, Unavailable, Writer, writer_for
+from .writers import NOT_TRANSIENT, Rejected, Unavailable, Unreachable, Writer, writer_for
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +105,10 @@ class InfluxSink:
         self._thread: threading.Thread | None = None
         self._delivery: Delivery | None = None
         self._last_failure = ""
+        # why the server cannot take points for now (unreachable, no such database,
+        # credentials refused: nothing a few seconds mend); "" once it takes them
+        self.stalled = ""
+        self._tried_since_close = False
         if settings.url or writer is not None:
             self._delivery = Delivery(self.spool, writer or writer_for(settings),
                                       settings.target_key)
@@ -172,9 +179,9 @@ class InfluxSink:
         if self._delivery is not None:
             self._delivery.writer.close()
             if self._unsent:
-                log.warning("%d point(s) not yet accepted by %s stay in %s; "
-                            "`brewbench push` sends them", self._unsent,
-                            self.settings.target, self.spool.folder)
+                log.info("%d point(s) not yet accepted by %s stay in %s; "
+                         "`brewbench push` sends them", self._unsent,
+                         self.settings.target, self.spool.folder)
 
     # -- background delivery --------------------------------------------------
 
@@ -193,6 +200,9 @@ class InfluxSink:
                 backoff = self._backoff(backoff, exc)
                 retry_at = time.monotonic() + backoff
                 continue
+            finally:
+                self._tried_since_close = self._closing
+            self.stalled = ""
             if backoff:
                 log.warning("%s accepts points again", self.settings.target)
             backoff = retry_at = 0.0
@@ -209,8 +219,11 @@ class InfluxSink:
         with self._lock:
             while True:
                 now = time.monotonic()
-                if self._closing and (not self._unsent or now >= self._deadline):
+                if self._closing and (not self._unsent or now >= self._deadline
+                                      or (self.stalled and self._tried_since_close)):
                     return False
+                if self._closing and self.stalled:
+                    return True  # one more try now, not after the backoff: then stop
                 if now < retry_at:
                     wait = retry_at - now  # backing off; close() still wakes us to check
                 elif self._unsent and (self._closing or self._unsent >= settings.batch_size
@@ -242,15 +255,24 @@ class InfluxSink:
     def _backoff(self, previous: float, exc: Unavailable) -> float:
         with self._lock:
             self.stats.retries += 1
+            self.stalled = exc.reason if _lasting(exc) else ""
         delay = min(self.settings.max_backoff, max(0.1, previous * 2))
         if exc.retry_after is not None:
             delay = min(self.settings.max_backoff, max(delay, exc.retry_after))
         if not previous or exc.reason != self._last_failure:
-            log.warning("%s; points stay in the spool and are retried", exc)
+            # a server that is simply away is said once per session, by the caller
+            # (RunLog.waiting); anything else is worth a warning as it happens
+            log.log(logging.INFO if self.stalled else logging.WARNING,
+                    "%s; points stay in the spool and are retried", exc)
         else:
             log.debug("still failing: %s", exc)
         self._last_failure = exc.reason
         return delay * random.uniform(0.8, 1.2)  # jitter: parallel workers do not retry in step
+
+
+def _lasting(exc: Unavailable) -> bool:
+    """A failure that waiting out ``close``'s timeout will not mend."""
+    return isinstance(exc, Unreachable) or exc.status in NOT_TRANSIENT
 
 
 def open_sink(settings: InfluxSettings) -> InfluxSink:

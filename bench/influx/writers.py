@@ -9,8 +9,11 @@ Both take a body of ready line protocol and either return (the server accepted i
 or raise one of two errors, so the sink decides what happens next:
 
     WriteError
-    ├── Unavailable   try again later: no connection, timeout, 5xx, 429, auth refused,
-    │                 database not found. Nothing is lost; the spool keeps the points.
+    ├── Unavailable   try again later: timeout, 5xx, 429, auth refused, database not
+    │   │             found. Nothing is lost; the spool keeps the points.
+    │   └── Unreachable   no connection at all (refused, no route, no name, connect
+    │                     timeout): nothing listens there now, so a closing sink stops
+    │                     waiting for it at once.
     └── Rejected      these lines will never be accepted (400 malformed point, 413 too
                       large, 422 unprocessable): split the batch and quarantine the culprit.
 """
@@ -29,6 +32,9 @@ from .settings import InfluxSettings
 
 REJECTED = frozenset({400, 413, 422})
 AUTH = frozenset({401, 403})
+# A missing database or refused credentials do not mend themselves in seconds: push and
+# a closing sink say so at once instead of retrying.
+NOT_TRANSIENT = AUTH | {404}
 
 
 class WriteError(BrewbenchError):
@@ -45,6 +51,10 @@ class WriteError(BrewbenchError):
 
 class Unavailable(WriteError):
     """The server did not take the batch now; it may later."""
+
+
+class Unreachable(Unavailable):
+    """No connection could be made: refused, no route or name, or the connect timed out."""
 
 
 class Rejected(WriteError):
@@ -90,14 +100,14 @@ class V1Writer:
             query["rp"] = settings.rp
         self._url = f"{settings.url.rstrip('/')}/write?{urlencode(query)}"
         self._headers = {"Content-Type": "text/plain; charset=utf-8", **auth_headers(settings)}
-        timeout = urllib3.Timeout(connect=min(settings.timeout, 5.0), read=settings.timeout)
+        timeout = urllib3.Timeout(connect=settings.connect_timeout, read=settings.timeout)
         self._pool = urllib3.PoolManager(timeout=timeout, retries=False, maxsize=2)
 
     def post(self, body: bytes) -> None:
         try:
             response = self._pool.request("POST", self._url, body=body, headers=self._headers)
         except urllib3.exceptions.HTTPError as exc:
-            raise Unavailable(self.target, 0, f"no answer ({type(exc).__name__})") from exc
+            raise no_answer(self.target, exc) from exc
         if response.status >= 300:
             raise classify(self.target, response.status, response.data,
                            response.headers.get("Retry-After"))
@@ -116,8 +126,10 @@ class V2Writer:
 
         assert settings.url
         self.target = settings.target
+        # (connect, read) in ms: a server that is not there is known within a second
+        timeouts: Any = (settings.connect_timeout * 1000, settings.timeout * 1000)
         self._client = InfluxDBClient(url=settings.url, token=settings.token, org=settings.org,
-                                      timeout=int(settings.timeout * 1000), retries=False)
+                                      timeout=timeouts, retries=False)
         self._write = self._client.write_api(write_options=SYNCHRONOUS)
         self._bucket, self._org = settings.bucket, settings.org
         self._precision: Any = WritePrecision.NS
@@ -133,11 +145,33 @@ class V2Writer:
             raise classify(self.target, int(exc.status or 0), exc.body or b"",
                            headers.get("Retry-After")) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unavailable(self.target, 0, f"no answer ({type(exc).__name__})") from exc
+            raise no_answer(self.target, exc) from exc
 
     def close(self) -> None:
         self._write.close()  # type: ignore[no-untyped-call]
         self._client.close()  # type: ignore[no-untyped-call]
+
+
+def no_answer(target: str, exc: BaseException) -> Unavailable:
+    """The error for a request that got no HTTP answer: ``Unreachable`` when not even a
+    connection was made (urllib3 names the cause itself, or in ``reason`` after a retry)."""
+    cause = getattr(exc, "reason", None) or exc
+    if isinstance(cause, urllib3.exceptions.ConnectTimeoutError | ConnectionError):
+        return Unreachable(target, 0, f"no answer, unreachable ({_why(cause)})")
+    return Unavailable(target, 0, f"no answer ({type(exc).__name__})")
+
+
+def _why(cause: BaseException) -> str:
+    """Refused, no route, no such host or timed out: the words a lab engineer checks."""
+    text = str(cause).lower()
+    for needle, words in (("refused", "connection refused"), ("resolution", "no such host"),
+                          ("name or service", "no such host"), ("no route", "no route to host"),
+                          ("unreachable", "network unreachable")):
+        if needle in text:
+            return words
+    if isinstance(cause, urllib3.exceptions.ConnectTimeoutError):
+        return "connect timed out"
+    return type(cause).__name__
 
 
 def classify(target: str, status: int, body: bytes | str,
@@ -176,5 +210,5 @@ def auth_headers(settings: InfluxSettings) -> dict[str, str]:
     return {}
 
 
-__all__ = ["Rejected", "Unavailable", "V1Writer", "V2Writer", "WriteError", "Writer",
-           "auth_headers", "classify", "writer_for"]
+__all__ = ["NOT_TRANSIENT", "Rejected", "Unavailable", "Unreachable", "V1Writer", "V2Writer",
+           "WriteError", "Writer", "auth_headers", "classify", "no_answer", "writer_for"]

@@ -60,6 +60,29 @@ def check_report(report: Path, screenshot: Path, browser: str | None = None) -> 
                         title[1] if title else "", height, _attribute(dom, "tests-bottom"))
 
 
+def above_the_fold(report: Path, screenshot: Path, width: int = 1280, height: int = 800,
+                   browser: str | None = None) -> dict[str, int]:
+    """Render ``report`` in a ``width`` x ``height`` window, save what it shows there, and
+    return where the headline's first lines end (CSS px from the top; 0: not on the page):
+    ``new-fields`` (the first firmware's new fields) and ``violations`` (the first two
+    broken rules). Under ``height`` means a reader sees them without scrolling.
+
+    Raises:
+        FileNotFoundError: no Chromium on PATH.
+        RuntimeError: Chromium failed or timed out.
+    """
+    browser = browser or find_chromium()
+    if browser is None:
+        raise FileNotFoundError("no chromium on PATH: apt-get install chromium")
+    url = report.resolve().as_uri()
+    with tempfile.TemporaryDirectory() as profile:
+        base = [browser, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"]
+        dom = _run([*base, "--virtual-time-budget=5000", "--dump-dom", url])
+        _run([*base, f"--screenshot={screenshot}", url])
+    return {"new-fields": _attribute(dom, "new-fields-bottom"),
+            "violations": _attribute(dom, "violations-bottom")}
+
+
 def _attribute(dom: str, name: str) -> int:
     """A number the report's script left on ``<body data-NAME=...>`` (0 when absent)."""
     found = re.search(rf'<body[^>]*data-{name}="(\d+)"', dom)

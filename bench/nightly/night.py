@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import time
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ..verify.contracts import BREACH
+from ...drivers.errors import BrewbenchError
+from ..shipped import regions_text
+from ..verify.contracts import BREACH, load_contracts
 from ..verify.inventory import Inventory
+from ..verify.residency import Regions, load_regions
 from . import differential
+from .breaches import breaches_of
 from .collect import destinations_of, inventory_of, voice_of
 from .diff import categories, diff, merge
 from .history import previous_night
 from .junit import merge_junit
 from .plan import Plan
 from .report import Comparison, label, write_report
-from .runner import RunSettings, Say, run_plan
+from .runner import Interrupted, RunSettings, Say, run_plan
+from .spooled import waiting_points
 from .summary import (
     SUMMARY,
     TargetResult,
@@ -29,6 +37,7 @@ from .summary import (
 # Exit codes: a device verdict is 1; a night in which no test could run is a usage
 # matter (bad --tests or --pytest-arg, a broken conftest.py), 2.
 VERDICT_FAILED, NOTHING_RAN = 1, 2
+INTERRUPTED = 130  # as a shell reports a program Ctrl-C ended
 
 
 @dataclass(frozen=True)
@@ -40,12 +49,19 @@ class NightlyOutcome:
     junit: Path
     results: list[TargetResult]
     comparisons: list[Comparison]
+    waiting: str = ""  # points the server did not take, in one line (nightly.spooled)
+    baseline: str = ""  # which previous night tonight was compared with, or that none was
 
 
 def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
-    """Run every target, then diff and report; ``settings.results`` is this run's folder."""
+    """Run every target, then diff and report; ``settings.results`` is this run's folder.
+    Interrupted (Ctrl-C), the targets that finished are reported, marked so, exit 130."""
     settings.results.mkdir(parents=True, exist_ok=True)
-    runs = run_plan(plan, settings, say)
+    try:
+        runs, stopped = run_plan(plan, settings, say), ""
+    except Interrupted as exc:
+        runs, stopped = exc.runs, str(exc)
+        say(f"{stopped}: writing the report for what finished")
     by_spec = captures_by_spec(settings.results / "captures")
     results = []
     for run in runs:
@@ -54,19 +70,54 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
             run, merge(inventory_of(c) for _, c in captures), latencies_of([c for _, c in captures]),
             timeline_of(captures),
             {test_key(str(c.meta.get("test"))): path for path, c in captures},
-            destinations_of(c for _, c in captures), voice_of(c for _, c in captures)))
+            destinations_of(c for _, c in captures), voice_of(c for _, c in captures),
+            breaches_of(run)))
     ran = [r for r in results if r.run.outcomes]  # a target that ran nothing collected nothing
-    comparisons = _between_versions(ran) + _against_last_night(ran, settings)
+    last_night, tonight = _against_last_night(ran, settings)
+    comparisons = _between_versions(ran) + tonight
     records = differential.load_records(settings.results)
     exit_code, verdict = _verdict(results, comparisons,
                                   differential.problems(results, records, label))
+    if stopped:
+        exit_code, verdict = INTERRUPTED, f"INTERRUPTED ({stopped}): {verdict}"
     ok = exit_code == 0
-    save_summary(settings.run_id, results, settings.results / SUMMARY)
+    save_summary(settings.run_id, results, settings.results / SUMMARY,
+                 _night_keys(verdict, exit_code, stopped, last_night, comparisons))
     junit = merge_junit(runs, settings.results / "junit.xml")
+    waiting = waiting_points(settings.influx, settings.results.parent, settings.project)
+    baseline = (f"compared with the previous night, run {last_night}" if last_night else
+                f"no previous completed night in {settings.results.parent}: nothing to "
+                "compare tonight with")
     report = write_report(settings.results / "report.html", settings.run_id, results,
                           comparisons, verdict, ok,
-                          sections=(differential.section(results, records, label),))
-    return NightlyOutcome(ok, exit_code, verdict, report, junit, results, comparisons)
+                          sections=(differential.section(results, records, label),),
+                          notes=(baseline, *([waiting] if waiting else [])),
+                          regions=regions_for(settings.contract))
+    return NightlyOutcome(ok, exit_code, verdict, report, junit, results, comparisons, waiting,
+                          baseline)
+
+
+def _night_keys(verdict: str, exit_code: int, stopped: str, last_night: str | None,
+                comparisons: Sequence[Comparison]) -> dict[str, Any]:
+    """What summary.json says of the night as a whole, for scripts and the next night."""
+    return {"verdict": verdict, "exit_code": exit_code, "interrupted": bool(stopped),
+            "finished_ns": time.time_ns(), "previous_night": last_night,
+            "changes": [{"between": c.title, "after": c.after, "kind": ch.kind,
+                         "category": ch.category, "field": ch.field, "loud": ch.loud,
+                         "before": list(ch.before), "now": list(ch.after)}
+                        for c in comparisons for ch in c.changes]}
+
+
+def regions_for(contract: Path | None) -> Regions:
+    """Where hosts are: the contract's own region table, else the shipped one."""
+    if contract is not None:
+        try:
+            for each in load_contracts(contract):
+                if each.residency is not None and each.residency.regions.table:
+                    return each.residency.regions
+        except BrewbenchError:  # checked before the night; a file changed since is no reason to stop
+            pass
+    return load_regions(tomllib.loads(regions_text()).get("regions", {}))
 
 
 def _between_versions(results: list[TargetResult]) -> list[Comparison]:
@@ -82,12 +133,13 @@ def _between_versions(results: list[TargetResult]) -> list[Comparison]:
     return out
 
 
-def _against_last_night(results: list[TargetResult], settings: RunSettings) -> list[Comparison]:
+def _against_last_night(results: list[TargetResult],
+                        settings: RunSettings) -> tuple[str | None, list[Comparison]]:
     previous_run, inventories = previous_night(settings.results.parent, settings.run_id,
                                                [r.target for r in results], settings.influx)
-    return [_compare(f"{label(r)}: run {previous_run} → tonight", label(r),
-                     inventories[r.target.slug], r.inventory)
-            for r in results if r.target.slug in inventories]
+    return previous_run, [_compare(f"{label(r)}: run {previous_run} → tonight", label(r),
+                                   inventories[r.target.slug], r.inventory)
+                          for r in results if r.target.slug in inventories]
 
 
 def _compare(title: str, after: str, old: Inventory, new: Inventory) -> Comparison:

@@ -28,16 +28,19 @@ def _pyplot() -> Any:
     return plt
 
 
-def bar_groups(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]]) -> bytes:
-    """Grouped bars as PNG: one group per outer key (e.g. target), one bar per inner key."""
-    fig = bar_figure(title, ylabel, series)
+def bar_groups(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]],
+               log: bool = False) -> bytes:
+    """Grouped bars as PNG: one group per outer key (e.g. target), one bar per inner key;
+    ``log`` puts the values on a log axis, so 10 stays visible beside 500."""
+    fig = bar_figure(title, ylabel, series, log)
     out = io.BytesIO()
     fig.savefig(out, format="png", bbox_inches="tight")
     _pyplot().close(fig)
     return out.getvalue()
 
 
-def bar_figure(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]]) -> Figure:
+def bar_figure(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]],
+               log: bool = False) -> Figure:
     """The figure ``bar_groups`` draws (the caller closes it)."""
     groups = list(series)
     kinds = sorted({kind for values in series.values() for kind in values})
@@ -50,6 +53,9 @@ def bar_figure(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]
     ax.set_xticks([i + width * (len(kinds) - 1) / 2 for i in range(len(groups))], groups)
     if len(groups) > 4:
         plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
+    if log and any(v > 0 for values in series.values() for v in values.values()):
+        ax.set_yscale("log")  # bars start at 1: a count of 0 draws nothing, as it should
+        ax.set_ylim(bottom=0.8)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     if kinds:

@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .diff import Change, categories
+from ..verify.residency import Regions
+from .diff import categories
+from .headline import Comparison, headline, label, main_region, placed_destinations
 from .plots import bar_groups
-from .summary import TargetResult, test_key
+from .report_tests import outcomes_table, timings_table
+from .summary import TargetResult
+
+__all__ = ["CATEGORIES", "Comparison", "label", "write_report"]
 
 CATEGORIES = ("product", "payment", "time", "location", "identity", "device", "voice", "unknown")
 CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
-h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}
+h1{font-size:1.6em}h2{margin-top:1.2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 th{background:#f3f3f3}.verdict{padding:.8em 1em;font-size:1.3em;border-radius:6px}
 .pass{background:#dff3df}.fail{background:#f8d7d7}.new{background:#ffd966;font-weight:bold}
@@ -31,53 +34,62 @@ th{background:#f3f3f3}.verdict{padding:.8em 1em;font-size:1.3em;border-radius:6p
 """
 
 # Lets a browser (and the bench's own check) tell that every plot decoded, how tall the
-# page is (so the screenshot holds all of it) and where the test table ends.
+# page is (so the screenshot holds all of it), where the test table ends and where the
+# first new fields and the first two broken rules end (above the fold or not).
 IMAGE_CHECK = ("<script>addEventListener('load',()=>{const b=document.body.dataset;"
                "b.images=[...document.images].every(i=>i.complete&&i.naturalWidth>0)?'ok':'broken';"
                "b.height=document.documentElement.scrollHeight;"
                "const t=document.getElementById('tests');"
-               "b.testsBottom=t?Math.ceil(t.getBoundingClientRect().bottom+scrollY):0})</script>")
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A diff between two inventories, with what was compared."""
-
-    title: str
-    after: str  # the label of the newer side, as the matrix shows it
-    changes: list[Change]
-    new_categories: frozenset[str] = frozenset()  # categories the newer side adds
+               "b.testsBottom=t?Math.ceil(t.getBoundingClientRect().bottom+scrollY):0;"
+               # where the headline's first lines end, to tell they are above the fold
+               "const f=document.querySelector('#new-fields li');"
+               "b.newFieldsBottom=f?Math.ceil(f.getBoundingClientRect().bottom+scrollY):0;"
+               "const v=document.querySelectorAll('#violations tr')[2];"
+               "b.violationsBottom=v?Math.ceil(v.getBoundingClientRect().bottom+scrollY):0})"
+               "</script>")
 
 
 def write_report(path: Path, run_id: str, results: Sequence[TargetResult],
                  comparisons: Sequence[Comparison], verdict: str, ok: bool,
-                 sections: Sequence[str] = ()) -> Path:
+                 sections: Sequence[str] = (), notes: Sequence[str] = (),
+                 regions: Regions | None = None) -> Path:
     """Write the report page; links to captures are relative to its folder. ``sections``
-    are HTML fragments placed after the diffs (the differential analysis)."""
+    are HTML fragments placed after the diffs (the differential analysis); ``notes`` are
+    lines under the verdict (where the points are); ``regions`` places destinations."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>brewbench nightly "
              f"{_e(run_id)}</title><style>{CSS}</style></head><body>",
              f"<h1>brewbench nightly {_e(run_id)}</h1>",
              f"<p class='verdict {'pass' if ok else 'fail'}' id='verdict'>{_e(verdict)}</p>",
-             _matrix(results, comparisons), _destinations(results), _voice(results),
+             *(f"<p class='note'>{_e(note)}</p>" for note in notes),
+             headline(results, comparisons, regions or Regions()),
+             _matrix(results, comparisons), _destinations(results, regions or Regions()), _voice(results),
              _diffs(comparisons),
              *sections, _plots(results),
-             _outcomes(results, path.parent), _timelines(results), IMAGE_CHECK, "</body></html>"]
+             outcomes_table(results, path.parent), timings_table(results), IMAGE_CHECK,
+             "</body></html>"]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
 
 
 def _matrix(results: Sequence[TargetResult], comparisons: Sequence[Comparison]) -> str:
-    new = {(c.after, category) for c in comparisons for category in c.new_categories}
+    """Per target and category: collected or not, and NEW with the count of fields that
+    appeared (a category sent before still gets NEW when a field of it is new)."""
+    new: dict[tuple[str, str], set[str]] = {}
+    for comparison in comparisons:
+        for category, fields in comparison.fields_by_category().items():
+            new.setdefault((comparison.after, category), set()).update(fields)
     rows = []
     for result in results:
         have = categories(result.inventory)
         cells = []
         for category in CATEGORIES:
+            fields = sorted(new.get((label(result), category), ()))
             if category not in have:
                 cells.append("<td class='muted'>–</td>")
-            elif (label(result), category) in new:
-                cells.append("<td class='new'>NEW</td>")
+            elif fields:
+                cells.append(f"<td class='new' title='{_e(', '.join(fields))}'>NEW "
+                             f"({len(fields)} field{'s' if len(fields) > 1 else ''})</td>")
             else:
                 cells.append("<td class='yes'>collected</td>")
         rows.append(f"<tr><th>{_e(label(result))}</th>{''.join(cells)}</tr>")
@@ -86,20 +98,28 @@ def _matrix(results: Sequence[TargetResult], comparisons: Sequence[Comparison]) 
             f"</th>{head}</tr>{''.join(rows)}</table>")
 
 
-def _destinations(results: Sequence[TargetResult]) -> str:
-    """Per firmware and category, the cloud hosts that received it (the uplink)."""
+def _destinations(results: Sequence[TargetResult], regions: Regions) -> str:
+    """Per firmware and category, the cloud hosts that received it (the uplink), and
+    their regions; a row in another region than most of the night's data is flagged."""
+    usual = main_region(placed_destinations(results, regions))
     rows = []
     for result in results:
         for category in CATEGORIES:
             hosts = result.destinations.get(category)
             if hosts:
                 listed = ", ".join(f"{_e(host)} ({count})" for host, count in sorted(hosts.items()))
-                rows.append(f"<tr><th>{_e(label(result))}</th><td>{category}</td><td>{listed}</td></tr>")
+                where = sorted({regions.region_of(host) or "unmapped" for host in hosts})
+                odd = any(regions.region_of(host) != usual for host in hosts)
+                flag = f" ≠ {_e(usual or 'unmapped')}" if odd else ""
+                rows.append(f"<tr class='{'loud' if odd else ''}'><th>{_e(label(result))}</th>"
+                            f"<td>{category}</td><td>{listed}</td>"
+                            f"<td>{_e(', '.join(where))}{flag}</td></tr>")
     if not rows:
         return ""
     return ("<h2>Where the data went</h2><p>Cloud hosts that received each category over the "
-            "uplink (values per host).</p><table id='destinations'><tr><th>firmware / device</th>"
-            f"<th>category</th><th>destinations</th></tr>{''.join(rows)}</table>")
+            "uplink (values per host), and their region (contracts/regions.toml).</p>"
+            "<table id='destinations'><tr><th>firmware / device</th><th>category</th>"
+            f"<th>destinations</th><th>region</th></tr>{''.join(rows)}</table>")
 
 
 def _voice(results: Sequence[TargetResult]) -> str:
@@ -148,7 +168,8 @@ def _plots(results: Sequence[TargetResult]) -> str:
     per_category = {label(r): dict(Counter(_category_counts(r))) for r in results}
     latency = {label(r): {a: 1000 * sum(v) / len(v) for a, v in r.latencies.items() if v}
                for r in results}
-    images = [bar_groups("Emissions per category", "emissions", per_category),
+    images = [bar_groups("Emissions per category (log scale)", "emissions", per_category,
+                         log=True),
               bar_groups("Mean action latency", "ms", latency)]
     tags = "".join(f"<p><img alt='plot' src='data:image/png;base64,"
                    f"{base64.b64encode(png).decode()}'></p>" for png in images)
@@ -158,59 +179,6 @@ def _plots(results: Sequence[TargetResult]) -> str:
 def _category_counts(result: TargetResult) -> Iterable[str]:
     for item, count in result.inventory.items():
         yield from [item.category] * count
-
-
-def _outcomes(results: Sequence[TargetResult], folder: Path) -> str:
-    rows = []
-    for result in results:
-        run = result.run
-        if run.flash is not None and not run.flash.ok:
-            rows.append(f"<tr class='loud'><td>{_e(label(result))}</td><td>flash</td>"
-                        f"<td>{_e(run.flash.summary)}</td><td></td></tr>")
-        for test, outcome in run.outcomes.items():
-            capture = result.captures.get(test_key(test))
-            link = (f"<a href='{_e(os.path.relpath(capture, folder))}'>capture</a>"
-                    if capture else "")
-            css = "loud" if outcome in ("FAILED", "ERROR") else ""
-            rows.append(f"<tr class='{css}'><td>{_e(label(result))}</td><td>{_e(test)}</td>"
-                        f"<td>{outcome}</td><td>{link}</td></tr>")
-    return ("<h2>Tests</h2><table id='tests'><tr><th>target</th><th>test</th><th>outcome</th>"
-            f"<th></th></tr>{''.join(rows)}</table>")
-
-
-def _timelines(results: Sequence[TargetResult]) -> str:
-    out = ["<h2>Action timings and timelines</h2>"]
-    for result in results:
-        if not result.latencies:
-            continue
-        longest = max(max(v) for v in result.latencies.values())
-        rows = "".join(
-            f"<tr><td>{_e(action)}</td><td>{len(v)}</td><td>{1000 * sum(v) / len(v):.2f}</td>"
-            f"<td><span class='bar' style='width:{int(300 * max(v) / longest) + 1}px'></span>"
-            f" {1000 * max(v):.2f}</td></tr>" for action, v in sorted(result.latencies.items()))
-        out.append(f"<h3>{_e(label(result))}</h3><table><tr><th>action</th><th>runs</th>"
-                   f"<th>mean ms</th><th>max ms</th></tr>{rows}</table>{_timeline(result)}")
-    return "".join(out)
-
-
-def _timeline(result: TargetResult) -> str:
-    """One session's actions as bars placed at their start, scaled to 600 px."""
-    spans = result.timeline
-    if not spans:
-        return ""
-    end = max(s.start_s + s.duration_s for s in spans) or 1.0
-    rows = "".join(
-        f"<tr class='{'' if s.outcome == 'ok' else 'loud'}'><td>{_e(s.action)}</td>"
-        f"<td>{1000 * s.start_s:.1f}</td><td><span class='bar' style='margin-left:"
-        f"{int(600 * s.start_s / end)}px;width:{int(600 * s.duration_s / end) + 1}px'></span>"
-        f" {1000 * s.duration_s:.2f} ms</td></tr>" for s in spans)
-    return (f"<p>Timeline of one session:</p><table class='timeline'><tr><th>action</th>"
-            f"<th>start ms</th><th>when, how long</th></tr>{rows}</table>")
-
-
-def label(result: TargetResult) -> str:
-    """How the report names a target."""
-    return f"{result.target.firmware} {result.target.device}"
 
 
 def _e(text: str) -> str:

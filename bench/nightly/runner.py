@@ -65,11 +65,32 @@ class RunSettings:
     pytest_args: tuple[str, ...] = ()
     influx: InfluxSettings | None = None  # where the previous night can be read back
     project: Path | None = None  # the lab project's folder, whose [tool.brewbench] applies
+    contract: Path | None = None  # the data contract the suite checks (the report names its rules)
+
+
+class Interrupted(Exception):
+    """Ctrl-C (SIGINT) during the night; ``runs`` are the targets that finished."""
+
+    def __init__(self, runs: list[TargetRun], total: int) -> None:
+        super().__init__(f"interrupted after {len(runs)} of {total} target(s)")
+        self.runs, self.total = runs, total
 
 
 def run_plan(plan: Plan, settings: RunSettings, say: Say) -> list[TargetRun]:
-    """Every target in turn; a failed flash is reported for its target and the run goes on."""
+    """Every target in turn; a failed flash is reported for its target and the run goes on.
+
+    Raises:
+        Interrupted: Ctrl-C; it holds the targets that finished, for their report.
+    """
     runs: list[TargetRun] = []
+    try:
+        _run_targets(plan, settings, say, runs)
+    except KeyboardInterrupt as exc:  # pytest got the same SIGINT and stopped its target
+        raise Interrupted(runs, len(plan.targets)) from exc
+    return runs
+
+
+def _run_targets(plan: Plan, settings: RunSettings, say: Say, runs: list[TargetRun]) -> None:
     started = time.monotonic()
     for index, target in enumerate(plan.targets, 1):
         label = f"[{index}/{len(plan.targets)}] firmware {target.firmware} on {target.device}"
@@ -84,7 +105,6 @@ def run_plan(plan: Plan, settings: RunSettings, say: Say) -> list[TargetRun]:
         runs.append(_run_target(target, settings, label, say))
         runs[-1].flash = flashed
     say(f"done: {len(runs)} targets in {_duration(time.monotonic() - started)}")
-    return runs
 
 
 def _run_target(target: Target, settings: RunSettings, label: str, say: Say) -> TargetRun:
