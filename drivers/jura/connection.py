@@ -142,10 +142,12 @@ class JuraConnection(AnsweredLink[str, str]):
             meta.update(stray_wire_bytes=wire_line.stray, noise_wire_bytes=wire_line.noise,
                         wire=wire_line.wire.hex())
         if not wire_line.complete:
+            what = (f"more wire bytes than a line of {self._framer.max_line} bytes without a "
+                    f"line end ({wire_line.noise} of them noise)" if wire_line.cut
+                    else f"line never ended: {len(wire_line.wire)} wire bytes")
             return Record(CHANNEL, RX, stamp, wire_line.payload[:256],
-                          error=f"line never ended: {len(wire_line.wire)} wire bytes, "
-                                f"decoding to {text[:40]!r}",
-                          meta={**meta, "wire": wire_line.wire.hex()})
+                          error=f"{what}, decoding to {text[:40]!r}",
+                          meta={**meta, "wire": wire_line.wire[:256].hex()})
         command = self._offer(text, lambda waiting: answers_command(text, waiting))
         meta.update(parse_answer(text, command or "", self.layout))
         return Record(CHANNEL, RX, stamp, wire_line.payload + EOL, meta=meta)

@@ -31,6 +31,7 @@ class WireLine:
     stray: int = 0  # valid wire bytes before the line that made no whole group
     noise: int = 0  # wire bytes without the fixed bits
     wire: bytes = b""  # the wire bytes themselves (the first ``MAX_LINE``)
+    cut: bool = False  # cut off for being longer than any line (or a run of noise)
 
 
 class WireLineFramer:
@@ -60,7 +61,7 @@ class WireLineFramer:
                     lines.append(self._take(complete=True))
                     continue
             if len(self._wire) > limit:
-                lines.append(self._take(complete=False))
+                lines.append(self._take(complete=False, cut=True))
         return lines
 
     def flush(self) -> WireLine | None:
@@ -71,12 +72,13 @@ class WireLineFramer:
         tail = self._valid[-len(_EOL_BITS):]
         return len(tail) == len(_EOL_BITS) and bytes(b & DATA_BITS for b in tail) == _EOL_BITS
 
-    def _take(self, complete: bool) -> WireLine:
+    def _take(self, complete: bool, cut: bool = False) -> WireLine:
         body = bytes(self._valid[:-len(_EOL_WIRE)] if complete else self._valid)
         stray = len(body) % WIRE_BYTES
         # a finished line is grouped back from its CR LF, an unfinished one from its start
         payload = decode(body[stray:] if complete else body)
-        line = WireLine(payload, complete, stray, self._noise, bytes(self._wire[:self.max_line]))
+        line = WireLine(payload, complete, stray, self._noise, bytes(self._wire[:self.max_line]),
+                        cut)
         self._wire.clear()
         self._valid.clear()
         self._noise = 0

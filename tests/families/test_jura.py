@@ -309,3 +309,14 @@ def test_a_line_cut_off_by_closing_is_kept() -> None:
     connection.close()
     [entry] = capture.entries
     assert entry.record.raw == b"rt:0015" and "line never ended" in str(entry.record.error)
+
+
+def test_a_babbling_machine_costs_bounded_records_that_say_so() -> None:
+    connection, capture = _connection_with_capture()
+    for _ in range(20):
+        connection.received(Chunk(b"\x00" * 1000 + encode(b"x" * 300, MACHINE_BASE), Stamp.now()))
+    errors = [str(e.record.error) for e in capture.entries if e.record.error]
+    assert errors and all("without a line end" in error for error in errors)
+    assert all(len(e.record.raw) <= 256 and len(e.record.meta.get("wire", "")) <= 512
+               for e in capture.entries)
+    assert connection._framer.pending <= 4 * 514
