@@ -260,7 +260,13 @@ def analyse(design: Design, base: CanarySet, variants: CanarySet | Sequence[Cana
 def _judge(values: list[Any], design: Design,
            opaque: bool) -> tuple[int, int, list[SlotResult]] | None:
     """(lag, runs present, the parts that follow planted values) for one slot, or None
-    when it only varies by itself; a constant slot gives no parts."""
+    when it only varies by itself; a constant slot gives no parts.
+
+    Over every run, whole values and ranges are judged as ``analyse_slot`` does. Views of
+    fewer runs (the runs that have the slot; or each run judged by the values planted
+    ``lag`` runs before it, which the runs after a missing first session all have) test
+    more hypotheses on less evidence: there only whole values count, and only an exact
+    attribution (one set of values fits, and nothing else)."""
     present = [v is not ABSENT for v in values]
     whole = all(present)
     if not whole and len({hashable(v) for v in values if v is not ABSENT}) <= 1:
@@ -268,10 +274,15 @@ def _judge(values: list[Any], design: Design,
     if not whole and sum(present) < MIN_PRESENT * len(values):
         return None  # an extra message now and then: too few runs to follow anything
     for lag in range(MAX_LAG + 1):
-        view = view_of(design, lag, None if whole else present)
-        found = analyse_slot(values, view, opaque, ranges=whole and not lag)
-        parts = [p for p in found if p.outcome.kind in (DEPENDS, UNATTRIBUTABLE)
-                 and (lag == 0 or p.outcome.kind == DEPENDS)]
+        if lag and not all(present[lag:]):
+            break  # a kept value is sought only where every later session has the slot
+        full = whole and not lag
+        view = view_of(design, lag, None if whole or lag else present)
+        found = analyse_slot(values, view, opaque, ranges=full)
+        parts = [p for p in found if p.outcome.kind == DEPENDS or (
+            lag == 0 and p.outcome.kind == UNATTRIBUTABLE)]
+        if not full:
+            parts = [p for p in parts if p.outcome.exact and p.outcome.kind == DEPENDS]
         if parts:
             return lag, sum(present), parts
         if lag == 0 and not found:
