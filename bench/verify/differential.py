@@ -239,22 +239,29 @@ def analyse(design: Design, base: CanarySet, variants: CanarySet | Sequence[Cana
         if judged is None:
             _merge_noise(noise, key, _noise_of(values, design))
             continue
-        lag, present, parts = judged
-        for part in parts:
-            names = part.outcome.names
-            status = KEPT if lag else (FOLLOWS if part.outcome.kind == DEPENDS
-                                       else UNATTRIBUTABLE)
-            found = DiffFinding(
-                names, tuple(dict.fromkeys(category[n] for n in names)), status,
-                part.outcome.exact, key.action, key.channel, key.path, first.message_type,
-                part.span, _evidence(values, design, part.span, names, lag), first,
-                present=present, runs=len(design.runs), lag=lag)
+        for found in _findings(key, values, first, judged, design, category):
             _merge(groups, key, found)
     for kept in lingering(design, base, variants, captures):
         _merge(groups, None, _kept_finding(kept, design))
     result.findings = sorted(groups.values(), key=lambda f: (f.canaries, f.path, f.action))
     result.noise = sorted(noise.values(), key=lambda n: (n.path, n.action, n.channel))
     return result
+
+
+def _findings(key: SlotKey, values: list[Any], first: Emission,
+              judged: tuple[int, int, list[SlotResult]], design: Design,
+              category: dict[str, str]) -> list[DiffFinding]:
+    lag, present, parts = judged
+    out = []
+    for part in parts:
+        names = part.outcome.names
+        status = KEPT if lag else (FOLLOWS if part.outcome.kind == DEPENDS else UNATTRIBUTABLE)
+        out.append(DiffFinding(
+            names, tuple(dict.fromkeys(category[n] for n in names)), status, part.outcome.exact,
+            key.action, key.channel, key.path, first.message_type, part.span,
+            _evidence(values, design, part.span, names, lag), first,
+            present=present, runs=len(design.runs), lag=lag))
+    return out
 
 
 def _judge(values: list[Any], design: Design,
