@@ -49,7 +49,7 @@ def one(device: str, design: str, seed: int, replicates: int) -> tuple[int, int,
     """(false findings, missed leaks, leaks to find) of one analysis."""
     unit = f"bench-{device}-{design}-{seed}".replace("&", "-").replace("=", "-")
     spec = f"emu://?{device}&seed={seed}&unit={unit}"
-    result = run_differential(spec, design=design, replicates=replicates)
+    result = run_differential(spec, design=design, replicates=replicates, order=seed)
     named = {f.path for f in result.findings}
     false = sum(1 for f in result.findings if f.path not in LEAKS[device])
     wanted = MUST_FIND.get(device, frozenset())
