@@ -38,9 +38,10 @@ def standard_scenario(machine: CoffeeMachine, canaries: CanarySet) -> None:
 def run_differential(spec: str, scenario: Scenario = standard_scenario, *,
                      design: str = "one-at-a-time", baselines: int = 3,
                      replicates: int = REPLICATES, canaries: CanarySet | None = None,
-                     timeout: float = 3.0,
+                     timeout: float = 3.0, order: int | None = None,
                      progress: Progress | None = None) -> DifferentialResult:
-    """Run ``scenario`` once per run of the design against ``spec`` and analyse it.
+    """Run ``scenario`` once per run of the design against ``spec`` and analyse it;
+    ``order`` seeds the order of the later replicates' runs (None: fresh each time).
 
     Raises:
         DifferentialError: an unknown design, too few baselines or replicates, or a
@@ -49,7 +50,8 @@ def run_differential(spec: str, scenario: Scenario = standard_scenario, *,
     """
     base = canaries or plant()
     try:
-        plan = make_design(tuple(c.name for c in base.canaries), design, baselines, replicates)
+        plan = make_design(tuple(c.name for c in base.canaries), design, baselines, replicates,
+                           order)
     except ValueError as exc:
         raise DifferentialError(str(exc)) from exc
     variants = variants_of(base, plan)

@@ -12,7 +12,8 @@ counter at the seed) so no analysis inherits another's history.
   finding is false when it names a field the device never put a planted value in;
   a leak is missed when no finding names its field.
 
-    python benchmarks/differential_noise.py --seeds 20
+    python benchmarks/differential_noise.py --seeds 10
+    python benchmarks/differential_noise.py --seeds 10 --replicates 3 --only firmware=2.6
 
 prints one line per firmware and design and the totals; docs/data-verification.md
 quotes them. Exit 1 when any clean device had a finding.
@@ -25,7 +26,7 @@ import sys
 import time
 
 from brewbench.bench.differential_run import run_differential
-from brewbench.bench.verify.diff_design import DESIGNS
+from brewbench.bench.verify.diff_design import DESIGNS, REPLICATES
 
 #: firmware spec part -> the fields a device of it puts planted values in (empty: clean)
 LEAKS: dict[str, frozenset[str]] = {
@@ -44,11 +45,11 @@ MUST_FIND: dict[str, frozenset[str]] = {
 }
 
 
-def one(device: str, design: str, seed: int) -> tuple[int, int, int]:
+def one(device: str, design: str, seed: int, replicates: int) -> tuple[int, int, int]:
     """(false findings, missed leaks, leaks to find) of one analysis."""
     unit = f"bench-{device}-{design}-{seed}".replace("&", "-").replace("=", "-")
     spec = f"emu://?{device}&seed={seed}&unit={unit}"
-    result = run_differential(spec, design=design)
+    result = run_differential(spec, design=design, replicates=replicates, order=seed)
     named = {f.path for f in result.findings}
     false = sum(1 for f in result.findings if f.path not in LEAKS[device])
     wanted = MUST_FIND.get(device, frozenset())
@@ -59,6 +60,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="devices per firmware and design")
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--replicates", type=int, default=REPLICATES,
+                        help="variants of each planted value (default: %(default)s)")
     parser.add_argument("--only", choices=sorted(LEAKS), action="append",
                         help="measure only this firmware (repeatable)")
     args = parser.parse_args()
@@ -68,7 +71,7 @@ def main() -> int:
         for design in DESIGNS:
             false = missed = wanted = with_false = 0
             for seed in range(args.first_seed, args.first_seed + args.seeds):
-                f, m, w = one(device, design, seed)
+                f, m, w = one(device, design, seed, args.replicates)
                 false, missed, wanted = false + f, missed + m, wanted + w
                 with_false += 1 if f else 0
             kind = "leaky" if device in MUST_FIND else "clean"

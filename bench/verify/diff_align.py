@@ -8,11 +8,12 @@ where they are the same thing in both runs:
 
 - messages are grouped by action, channel and message type;
 - inside a group, each run's messages are aligned to the reference run's (the first
-  baseline) in order, pairing the most alike (a shared value counts for, a value
-  that differs in a shared field against: a record matches the record of the same
-  drink, whatever its nonce); what that leaves between two pairs is paired in order
-  when both sides hold as many messages of the same fields (a message whose every
-  value changed, a keyed hash alone);
+  baseline) in order by their *content key*: the fields whose set of values is the
+  same in every run (the drinks ordered, the model), not a nonce, a clock or a field
+  that follows a planted value. A shared key value counts for a pair, a differing one
+  twice against: a record matches the record of the same drink. What that leaves
+  between two pairs is paired in order when both sides hold as many messages of the
+  same fields, no key field differing (a message with no key: a keyed hash alone);
 - a message with no partner is an *extra*: it is keyed after the reference message
   it follows (``4+1``: the first extra after reference message 4), so the slots it
   fills are present in some runs and absent in others, its own kind of evidence.
@@ -36,7 +37,8 @@ from .emissions import Emission, emissions
 
 MAX_CELLS = 40_000  # message pairs aligned per group and run (200 x 200)
 MAX_WORK = 4_000_000  # message pairs times the fields of the largest message
-SAME_VALUE = 2  # a shared value weighs more than a shared field path
+SAME_VALUE = 1  # what a shared value counts for pairing two messages
+DIFFERENT_VALUE = 2  # and a value that differs in a shared field, against
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,6 @@ class SlotKey:
 class _Message:
     emissions: tuple[Emission, ...]
     pairs: Counter[tuple[str, Hashable]]
-    paths: tuple[str, ...]  # in order
     path_counts: Counter[str]
 
 
@@ -71,13 +72,14 @@ def align(captures: Sequence[Capture], reference: int) -> Alignment:
     late: set[str] = set()
     for group in dict.fromkeys(g for run in grouped for g in run):
         ref = grouped[reference].get(group, [])
+        keys = _key_paths([run.get(group, []) for run in grouped])
         for number, run in enumerate(grouped):
             messages = run.get(group, [])
             if _too_big(ref, messages):
                 late.add("/".join(group))
                 labels = [str(i) for i in range(len(messages))]
             else:
-                labels = _labels(ref, messages)
+                labels = _labels(ref, messages, keys)
             for label, message in zip(labels, messages, strict=True):
                 out[number].update(_slots(group, label, message))
     return Alignment(out, sorted(late))
@@ -105,9 +107,8 @@ def _groups(capture: Capture) -> dict[tuple[str, str, str], list[_Message]]:
 
 
 def _message(found: tuple[Emission, ...]) -> _Message:
-    paths = tuple(e.path for e in found)
-    return _Message(found, Counter((e.path, hashable(e.value)) for e in found), paths,
-                    Counter(paths))
+    return _Message(found, Counter((e.path, hashable(e.value)) for e in found),
+                    Counter(e.path for e in found))
 
 
 def _slots(group: tuple[str, str, str], label: str,
@@ -120,9 +121,26 @@ def _slots(group: tuple[str, str, str], label: str,
     return out
 
 
-def _labels(ref: list[_Message], messages: list[_Message]) -> list[str]:
+def _key_paths(runs: Sequence[list[_Message]]) -> frozenset[str]:
+    """The content key of a group: paths whose set of values is the same in every run
+    that has the group (the drinks ordered, the model). A nonce or a clock differs from
+    run to run, and so does a field that follows a planted value: neither says which
+    message is which."""
+    sets: dict[str, set[frozenset[Hashable]]] = defaultdict(set)
+    having = [messages for messages in runs if messages]
+    for messages in having:
+        values: dict[str, set[Hashable]] = defaultdict(set)
+        for message in messages:
+            for path, value in message.pairs:
+                values[path].add(value)
+        for path in set(values) | set(sets):
+            sets[path].add(frozenset(values.get(path, ())))
+    return frozenset(path for path, found in sets.items() if len(found) == 1)
+
+
+def _labels(ref: list[_Message], messages: list[_Message], keys: frozenset[str]) -> list[str]:
     """For each of ``messages``, the reference message it is (or the extra it is)."""
-    matched = _fill_gaps(ref, messages, _match(ref, messages))
+    matched = _fill_gaps(ref, messages, _match(ref, messages, keys), keys)
     labels, after, extras = [], -1, 0
     for j in range(len(messages)):
         if j in matched:
@@ -134,11 +152,12 @@ def _labels(ref: list[_Message], messages: list[_Message]) -> list[str]:
     return labels
 
 
-def _match(ref: list[_Message], messages: list[_Message]) -> dict[int, int]:
+def _match(ref: list[_Message], messages: list[_Message],
+           keys: frozenset[str]) -> dict[int, int]:
     """Order-keeping pairs (message index -> reference index) of the greatest total
     likeness (a weighted longest common subsequence); unlike messages stay unpaired."""
     n, m = len(ref), len(messages)
-    like = [[_likeness(a, b) for b in messages] for a in ref]
+    like = [[_likeness(a, b, keys) for b in messages] for a in ref]
     score = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
@@ -158,27 +177,30 @@ def _match(ref: list[_Message], messages: list[_Message]) -> dict[int, int]:
     return out
 
 
-def _fill_gaps(ref: list[_Message], messages: list[_Message],
-               matched: dict[int, int]) -> dict[int, int]:
+def _fill_gaps(ref: list[_Message], messages: list[_Message], matched: dict[int, int],
+               keys: frozenset[str]) -> dict[int, int]:
     """Pair what the likeness left unpaired where it can only be the same message:
-    between two pairs (or an end), as many messages on each side, of the same fields
-    in the same order (a message whose every value changed, a keyed hash alone)."""
+    between two pairs (or an end), as many messages on each side, of the same fields,
+    none of their content key differing (a message with no key: a keyed hash alone)."""
     out = dict(matched)
     anchors = [(-1, -1), *sorted((i, j) for j, i in matched.items()), (len(ref), len(messages))]
     for (i0, j0), (i1, j1) in itertools.pairwise(anchors):
         gap_ref, gap_run = range(i0 + 1, i1), range(j0 + 1, j1)
         if len(gap_ref) == len(gap_run) and all(
-                ref[i].paths == messages[j].paths for i, j in zip(gap_ref, gap_run, strict=True)):
+                ref[i].path_counts == messages[j].path_counts
+                and _likeness(ref[i], messages[j], keys) >= 0
+                for i, j in zip(gap_ref, gap_run, strict=True)):
             out.update({j: i for i, j in zip(gap_ref, gap_run, strict=True)})
     return out
 
 
-def _likeness(a: _Message, b: _Message) -> int:
-    """Shared values count for, values that differ in a shared field against: a latte's
-    record is unlike an espresso's, however alike their fields."""
-    same = sum((a.pairs & b.pairs).values())
-    shared = sum(min(a_count, b.path_counts[path]) for path, a_count in a.path_counts.items())
-    return SAME_VALUE * same - (shared - same)
+def _likeness(a: _Message, b: _Message, keys: frozenset[str]) -> int:
+    """Over the content key: a shared value counts for, a value that differs in a shared
+    key field twice against (a latte's record is not an espresso's)."""
+    same = sum(n for (path, _), n in (a.pairs & b.pairs).items() if path in keys)
+    shared = sum(min(n, b.path_counts[path]) for path, n in a.path_counts.items()
+                 if path in keys)
+    return SAME_VALUE * same - DIFFERENT_VALUE * (shared - same)
 
 
 def hashable(value: Any) -> Hashable:

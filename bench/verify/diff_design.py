@@ -17,10 +17,12 @@ planted values one of their variant forms; the others keep A:
   attributed exactly; one that follows several is named with every value that
   could explain it.
 
-Each replicate repeats the varied runs with the next variant, in the reverse order
-of the one before: a slot must follow a value through every variant, and a value
-a device keeps from one session to the next (``lag``) shows up after another run
-each time, so what it remembers is told apart from what it is given.
+Each replicate repeats the varied runs with the next variant, in an order of its own
+(the first as given, each later one shuffled afresh): a slot must follow a value
+through every variant; a value a device keeps from one session to the next (``lag``)
+shows up after another run each time, so what it remembers is told apart from what
+it is given; and a device whose behaviour cycles with a counter (a leak every fourth
+session) cannot meet both runs of a value in step with it every time.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import random
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,8 +84,9 @@ def run_count(kind: str, values: int, baselines: int = 3, replicates: int = REPL
 
 
 def make_design(names: tuple[str, ...], kind: str = "one-at-a-time", baselines: int = 3,
-                replicates: int = REPLICATES) -> Design:
-    """The runs for planted values ``names``.
+                replicates: int = REPLICATES, order: int | None = None) -> Design:
+    """The runs for planted values ``names``; ``order`` seeds the order of the later
+    replicates (None: a fresh one each time).
 
     Raises:
         ValueError: an unknown design, fewer than 2 baselines or 1 replicate, or no
@@ -99,8 +103,11 @@ def make_design(names: tuple[str, ...], kind: str = "one-at-a-time", baselines: 
     varied = ([frozenset({n}) for n in names] if kind == "one-at-a-time"
               else _group_runs(names))
     runs: list[RunPlan] = []
+    shuffle = random.Random(secrets.randbits(64) if order is None else order).shuffle
     for replicate in range(1, replicates + 1):
-        block = varied if replicate % 2 else varied[::-1]
+        block = list(varied)
+        if replicate > 1:  # a device whose state cycles must not meet a value in step
+            shuffle(block)
         suffix = f" (B{replicate})" if replicates > 1 else ""
         runs += [RunPlan("vary " + ", ".join(sorted(v)) + suffix, v, replicate) for v in block]
     total = len(runs) + baselines

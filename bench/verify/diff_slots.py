@@ -29,8 +29,10 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .diff_align import hashable
+from ..capture import Capture
+from .diff_align import SlotKey, align, hashable
 from .diff_design import Design
+from .emissions import Emission
 
 CONSTANT, NOISE, DEPENDS, UNATTRIBUTABLE = "constant", "noise", "depends", "cannot attribute"
 MAX_JOINT = 3  # largest set of planted values one slot is tested against
@@ -92,6 +94,12 @@ class View:
         most = max((sum(1 for f in self.forms if f[k]) for k in range(len(self.names))),
                    default=0)
         return min(SUPPORT, most)
+
+
+def slots(capture: Capture) -> dict[SlotKey, Emission]:
+    """Every value one capture emitted, keyed by slot (aligned with itself: the messages
+    in order). ``bench.verify.diff_align.align`` keys several runs alike."""
+    return align([capture], 0).runs[0]
 
 
 def view_of(design: Design, lag: int = 0, present: Sequence[bool] | None = None) -> View:
@@ -261,4 +269,4 @@ def _shape(value: Any) -> Hashable:
 
 
 __all__ = ["ABSENT", "CONSTANT", "DEPENDS", "NOISE", "SUPPORT", "UNATTRIBUTABLE", "Outcome",
-           "SlotResult", "View", "analyse_slot", "attribute", "view_of"]
+           "SlotKey", "SlotResult", "View", "analyse_slot", "attribute", "slots", "view_of"]

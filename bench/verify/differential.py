@@ -239,16 +239,7 @@ def analyse(design: Design, base: CanarySet, variants: CanarySet | Sequence[Cana
         if judged is None:
             _merge_noise(noise, key, _noise_of(values, design))
             continue
-        lag, present, parts = judged
-        for part in parts:
-            names = part.outcome.names
-            status = KEPT if lag else (FOLLOWS if part.outcome.kind == DEPENDS
-                                       else UNATTRIBUTABLE)
-            found = DiffFinding(
-                names, tuple(dict.fromkeys(category[n] for n in names)), status,
-                part.outcome.exact, key.action, key.channel, key.path, first.message_type,
-                part.span, _evidence(values, design, part.span, names, lag), first,
-                present=present, runs=len(design.runs), lag=lag)
+        for found in _findings(key, values, first, judged, design, category):
             _merge(groups, key, found)
     for kept in lingering(design, base, variants, captures):
         _merge(groups, None, _kept_finding(kept, design))
@@ -257,10 +248,32 @@ def analyse(design: Design, base: CanarySet, variants: CanarySet | Sequence[Cana
     return result
 
 
+def _findings(key: SlotKey, values: list[Any], first: Emission,
+              judged: tuple[int, int, list[SlotResult]], design: Design,
+              category: dict[str, str]) -> list[DiffFinding]:
+    lag, present, parts = judged
+    out = []
+    for part in parts:
+        names = part.outcome.names
+        status = KEPT if lag else (FOLLOWS if part.outcome.kind == DEPENDS else UNATTRIBUTABLE)
+        out.append(DiffFinding(
+            names, tuple(dict.fromkeys(category[n] for n in names)), status, part.outcome.exact,
+            key.action, key.channel, key.path, first.message_type, part.span,
+            _evidence(values, design, part.span, names, lag), first,
+            present=present, runs=len(design.runs), lag=lag))
+    return out
+
+
 def _judge(values: list[Any], design: Design,
            opaque: bool) -> tuple[int, int, list[SlotResult]] | None:
     """(lag, runs present, the parts that follow planted values) for one slot, or None
-    when it only varies by itself; a constant slot gives no parts."""
+    when it only varies by itself; a constant slot gives no parts.
+
+    Over every run, whole values and ranges are judged as ``analyse_slot`` does. Views of
+    fewer runs (the runs that have the slot; or each run judged by the values planted
+    ``lag`` runs before it, which the runs after a missing first session all have) test
+    more hypotheses on less evidence: there only whole values count, and only an exact
+    attribution (one set of values fits, and nothing else)."""
     present = [v is not ABSENT for v in values]
     whole = all(present)
     if not whole and len({hashable(v) for v in values if v is not ABSENT}) <= 1:
@@ -268,10 +281,15 @@ def _judge(values: list[Any], design: Design,
     if not whole and sum(present) < MIN_PRESENT * len(values):
         return None  # an extra message now and then: too few runs to follow anything
     for lag in range(MAX_LAG + 1):
-        view = view_of(design, lag, None if whole else present)
-        found = analyse_slot(values, view, opaque, ranges=whole and not lag)
-        parts = [p for p in found if p.outcome.kind in (DEPENDS, UNATTRIBUTABLE)
-                 and (lag == 0 or p.outcome.kind == DEPENDS)]
+        if lag and not all(present[lag:]):
+            break  # a kept value is sought only where every later session has the slot
+        full = whole and not lag
+        view = view_of(design, lag, None if whole or lag else present)
+        found = analyse_slot(values, view, opaque, ranges=full)
+        parts = [p for p in found if p.outcome.kind == DEPENDS or (
+            lag == 0 and p.outcome.kind == UNATTRIBUTABLE)]
+        if not full:
+            parts = [p for p in parts if p.outcome.exact and p.outcome.kind == DEPENDS]
         if parts:
             return lag, sum(present), parts
         if lag == 0 and not found:

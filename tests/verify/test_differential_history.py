@@ -7,6 +7,8 @@ machine over a real pty; each machine is its own unit, so none inherits another'
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -131,3 +133,14 @@ def test_field_noise_on_a_leaky_firmware_keeps_every_keyed_leak() -> None:
     result = analyse("2.3", seed=5, extra="&noise=field")
     assert {f.path for f in result.findings} == {"RECORD.uid", "RECORD.ref", "RECORD.loc",
                                                  "RECORD.tag", "RECORD.box"}
+
+
+@pytest.mark.timeout(400)
+def test_the_benchmark_measures_clean_and_leaky_machines() -> None:
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "differential_noise.py"
+    done = subprocess.run([sys.executable, str(script), "--seeds", "1", "--only", "firmware=1.2",
+                           "--only", "firmware=2.5"], capture_output=True, text=True, timeout=380)
+    assert done.returncode == 0, done.stdout + done.stderr
+    last = done.stdout.splitlines()[-1]
+    assert last.startswith("clean devices: 0/2 analyses with a false finding; leaky devices: ")
+    assert "0/4 leaks missed" in last  # 2.5's kept owner, keyed and in its log, both designs
