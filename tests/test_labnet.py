@@ -307,6 +307,21 @@ def test_the_server_name_is_read_from_a_real_client_hello_and_garbage_gives_none
     assert server_name(b"\x16\x03\x01\xff\xff" + bytes(range(256)) * 3) == ""
 
 
+@pytest.mark.brewbench_lab_cloud("forged-ok")
+def test_the_cloud_contract_judges_a_lab_device_by_where_its_data_went(brewbench_lab_device):
+    drive(brewbench_lab_device)
+    verdict = check(brewbench_lab_device.capture, Path(__file__).parent.parent / "contracts"
+                    / "cm-500-cloud.toml")
+    # What the network saw is the machine's device behaviour, allowed on channel network.
+    assert [v for v in verdict.violations if v.channel == NETWORK] == [], verdict.report()
+    payments = {v.destination for v in verdict.violations if v.destination and v.category == "payment"}
+    assert payments == {PAYMENTS_CN}, verdict.report()
+    # Device data may go to the maker's named hosts only: an address at Hetzner is not one,
+    # though it is in region eu.
+    heartbeat = next(v for v in verdict.violations if v.destination == HEARTBEAT_DE)
+    assert "(region eu); allowed: *.acme-cloud.example" in heartbeat.why
+
+
 # -- the address table and residency by place (no lab needed) --------------------------------
 
 
