@@ -30,6 +30,7 @@ from brewbench.bench.verify.contracts import check
 from brewbench.bench.verify.emissions import emissions
 from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.residency import Regions, Rule
+from brewbench.drivers.records import Stamp
 from brewbench.emulator.lab_clouds import HEARTBEAT_DE, MQTT_HOST, PAYMENTS_CN, WORLD
 from brewbench.fixtures.lab_network import lab_or_skip
 
@@ -113,9 +114,17 @@ def test_the_lab_has_no_way_out_and_is_gone_afterwards(brewbench_lab_network: La
 
 def test_udp_is_dropped_with_its_destination_and_nothing_escapes(brewbench_lab_network):
     lab = brewbench_lab_network
+    capture = Capture("probe")
+    lab.bind(capture)
+    lab.action_started("sync", Stamp.now())
     done = run_in_device(lab, "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
                               "for _ in range(3): s.sendto(b'quic?', ('52.28.0.10', 443))")
     assert done.returncode == 0, done.stderr
+    lab.action_ended("sync", Stamp.now(), "ok", "")
+    (dropped,) = [e for e in capture.entries if e.record.meta.get("event") == "dropped"]
+    assert dropped.action == "sync"
+    assert (dropped.record.meta["address"], dropped.record.meta["port"],
+            dropped.record.meta["located"]) == ("52.28.0.10", 443, "DE")
     counts = lab.counts()
     assert ("52.28.0.10", 443) in counts.dropped_udp
     assert counts.dropped >= 3
