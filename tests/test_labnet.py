@@ -16,6 +16,10 @@ import pytest
 
 from brewbench.bench.capture import Capture
 from brewbench.bench.devices import BenchDevice, open_device
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.schema import RunTags
+from brewbench.bench.influx.sink import open_sink
+from brewbench.bench.influx.verification_points import destination_points
 from brewbench.bench.labnet.client_hello import server_name
 from brewbench.bench.labnet.device import LabDevice
 from brewbench.bench.labnet.lab import LabNetwork, tap_upstream
@@ -30,6 +34,7 @@ from brewbench.bench.verify.contracts import check
 from brewbench.bench.verify.emissions import emissions
 from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.residency import Regions, Rule
+from brewbench.bench.verify.verification import verify
 from brewbench.drivers.records import Stamp
 from brewbench.emulator.lab_clouds import HEARTBEAT_DE, MQTT_HOST, PAYMENTS_CN, WORLD
 from brewbench.fixtures.lab_network import lab_or_skip
@@ -329,6 +334,25 @@ def test_the_cloud_contract_judges_a_lab_device_by_where_its_data_went(brewbench
     # though it is in region eu.
     heartbeat = next(v for v in verdict.violations if v.destination == HEARTBEAT_DE)
     assert "(region eu); allowed: *.acme-cloud.example" in heartbeat.why
+
+
+@pytest.mark.brewbench_lab_cloud("forged-ok")
+def test_influxdb_gets_where_each_destination_is(brewbench_lab_device, brewbench_influx):
+    drive(brewbench_lab_device)
+    contract = Path(__file__).parent.parent / "contracts" / "cm-500-cloud.toml"
+    points = destination_points(verify(brewbench_lab_device.capture, contract=contract),
+                                RunTags(run="run-labnet"))
+    with open_sink(brewbench_influx) as sink:
+        sink.write(points)
+        assert sink.flush(timeout=30)
+    reader = InfluxReader(brewbench_influx)
+    rows = reader.points("uplink", "run-labnet")
+    reader.close()
+    payment = next(r for r in rows if r["category"] == "payment" and r["destination"] == PAYMENTS_CN)
+    assert (payment["located"], payment["residency_breach"]) == ("CN", True)
+    assert payment["operator"].startswith("Alibaba Cloud")
+    records = next(r for r in rows if r["destination"] == MQTT_HOST)
+    assert (records["address"], records["located"], records["registered"]) == (WORLD[MQTT_HOST], "DE", "US")
 
 
 # -- the address table and residency by place (no lab needed) --------------------------------
