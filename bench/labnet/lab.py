@@ -49,7 +49,8 @@ MAX_RECORDS = 50_000
 def unavailable() -> str | None:
     """Why this machine cannot run the lab network (not root, tools missing), or None."""
     if os.geteuid() != 0:
-        return "the lab network needs root (network namespaces and nftables)"
+        return ("the lab network needs root (network namespaces and nftables); it has no "
+                "rootless (user namespace) variant yet")
     missing = missing_tools()
     if missing:
         return (f"the lab network needs {', '.join(missing)} on PATH "
