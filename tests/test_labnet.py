@@ -16,6 +16,10 @@ import pytest
 
 from brewbench.bench.capture import Capture
 from brewbench.bench.devices import BenchDevice, open_device
+from brewbench.bench.influx.query import InfluxReader
+from brewbench.bench.influx.schema import RunTags
+from brewbench.bench.influx.sink import open_sink
+from brewbench.bench.influx.verification_points import destination_points
 from brewbench.bench.labnet.client_hello import server_name
 from brewbench.bench.labnet.device import LabDevice
 from brewbench.bench.labnet.lab import LabNetwork, tap_upstream
@@ -30,6 +34,8 @@ from brewbench.bench.verify.contracts import check
 from brewbench.bench.verify.emissions import emissions
 from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.residency import Regions, Rule
+from brewbench.bench.verify.verification import verify
+from brewbench.drivers.records import Stamp
 from brewbench.emulator.lab_clouds import HEARTBEAT_DE, MQTT_HOST, PAYMENTS_CN, WORLD
 from brewbench.fixtures.lab_network import lab_or_skip
 
@@ -113,9 +119,17 @@ def test_the_lab_has_no_way_out_and_is_gone_afterwards(brewbench_lab_network: La
 
 def test_udp_is_dropped_with_its_destination_and_nothing_escapes(brewbench_lab_network):
     lab = brewbench_lab_network
+    capture = Capture("probe")
+    lab.bind(capture)
+    lab.action_started("sync", Stamp.now())
     done = run_in_device(lab, "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
                               "for _ in range(3): s.sendto(b'quic?', ('52.28.0.10', 443))")
     assert done.returncode == 0, done.stderr
+    lab.action_ended("sync", Stamp.now(), "ok", "")
+    (dropped,) = [e for e in capture.entries if e.record.meta.get("event") == "dropped"]
+    assert dropped.action == "sync"
+    assert (dropped.record.meta["address"], dropped.record.meta["port"],
+            dropped.record.meta["located"]) == ("52.28.0.10", 443, "DE")
     counts = lab.counts()
     assert ("52.28.0.10", 443) in counts.dropped_udp
     assert counts.dropped >= 3
@@ -305,6 +319,40 @@ def test_the_server_name_is_read_from_a_real_client_hello_and_garbage_gives_none
     for cut in range(0, len(record), 7):
         assert server_name(record[:cut]) in ("", "mqtt.example")
     assert server_name(b"\x16\x03\x01\xff\xff" + bytes(range(256)) * 3) == ""
+
+
+@pytest.mark.brewbench_lab_cloud("forged-ok")
+def test_the_cloud_contract_judges_a_lab_device_by_where_its_data_went(brewbench_lab_device):
+    drive(brewbench_lab_device)
+    verdict = check(brewbench_lab_device.capture, Path(__file__).parent.parent / "contracts"
+                    / "cm-500-cloud.toml")
+    # What the network saw is the machine's device behaviour, allowed on channel network.
+    assert [v for v in verdict.violations if v.channel == NETWORK] == [], verdict.report()
+    payments = {v.destination for v in verdict.violations if v.destination and v.category == "payment"}
+    assert payments == {PAYMENTS_CN}, verdict.report()
+    # Device data may go to the maker's named hosts only: an address at Hetzner is not one,
+    # though it is in region eu.
+    heartbeat = next(v for v in verdict.violations if v.destination == HEARTBEAT_DE)
+    assert "(region eu); allowed: *.acme-cloud.example" in heartbeat.why
+
+
+@pytest.mark.brewbench_lab_cloud("forged-ok")
+def test_influxdb_gets_where_each_destination_is(brewbench_lab_device, brewbench_influx):
+    drive(brewbench_lab_device)
+    contract = Path(__file__).parent.parent / "contracts" / "cm-500-cloud.toml"
+    points = destination_points(verify(brewbench_lab_device.capture, contract=contract),
+                                RunTags(run="run-labnet"))
+    with open_sink(brewbench_influx) as sink:
+        sink.write(points)
+        assert sink.flush(timeout=30)
+    reader = InfluxReader(brewbench_influx)
+    rows = reader.points("uplink", "run-labnet")
+    reader.close()
+    payment = next(r for r in rows if r["category"] == "payment" and r["destination"] == PAYMENTS_CN)
+    assert (payment["located"], payment["residency_breach"]) == ("CN", True)
+    assert payment["operator"].startswith("Alibaba Cloud")
+    records = next(r for r in rows if r["destination"] == MQTT_HOST)
+    assert (records["address"], records["located"], records["registered"]) == (WORLD[MQTT_HOST], "DE", "US")
 
 
 # -- the address table and residency by place (no lab needed) --------------------------------

@@ -64,7 +64,9 @@ SCHEMA: dict[str, Measurement] = {
     # Where uplink data went: the destination is a host name (bounded), never a URL.
     "uplink": Measurement((*RUN_TAGS, "action", "category", "destination", "protocol"), {
         **RUN_FIELDS,
-        "count": int, "fields": int, "residency_breach": bool}),
+        "count": int, "fields": int, "residency_breach": bool,
+        # where the lab network placed the destination by its address (docs/lab-network.md)
+        "address": str, "located": str, "registered": str, "operator": str}),
 }
 
 

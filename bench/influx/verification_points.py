@@ -18,6 +18,7 @@ from ..verify.contracts import Violation
 from ..verify.hunter import Finding
 from ..verify.inventory import collected_groups
 from ..verify.redact import Redactor
+from ..verify.residency import Place, destination_places
 from ..verify.spoken import Heard, SpokenFinding
 from ..verify.verification import Verification
 from .lineproto import Point
@@ -135,12 +136,21 @@ def destination_points(result: Verification, tags: RunTags) -> list[Point]:
         for category in item.categories:
             key = (item.emission.action, category, str(host), str(meta.get("protocol", "")))
             groups.setdefault(key, []).append(item)
+    places = destination_places(result.capture)
     return [make_point("uplink", {**tags.tags(), "action": action, "category": category,
                                   "destination": host, "protocol": protocol},
                        {**tags.fields(), "count": len(items), "fields": len({i.emission.path for i in items}),
-                        "residency_breach": (category, action, host) in breaches},
+                        "residency_breach": (category, action, host) in breaches,
+                        **_place_fields(places.get(host))},
                        items[0].emission.stamp.wall_ns)
             for (action, category, host, protocol), items in groups.items()]
+
+
+def _place_fields(place: Place | None) -> dict[str, str]:
+    """Where the lab network placed a destination, as fields (none when it did not)."""
+    if place is None:
+        return {}
+    return {key: str(place.get(key, "")) for key in ("address", "located", "registered", "operator")}
 
 
 def _violations(result: Verification) -> Sequence[Violation]:

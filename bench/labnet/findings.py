@@ -8,6 +8,8 @@ attributed to the action during which it happened:
     meta: protocol "tcp", event "connect", address, port, destination (the name, else
           the address), sni, tls_verdict, tls_version, app (mqtt/http/""), and its place
     meta: protocol "tcp", event "close", destination, bytes_up, bytes_down
+    meta: protocol "udp", event "dropped", address, port, and its place (read from the
+          gateway at the end of each action: the first time each destination is dropped)
 
 ``summary`` is ``capture.meta["labnet"]``: per destination its address, place,
 ports, verdicts and, per TLS connection, the action and the lengths and content
@@ -45,6 +47,15 @@ def connect_record(conn: Connection, table: AddressTable) -> Record:
                             "tls_verdict": conn.verdict, "tls_version": conn.tls, "app": conn.protocol,
                             "located": place.located, "registered": place.registered,
                             "operator": place.operator, "asn": place.asn}
+    return Record(CHANNEL, RX, Stamp.now(), b"", None, None, meta)
+
+
+def dropped_record(address: str, port: int, table: AddressTable) -> Record:
+    """A UDP destination (QUIC, NTP, ...) the gateway dropped: the first time it was seen."""
+    place = table.place(address)
+    meta = {"protocol": "udp", "event": "dropped", "address": address, "port": port,
+            "located": place.located, "registered": place.registered, "operator": place.operator,
+            "asn": place.asn}
     return Record(CHANNEL, RX, Stamp.now(), b"", None, None, meta)
 
 
@@ -111,5 +122,5 @@ def sentence(host: str, entry: dict[str, Any], categories: list[str]) -> str:
             f"TLS: {'/'.join(entry.get('verdicts', [])) or 'none'}")
 
 
-__all__ = ["CHANNEL", "Destinations", "close_record", "connect_record", "destination_lines",
+__all__ = ["CHANNEL", "Destinations", "close_record", "connect_record", "destination_lines", "dropped_record",
            "lookup_record", "sentence"]

@@ -72,6 +72,7 @@ class Connection:
     record_lengths: list[int] = field(default_factory=list)
     record_types: list[int] = field(default_factory=list)
     records_more: int = 0
+    reported: bool = False  # on_open was called
     closed_ns: int = 0
 
     @property
@@ -172,8 +173,8 @@ class Interceptor:
         except (OSError, ssl.SSLError, ValueError) as exc:
             conn.error = conn.error or f"{type(exc).__name__}: {exc}"[:200]
         finally:
-            if not conn.verdict:
-                conn.verdict = "silent"
+            if not conn.reported:  # it ended before a verdict was reported: report it now
+                conn.verdict = conn.verdict or "silent"
                 self._opened(conn)
             conn.closed_ns = time.time_ns()
             self.on_close(conn)
@@ -183,6 +184,7 @@ class Interceptor:
                 self._cond.notify_all()
 
     def _opened(self, conn: Connection) -> None:
+        conn.reported = True
         self.on_open(conn)
         with self._cond:
             self._judged += 1
@@ -241,14 +243,16 @@ class Interceptor:
         conn.bytes_up += len(first)
         target = self.upstream(conn.protocol, conn.host) if conn.protocol else None
         self._opened(conn)
-        if target is None:
-            self._sink(stream, conn)
-        else:
-            with socket.create_connection(target, timeout=IDLE_S) as up:
-                up.sendall(first)
-                self._pump(stream, sock, up, conn)
-        if door is not None:
-            self._keep_records(conn, door)
+        try:
+            if target is None:
+                self._sink(stream, conn)
+            else:
+                with socket.create_connection(target, timeout=IDLE_S) as up:
+                    up.sendall(first)
+                    self._pump(stream, sock, up, conn)
+        finally:
+            if door is not None:
+                self._keep_records(conn, door)
 
     def _pass_sealed(self, sock: socket.socket, conn: Connection, target: tuple[str, int]) -> None:
         """Splice the raw bytes to ``target`` and back, keeping only the records' lengths."""

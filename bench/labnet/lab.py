@@ -33,7 +33,7 @@ from ...drivers.records import Record, Stamp
 from ..capture import IDLE, Capture, Entry
 from . import rules
 from .dns import DnsServer, Lookup
-from .findings import CHANNEL, Destinations, close_record, connect_record, lookup_record
+from .findings import CHANNEL, Destinations, close_record, connect_record, dropped_record, lookup_record
 from .intercept import Connection, Interceptor, Upstream
 from .lab_ca import LabCA
 from .netns import GATEWAY_IP, LabNamespaces, LabNetworkError, missing_tools
@@ -49,7 +49,8 @@ MAX_RECORDS = 50_000
 def unavailable() -> str | None:
     """Why this machine cannot run the lab network (not root, tools missing), or None."""
     if os.geteuid() != 0:
-        return "the lab network needs root (network namespaces and nftables)"
+        return ("the lab network needs root (network namespaces and nftables); it has no "
+                "rootless (user namespace) variant yet")
     missing = missing_tools()
     if missing:
         return (f"the lab network needs {', '.join(missing)} on PATH "
@@ -87,6 +88,7 @@ class LabNetwork:
         self.setup_ms = 0.0
         self._kept = 0
         self.records_cut = 0
+        self._udp_seen: set[tuple[str, int]] = set()
         self._root = Path(tempfile.mkdtemp(prefix="brewbench-lab-"))
         self._current = IDLE
         self._lock = threading.Lock()
@@ -153,8 +155,14 @@ class LabNetwork:
 
     def publish_counts(self) -> rules.Counts:
         """Read the gateway's counters into ``capture.meta["labnet"]`` now (before the
-        capture is saved) and return them."""
+        capture is saved), record each UDP destination dropped since the last reading,
+        and return them."""
         self.final_counts = self.counts()
+        with self._lock:
+            for address, port in self.final_counts.dropped_udp:
+                if (address, port) not in self._udp_seen:
+                    self._udp_seen.add((address, port))
+                    self._add(dropped_record(address, port, self.table))
         self._publish()
         return self.final_counts
 
@@ -181,6 +189,7 @@ class LabNetwork:
             self.lookups, self.connections = [], []
             self.destinations = Destinations(self.table)
             self._kept = self.records_cut = 0
+            self._udp_seen = set(self.final_counts.dropped_udp) if self.final_counts else set()
             if upstream is not None:
                 self.upstream = upstream
         self._publish()
@@ -194,9 +203,9 @@ class LabNetwork:
 
     def action_ended(self, action: str, stamp: Stamp, outcome: str, detail: str) -> None:
         self.settle()
+        self.publish_counts()  # UDP dropped during the action is recorded as the action's
         with self._lock:
             self._current = IDLE
-        self.publish_counts()
 
     def settle(self) -> bool:
         """Wait until every lookup and connection so far is recorded; False when bounded out."""

@@ -86,6 +86,13 @@ CATALOGUE: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The fields of the lab network's records: what the bench saw of the machine's
+#: lookups and connections (docs/lab-network.md, "What a record holds").
+NETWORK_FIELDS = ("protocol", "name", "qtype", "answer", "resolver", "located", "registered",
+                  "operator", "asn", "event", "address", "port", "destination", "sni",
+                  "tls_verdict", "tls_version", "app", "bytes_up", "bytes_down")
+
+
 #: Details of link-level records (``link.<channel>.<key>``), as globs. What a
 #: vendor packs into manufacturer or service data is not listed: it stays
 #: ``unknown`` unless a detector or canary explains it.
@@ -103,12 +110,17 @@ LINK_CATALOGUE: dict[str, tuple[str, ...]] = {
     **{glob: categories for catalogue in catalogues() for glob, categories in catalogue.items()},
     # ECAM frames decoded from imported Bluetooth logs (bench/bluetooth/ecam_values.py)
     **ECAM_CATALOGUE,
+    # The lab network's records (bench/labnet/findings.py): how the machine used the
+    # network. Canaries are still hunted in them (a name can carry a planted value).
+    **{f"link.network.{key}": (DEVICE,) for key in NETWORK_FIELDS},
 }
 
 
 #: Fields that hold the device's own link identifiers (its Bluetooth address is how
-#: the host reaches it): content detectors do not read them; canaries still do.
-OWN_IDENTIFIERS = ("link.*.address", "link.*.uuid", "link.*.service_uuids[]")
+#: the host reaches it), and the lab network's facts about where it went (an address
+#: there is a destination, not a location it revealed): content detectors do not read
+#: them; canaries still do.
+OWN_IDENTIFIERS = ("link.*.address", "link.*.uuid", "link.*.service_uuids[]", "link.network.*")
 
 
 def own_identifier(path: str) -> bool:
