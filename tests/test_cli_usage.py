@@ -5,8 +5,10 @@ every option with its help text."""
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,12 @@ def test_every_option_says_what_it_is_for() -> None:
                         if not action.help and "-h" not in action.option_strings
                         and not isinstance(action, argparse._SubParsersAction)]
     assert missing == []
+
+
+def test_run_uplink_names_the_http_endpoint_beside_the_broker(tmp_path: Path) -> None:
+    done = subprocess.run([*BREWBENCH, "run", "--uplink", "--results", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("   uplink: ")]
+    assert re.fullmatch(r"   uplink: MQTT broker mqtt://127\.0\.0\.1:\d+, HTTP endpoint "
+                        r"http://127\.0\.0\.1:\d+/ \(point a real machine's cloud at them\)", line)

@@ -55,7 +55,10 @@ def device_uplink(wanted: bool) -> Iterator[UplinkTap | None]:
             raise UplinkUnavailable(str(exc)) from exc
         try:
             host, port = broker.address
-            print(f"   uplink: MQTT broker mqtt://{host}:{port}")
-            yield UplinkTap(broker.address)
+            tap = UplinkTap(broker.address)
+            web_host, web_port = tap.http_address
+            print(f"   uplink: MQTT broker mqtt://{host}:{port}, HTTP endpoint "
+                  f"http://{web_host}:{web_port}/ (point a real machine's cloud at them)")
+            yield tap
         finally:
             broker.stop()
