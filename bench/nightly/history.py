@@ -33,7 +33,7 @@ def previous_night(results_root: Path, run_id: str, targets: Sequence[Target],
     try:
         return _from_influx(influx, run_id, targets)
     except BrewbenchError as exc:  # the report says "no previous night"; the run goes on
-        log.warning("previous night not read from %s: %s", influx.target, exc)
+        log.warning("previous night not read back from InfluxDB: %s", exc)  # exc names it
         return None, {}
 
 
