@@ -168,11 +168,18 @@ def test_emissions_per_category_use_a_log_axis() -> None:
     assert linear.axes[0].get_yscale() == "linear"
 
 
+def _interruptible() -> None:
+    """As from a terminal: SIGINT not ignored (a shell's background job would pass
+    SIG_IGN down, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_writes_the_report_of_what_finished(tmp_path: Path) -> None:
     proc = subprocess.Popen([*BREWBENCH, "nightly", "--firmware", "1.0,2.0,2.1", "--results",
                              str(tmp_path), "--run-id", "cut"], cwd=tmp_path, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # its own group: Ctrl-C reaches pytest too
+                            start_new_session=True,  # its own group: Ctrl-C reaches pytest too
+                            preexec_fn=_interruptible)
     assert proc.stdout is not None
     lines = []
     for line in proc.stdout:
