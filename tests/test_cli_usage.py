@@ -67,3 +67,20 @@ def test_run_uplink_names_the_http_endpoint_beside_the_broker(tmp_path: Path) ->
     [line] = [line for line in done.stdout.splitlines() if line.startswith("   uplink: ")]
     assert re.fullmatch(r"   uplink: MQTT broker mqtt://127\.0\.0\.1:\d+, HTTP endpoint "
                         r"http://127\.0\.0\.1:\d+/ \(point a real machine's cloud at them\)", line)
+
+
+def test_a_misspelt_contract_key_is_named_with_the_known_ones(tmp_path: Path) -> None:
+    from brewbench.bench.verify.contracts import ContractError, load_contracts
+
+    contract = tmp_path / "c.toml"
+    contract.write_text('format = "brewbench-contract"\nversion = 1\n[[contract]]\n'
+                        'model = "CM-500"\nfirmware = "*"\nforbiden = ["RECORD.owner"]\n')
+    with pytest.raises(ContractError) as raised:
+        load_contracts(contract)
+    assert str(raised.value) == (f"{contract}: contract #1: unknown key(s) forbiden; known: "
+                                 "model, firmware, channels, allow, forbidden, description, "
+                                 "residency")
+    contract.write_text('format = "brewbench-contract"\nversion = 1\n[[contract]]\n'
+                        'model = "CM-500"\n')
+    with pytest.raises(ContractError, match=r"contract #1: needs firmware$"):
+        load_contracts(contract)
