@@ -12,8 +12,9 @@ value wins:
    ``contract``, ``raw_captures``, ``results``, ``timeout``, ``wait``);
 4. the defaults.
 
-A relative path is taken from the folder of the file that named it (the command
-line's: the working directory), so a project behaves the same from any folder.
+A relative path is taken from the folder of the file that named it, so a project
+behaves the same from any of its folders; one given on the command line, or a default,
+stays as typed (the working directory's), and messages show it so.
 Every resolved value remembers where it came from, for ``brewbench config``.
 """
 
@@ -55,7 +56,7 @@ class Layer:
 
     source: str  # "command line", "pytest.ini", "[tool.brewbench] in /lab/pyproject.toml"
     values: Mapping[str, Any]
-    folder: Path
+    folder: Path | None  # None: relative paths stay as given (the working directory's)
     flags: Mapping[str, str] = field(default_factory=dict)  # key -> its option, in messages
 
 
@@ -64,7 +65,7 @@ class BenchConfig:
     """The settings in force; ``sources`` says, per key, which layer gave it."""
 
     devices: tuple[str, ...]
-    results: Path  # the results root, absolute (a run's folder is results/run id)
+    results: Path  # the results root (a run's folder is results/run id)
     timeout: float
     raw_captures: bool
     contract: Path | None
@@ -88,7 +89,7 @@ def resolve_settings(layers: Sequence[Layer]) -> BenchConfig:
         layer = next((la for la in layers if _given(la.values.get(key))), None)
         raw = default if layer is None else layer.values[key]
         sources[key] = "default" if layer is None else layer.source
-        chosen[key] = _checked(key, raw, _Where(key, layer), layer.folder if layer else Path.cwd())
+        chosen[key] = _checked(key, raw, _Where(key, layer), layer.folder if layer else None)
     return BenchConfig(chosen["devices"], chosen["results"], chosen["timeout"],
                        chosen["raw_captures"], chosen["contract"], chosen["wait"], sources)
 
@@ -100,7 +101,7 @@ def project_layers(cli: Mapping[str, Any], pyproject: Path | None = None,
     ``flags`` names the command's options in messages."""
     here = (cwd or Path.cwd()).resolve()
     pyproject = pyproject if pyproject is not None else find_pyproject(here)
-    layers = [Layer("command line", cli, here, flags or {})]
+    layers = [Layer("command line", cli, None, flags or {})]
     if pyproject is not None:
         folder = pyproject.parent.resolve()
         ini = ini_layer(folder, pyproject)
@@ -191,7 +192,7 @@ class _Where:
         return f"{self.name} {value!r}{problem}{self.origin}"
 
 
-def _checked(key: str, value: Any, where: _Where, folder: Path) -> Any:
+def _checked(key: str, value: Any, where: _Where, folder: Path | None) -> Any:
     """``value`` of ``key`` in the type the bench uses, or one line naming ``where`` it
     was given."""
     if key == "devices":
@@ -206,7 +207,7 @@ def _checked(key: str, value: Any, where: _Where, folder: Path) -> Any:
         if not isinstance(value, str | Path):
             raise SettingsError(where(value, ": give a path"))
         path = Path(value).expanduser()
-        return path if path.is_absolute() else folder / path
+        return path if path.is_absolute() or folder is None else folder / path
     if key == "raw_captures":
         return _boolean(where, value)
     return _seconds(where, value, positive=key == "timeout")

@@ -156,3 +156,43 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith("INFLUX_")}
+
+
+def test_influxd_dying_mid_night_loses_nothing_and_the_night_says_so(tmp_path: Path) -> None:
+    import re
+
+    server = LocalServer.influxd(tmp_path / "influxd")
+    server.start()
+    try:
+        settings = influx_database(server.url, "night", tmp_path / "unused", db="night")
+        env = {**_env(), "INFLUX_URL": server.url, "INFLUX_DB": "night"}
+        proc = subprocess.Popen([*BREWBENCH, "nightly", "--firmware", "2.0,2.1", "--results",
+                                 str(tmp_path / "res"), "--run-id", "n"], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("[2/2] firmware 2.1") and "starting" in line:
+                server.kill()  # the server dies in the night
+        assert proc.wait(timeout=300) == 1, "".join(lines)  # 2.1 breaks its contract
+        out = "".join(lines)
+        spool = tmp_path / "res" / "spool"
+        [said] = [line for line in lines if "wait in the spool" in line]
+        waiting = int(said.split(" ", 1)[0])
+        assert re.match(rf"\d+ point\(s\) wait in the spool {re.escape(str(spool))} \("
+                        rf"{re.escape(settings.target)} did not take them", said), said
+        assert said.strip() in (tmp_path / "res" / "n" / "report.html").read_text() \
+            .replace("&#x27;", "'")
+        assert "Traceback" not in out
+        server.start()
+        pushed = push(replace_spool(settings, spool))
+        assert pushed.sent == waiting > 0  # every point the dead server missed was kept
+    finally:
+        server.stop()
+
+
+def replace_spool(settings: InfluxSettings, spool: Path) -> InfluxSettings:
+    from dataclasses import replace
+
+    return replace(settings, spool=spool)

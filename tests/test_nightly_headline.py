@@ -92,6 +92,7 @@ def test_failures_and_skips_say_why_and_passed_runs_fold(night: tuple[Path, obje
     for capture in (run / "captures").glob("*.jsonl"):
         assert f"captures/{capture.name}" in page  # every capture still one click away
     assert page.count("id='timings'") == 1 and "<h3>Timeline of one session on" in page
+    assert page.count("data:image/png;base64,") == 2  # a first night draws no trend
 
 
 def test_the_card_number_owner_and_broken_rule_are_above_the_fold(
@@ -167,11 +168,18 @@ def test_emissions_per_category_use_a_log_axis() -> None:
     assert linear.axes[0].get_yscale() == "linear"
 
 
+def _interruptible() -> None:
+    """As from a terminal: SIGINT not ignored (a shell's background job would pass
+    SIG_IGN down, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_writes_the_report_of_what_finished(tmp_path: Path) -> None:
     proc = subprocess.Popen([*BREWBENCH, "nightly", "--firmware", "1.0,2.0,2.1", "--results",
                              str(tmp_path), "--run-id", "cut"], cwd=tmp_path, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # its own group: Ctrl-C reaches pytest too
+                            start_new_session=True,  # its own group: Ctrl-C reaches pytest too
+                            preexec_fn=_interruptible)
     assert proc.stdout is not None
     lines = []
     for line in proc.stdout:
@@ -201,3 +209,34 @@ def test_the_docs_summary_example_runs_as_written(night: tuple[Path, object]) ->
     assert done.returncode == 0, done.stderr
     assert "2.1 payment RECORD.card_number: forbidden field" in done.stdout.splitlines()
     assert not [line for line in done.stdout.splitlines() if line.startswith("2.0 ")]
+
+
+def test_a_trend_across_nights_is_drawn_once_there_is_a_night_before(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from brewbench.bench.nightly.plan import Target
+    from brewbench.bench.nightly.report import write_report
+    from brewbench.bench.nightly.runner import TargetRun
+    from brewbench.bench.nightly.summary import TargetResult, night_history, save_summary
+    from brewbench.bench.verify.inventory import Collected
+
+    def result(payment: int) -> TargetResult:
+        run = TargetRun(Target("2.1", "emu://?firmware=2.1", "serial", "emu-serial"), 0,
+                        Path(), 1.0, {"test_x.py::test_x": "PASSED"})
+        return TargetResult(run, Counter({Collected("payment", "RECORD.card_number", "serial",
+                                                    "sync"): payment,
+                                          Collected("device", "IDENTIFY.serial", "serial",
+                                                    "identify"): 400}))
+
+    for night, (payment, finished) in {"b-first": (2, 1), "a-second": (5, 2)}.items():
+        (tmp_path / night).mkdir()
+        save_summary(night, [result(payment)], tmp_path / night / "summary.json",
+                     {"finished_ns": finished, "interrupted": False})
+    history = night_history(tmp_path, "tonight")
+    assert history == [("b-first", {"payment": 2, "device": 400}),
+                       ("a-second", {"payment": 5, "device": 400})]
+    page = write_report(tmp_path / "r.html", "tonight", [result(9)], [], "ok", True,
+                        history=history).read_text()
+    assert page.count("data:image/png;base64,") == 3
+    alone = write_report(tmp_path / "r1.html", "tonight", [result(9)], [], "ok", True).read_text()
+    assert alone.count("data:image/png;base64,") == 2

@@ -84,7 +84,7 @@ def test_a_taken_port_is_one_line() -> None:
         done = subprocess.run([*BREWBENCH, "serve", "--port", str(port)], capture_output=True,
                               text=True, timeout=60)
     assert done.returncode == 2
-    assert done.stderr.startswith(f"brewbench: brewbench serve: cannot listen on 127.0.0.1:{port}: ")
+    assert done.stderr.startswith(f"brewbench serve: cannot listen on 127.0.0.1:{port}: ")
     assert "Traceback" not in done.stderr
 
 

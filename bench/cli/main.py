@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import logging
 import os
 import signal
@@ -57,7 +58,10 @@ from .tap_command import add_tap_parser
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the command's own usage and a guess, not the top-level usage
+        command = _commands(parser).get(getattr(args, "command", ""), parser)
+        command.error(_unrecognized(command, extra))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -65,13 +69,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit
         return code
     except BrewbenchError as exc:
-        print(f"brewbench: {exc}", file=sys.stderr)
+        message = str(exc)  # a message that names its command already needs no prefix
+        print(message if message.startswith("brewbench ") else f"brewbench: {message}",
+              file=sys.stderr)
         return 2
     except BrokenPipeError:  # brewbench query ... | head: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
         return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
         return 130
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands' parsers by name."""
+    for action in parser._actions:  # argparse keeps them there and nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
+    """``unrecognized arguments: --devcie x (did you mean --device?)``."""
+    known = [o for action in parser._actions for o in action.option_strings]
+    guesses = [close for arg in extra if arg.startswith("--")
+               for close in difflib.get_close_matches(arg.split("=", 1)[0], known, n=1)]
+    hint = f" (did you mean {', '.join(dict.fromkeys(guesses))}?)" if guesses else ""
+    return f"unrecognized arguments: {' '.join(extra)}{hint}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,12 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_parser(commands)
 
     emulate = commands.add_parser("emulate", help="serve an emulated machine for any tool")
-    emulate.add_argument("--family", default="cm500", choices=("cm500", "jura"),
-                         help="the machine's protocol (default: cm500, the bench's own)")
+    emulate.add_argument("--family", default="cm500", choices=("cm500", "jura", "ecam"),
+                         help="the machine's protocol (default: cm500, the bench's own; ecam is "
+                         "Bluetooth LE only, emulated in-process: emu://?family=ecam&transport=ble)")
     emulate.add_argument("--firmware", default=None,
                          help=f"cm500: {', '.join(sorted(PROFILES))} (default 2.1); "
                               f"jura: {', '.join(sorted(MACHINE_TYPES))} (default 1.25)")
-    emulate.add_argument("--transport", default="serial", choices=sorted(set(LINKS) - IN_PROCESS))
+    emulate.add_argument("--transport", default="serial", choices=sorted(set(LINKS) - IN_PROCESS),
+                         help="the link it serves (default: %(default)s)")
     emulate.add_argument("--serial", default=None, help="serial number (default: random)")
     emulate.add_argument("--fault", default="", metavar="NAME[:ARG],...",
                          help="misbehave for a client's tests, e.g. flood or babble:50M,slow_drip:5 "
@@ -215,6 +240,9 @@ def _run(args: argparse.Namespace, json_out: TextIO | None) -> int:
     return code
 
 
+ECAM_IN_PROCESS = ("brewbench emulate --family ecam: an ECAM machine speaks only Bluetooth LE, which the "
+                   "bench emulates inside the process that drives it; use --device "
+                   "'emu://?family=ecam&transport=ble' with brewbench run or pytest")
 RUN_FLAGS = {"devices": "--device", "results": "--results", "timeout": "--timeout",
              "raw_captures": "--raw-captures", "contract": "--contract", "wait": "--wait"}
 
@@ -303,6 +331,8 @@ def _spoken_order(machine: Any, owner: str) -> bytes | None:
 
 
 def cmd_emulate(args: argparse.Namespace) -> int:
+    if args.family == "ecam":
+        raise DeviceSpecError(ECAM_IN_PROCESS)
     firmware = args.firmware or EMULATED_FIRMWARE[args.family]
     try:
         if args.family == "jura" and args.fault:

@@ -59,7 +59,9 @@ def add_nightly_parser(commands: Any) -> None:
     nightly.add_argument("--results", type=Path, default=None,
                          help="folder for the night's results (default: [tool.brewbench] "
                          "results, else brewbench-results)")
-    nightly.add_argument("--run-id", default=None)
+    nightly.add_argument("--run-id", default=None,
+                         help="the night's id, its folder's name (default: the time and a "
+                         "random suffix); the previous night is found by its recorded time")
     nightly.add_argument("--pytest-arg", action="append", default=[], metavar="ARG",
                          help="extra argument for each pytest run, repeatable")
     nightly.set_defaults(func=cmd_nightly)

@@ -88,7 +88,10 @@ def device_uplink(wanted: bool) -> Iterator[UplinkTap | None]:
             raise UplinkUnavailable(str(exc)) from exc
         try:
             host, port = broker.address
-            print(f"   uplink: MQTT broker mqtt://{host}:{port}")
-            yield UplinkTap(broker.address, broker_log=broker.log_path)
+            tap = UplinkTap(broker.address, broker_log=broker.log_path)
+            web_host, web_port = tap.http_address
+            print(f"   uplink: MQTT broker mqtt://{host}:{port}, HTTP endpoint "
+                  f"http://{web_host}:{web_port}/ (point a real machine's cloud at them)")
+            yield tap
         finally:
             broker.stop()

@@ -40,7 +40,7 @@ def add_serve_parser(subparsers: Any) -> None:
     parser.add_argument("--device", metavar="SPEC|NAME",
                         help="a local serial port (serial:///dev/ttyUSB0, or its lab-file name) "
                         "instead of an emulated machine")
-    parser.add_argument("--family", default="cm500", choices=("cm500", "jura"),
+    parser.add_argument("--family", default="cm500", choices=("cm500", "jura", "ecam"),
                         help="the emulated machine's protocol (default: cm500)")
     parser.add_argument("--firmware", default=None,
                         help=f"the emulated machine's firmware (cm500: {', '.join(sorted(PROFILES))}"
@@ -108,6 +108,11 @@ def _served_port(args: argparse.Namespace) -> Iterator[tuple[str, str, dict[str,
         kept = {k: spec.params[k] for k in KEPT_PARAMS if k in spec.params}
         yield spec.target, spec.target, kept, spec.target.startswith(PTYS)
         return
+    if args.family == "ecam":
+        raise DeviceSpecError("brewbench serve --family ecam: an ECAM machine speaks only "
+                              "Bluetooth LE, not a serial port to serve over RFC 2217; use "
+                              "--device 'emu://?family=ecam&transport=ble' with brewbench run "
+                              "or pytest")
     firmware = args.firmware or EMULATED_FIRMWARE[args.family]
     kind = JuraEmulator if args.family == "jura" else Emulator
     try:

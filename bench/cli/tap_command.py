@@ -41,9 +41,12 @@ def add_tap_parser(commands: Any) -> None:
                      help="how to cut the bytes into units (default: gap, pauses)")
     tap.add_argument("--framer-param", action="append", default=[], metavar="KEY=VALUE",
                      help="e.g. gap_ms=30 or length=2")
-    tap.add_argument("--baud", type=int, default=115200)
-    tap.add_argument("--results", type=Path, default=Path("brewbench-results"))
-    tap.add_argument("--raw-captures", action="store_true")
+    tap.add_argument("--baud", type=int, default=115200,
+                     help="the tapped UART's speed (default: %(default)s)")
+    tap.add_argument("--results", type=Path, default=Path("brewbench-results"),
+                     help="folder for the capture (default: %(default)s)")
+    tap.add_argument("--raw-captures", action="store_true",
+                     help="keep the raw personal and payment values heard (default: keyed hashes)")
     add_influx_options(tap, prefix="influx-")
     tap.set_defaults(func=cmd_tap)
 

@@ -3,7 +3,8 @@
 A nightly run keeps ``summary.json`` in its results folder; the newest earlier one
 is the previous night. A bench host whose folder was wiped (or a fresh CI runner)
 still has its history in InfluxDB when one is configured: then the previous run is
-the newest earlier run id there, and its inventory is summed from ``emissions``.
+the newest other run there by its recorded time, and its inventory is summed from
+``emissions``.
 """
 
 from __future__ import annotations
@@ -33,18 +34,20 @@ def previous_night(results_root: Path, run_id: str, targets: Sequence[Target],
     try:
         return _from_influx(influx, run_id, targets)
     except BrewbenchError as exc:  # the report says "no previous night"; the run goes on
-        log.warning("previous night not read from %s: %s", influx.target, exc)
+        log.warning("previous night not read back from InfluxDB: %s", exc)  # exc names it
         return None, {}
 
 
 def _from_influx(settings: InfluxSettings, run_id: str, targets: Sequence[Target]) -> History:
     reader = InfluxReader(settings)
     try:
-        runs = sorted({value for series in reader.query('SELECT "run"::field FROM "runs"')
-                       for _, value in series.values if value and value < run_id})
+        # the newest other run by the time it recorded, not by its id ("mon" < "tue")
+        runs = [(int(when or 0), str(value))
+                for series in reader.query('SELECT "run"::field FROM "runs"')
+                for when, value in series.values if value and value != run_id]
         if not runs:
             return None, {}
-        previous = runs[-1]
+        previous = max(runs)[1]
         series = reader.query('SELECT SUM("count") FROM "emissions" WHERE "run" = $run GROUP BY '
                               '"firmware", "device", "category", "field", "channel", "action"',
                               {"run": previous})

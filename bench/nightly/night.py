@@ -29,6 +29,7 @@ from .summary import (
     TargetResult,
     captures_by_spec,
     latencies_of,
+    night_history,
     save_summary,
     test_key,
     timeline_of,
@@ -92,7 +93,8 @@ def run_nightly(plan: Plan, settings: RunSettings, say: Say) -> NightlyOutcome:
                           comparisons, verdict, ok,
                           sections=(differential.section(results, records, label),),
                           notes=(baseline, *([waiting] if waiting else [])),
-                          regions=regions_for(settings.contract))
+                          regions=regions_for(settings.contract),
+                          history=night_history(settings.results.parent, settings.run_id))
     return NightlyOutcome(ok, exit_code, verdict, report, junit, results, comparisons, waiting,
                           baseline)
 

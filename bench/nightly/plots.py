@@ -65,4 +65,28 @@ def bar_figure(title: str, ylabel: str, series: Mapping[str, Mapping[str, float]
     return drawn
 
 
-__all__ = ["bar_figure", "bar_groups"]
+def trend_lines(title: str, ylabel: str, nights: Mapping[str, Mapping[str, float]]) -> bytes:
+    """One line per inner key (e.g. category) across the outer keys in order (nights), on
+    a log axis, as PNG."""
+    plt = _pyplot()
+    names = list(nights)
+    kinds = sorted({kind for values in nights.values() for kind in values})
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.6 * len(names) + 3), 3.4), dpi=100)
+    for kind in kinds:
+        ax.plot(names, [nights[n].get(kind) or float("nan") for n in names], marker="o",
+                label=kind)
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    if len(names) > 6:
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right", rotation_mode="anchor")
+    if kinds:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return out.getvalue()
+
+
+__all__ = ["bar_figure", "bar_groups", "trend_lines"]

@@ -16,7 +16,7 @@ from typing import Any
 from ..verify.residency import Regions
 from .diff import categories
 from .headline import Comparison, headline, label, main_region, placed_destinations
-from .plots import bar_groups
+from .plots import bar_groups, trend_lines
 from .report_tests import outcomes_table, timings_table
 from .summary import TargetResult
 
@@ -52,10 +52,12 @@ IMAGE_CHECK = ("<script>addEventListener('load',()=>{const b=document.body.datas
 def write_report(path: Path, run_id: str, results: Sequence[TargetResult],
                  comparisons: Sequence[Comparison], verdict: str, ok: bool,
                  sections: Sequence[str] = (), notes: Sequence[str] = (),
-                 regions: Regions | None = None) -> Path:
+                 regions: Regions | None = None,
+                 history: Sequence[tuple[str, dict[str, int]]] = ()) -> Path:
     """Write the report page; links to captures are relative to its folder. ``sections``
     are HTML fragments placed after the diffs (the differential analysis); ``notes`` are
-    lines under the verdict (where the points are); ``regions`` places destinations."""
+    lines under the verdict (where the points are); ``regions`` places destinations;
+    ``history`` (earlier nights' emissions per category, oldest first) draws the trend."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>brewbench nightly "
              f"{_e(run_id)}</title><style>{CSS}</style></head><body>",
              f"<h1>brewbench nightly {_e(run_id)}</h1>",
@@ -64,7 +66,7 @@ def write_report(path: Path, run_id: str, results: Sequence[TargetResult],
              headline(results, comparisons, regions or Regions()),
              _matrix(results, comparisons), _destinations(results, regions or Regions()), _voice(results),
              _diffs(comparisons),
-             *sections, _plots(results),
+             *sections, _plots(results, run_id, history),
              outcomes_table(results, path.parent), timings_table(results), IMAGE_CHECK,
              "</body></html>"]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,13 +166,21 @@ def _diffs(comparisons: Sequence[Comparison]) -> str:
     return "".join(out)
 
 
-def _plots(results: Sequence[TargetResult]) -> str:
+def _plots(results: Sequence[TargetResult], run_id: str,
+           history: Sequence[tuple[str, dict[str, int]]]) -> str:
     per_category = {label(r): dict(Counter(_category_counts(r))) for r in results}
     latency = {label(r): {a: 1000 * sum(v) / len(v) for a, v in r.latencies.items() if v}
                for r in results}
     images = [bar_groups("Emissions per category (log scale)", "emissions", per_category,
                          log=True),
               bar_groups("Mean action latency", "ms", latency)]
+    if history:  # a trend needs a night before tonight
+        tonight: Counter[str] = Counter()
+        for counts in per_category.values():
+            tonight.update(counts)
+        nights = {**dict(history), run_id: dict(tonight)}
+        images.append(trend_lines("Emissions per category, night by night (log scale)",
+                                  "emissions", nights))
     tags = "".join(f"<p><img alt='plot' src='data:image/png;base64,"
                    f"{base64.b64encode(png).decode()}'></p>" for png in images)
     return f"<h2>Plots</h2>{tags}"

@@ -120,6 +120,22 @@ def previous_inventories(results_root: Path, run_id: str) -> tuple[str | None, d
     return previous, inventories
 
 
+def night_history(results_root: Path, run_id: str, limit: int = 14) -> list[tuple[str, dict[str, int]]]:
+    """The last ``limit`` completed nights before ``run_id``, oldest first: each night's
+    emissions per category, summed over its targets (for the report's trend)."""
+    nights = []
+    for path in results_root.glob(f"*/{SUMMARY}"):
+        night = None if path.parent.name == run_id else _baseline(path)
+        if night is not None:
+            finished, name, inventories = night
+            totals: Counter[str] = Counter()
+            for inventory in inventories.values():
+                for item, count in inventory.items():
+                    totals[item.category] += count
+            nights.append((finished, name, dict(totals)))
+    return [(name, totals) for _, name, totals in sorted(nights)[-limit:]]
+
+
 def _baseline(path: Path) -> tuple[int, str, dict[str, Inventory]] | None:
     """(when it finished, run id, inventories) of one summary, None when it is no baseline."""
     try:

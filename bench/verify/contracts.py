@@ -64,6 +64,7 @@ _CLAUSE = re.compile(r"^(>=|<=|==|!=|>|<)?\s*(\d+(?:\.\d+)*)(\.\*)?$")
 
 #: How a breach report reads; the nightly tells a breach from other failures by it.
 BREACH = "collected data beyond its contract"
+CONTRACT_KEYS = ("model", "firmware", "channels", "allow", "forbidden", "description", "residency")
 
 
 class ContractError(BrewbenchError, ValueError):
@@ -235,11 +236,13 @@ def _regions(path: Path, source: Any, countries: Any = None) -> Regions:
 
 def _contract(path: Path, number: int, table: dict[str, Any], regions: Regions) -> Contract:
     where = f"{path}: contract #{number}"
-    unknown = set(table) - {"model", "firmware", "channels", "allow", "forbidden", "description",
-                            "residency"}
-    if unknown or "model" not in table or "firmware" not in table:
-        raise ContractError(f"{where}: needs model and firmware; unknown keys: "
-                            f"{', '.join(sorted(unknown)) or 'none'}")
+    unknown = set(table) - set(CONTRACT_KEYS)
+    if unknown:  # a typo would otherwise drop a rule in silence
+        raise ContractError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: "
+                            f"{', '.join(CONTRACT_KEYS)}")
+    missing = [key for key in ("model", "firmware") if key not in table]
+    if missing:
+        raise ContractError(f"{where}: needs {' and '.join(missing)}")
     allow = {}
     for category, rules in dict(table.get("allow", {})).items():
         if category not in CATEGORIES:
