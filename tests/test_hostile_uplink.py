@@ -329,3 +329,18 @@ def test_a_killed_run_leaves_no_broker_and_the_next_run_removes_its_folder(
     left = list(tmp_path.glob(PREFIX + "*"))
     assert left and not list(left[0].glob("*.db"))  # no database of the device's values
     assert remove_stale_folders(tmp_path) == left and not list(tmp_path.glob(PREFIX + "*"))
+
+
+def test_a_settle_whose_marker_never_comes_back_is_said(tapped: Tapped) -> None:
+    tap, capture, device = tapped
+    tap.settle_s = 0.3
+    with capture._keep_lock:  # the subscriber is stuck on a message: nothing arrives
+        device.publish("acme/t", b'{"n": 1}', qos=1)
+        time.sleep(0.2)
+        started = time.monotonic()
+        tap.settle()
+        waited = time.monotonic() - started
+    assert tap.unsettled == 1 and 0.3 <= waited < 5
+    printed = io.StringIO()
+    print_capture(capture, printed)
+    assert "the uplink did not settle 1 time(s)" in printed.getvalue()

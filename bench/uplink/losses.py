@@ -28,6 +28,10 @@ def uplink_losses(meta: Mapping[str, Any]) -> list[str]:
     if oversize:
         out.append(f"the MQTT broker cut a client off {oversize} time(s) for a packet over its "
                    "size limit: those messages were not captured")
+    unsettled = _count(uplink, "unsettled")
+    if unsettled:
+        out.append(f"the uplink did not settle {unsettled} time(s) (the bench's marker did not "
+                   "come back through the broker): messages sent before it may be missing")
     errors = _count(uplink, "error_count")
     if errors:
         first = uplink.get("errors") or ["?"]
