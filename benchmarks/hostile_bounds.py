@@ -43,6 +43,7 @@ import tempfile
 import threading
 import time
 import tty
+from collections.abc import Iterator
 from pathlib import Path
 
 import dpkt
@@ -137,12 +138,12 @@ def babble_run(megabytes: int, results: Path) -> dict[str, float]:
             "records": len(capture.entries), "peak_rss_mb": peak_rss_mb()}
 
 
-def bombs_run(count: int, results: Path) -> dict[str, float]:
-    """``count`` batch bombs and ``count`` compression bombs through a real broker."""
-    batch = gzip.compress(json.dumps([{"n": 1}] * 100_000).encode())
-    text = gzip.compress(json.dumps({"telemetry": "Ada " * (4 << 20)}).encode())
+@contextlib.contextmanager
+def tapped_broker(results: Path) -> Iterator[tuple[UplinkTap, Capture, mqtt.Client]]:
+    """A real mosquitto, the bench's tap on it into a fresh capture, and the hostile
+    device's MQTT client; the tap settles and stops at the end."""
     with Mosquitto(results / "mosquitto") as broker:
-        capture = Capture("bombs")
+        capture = Capture("hostile-uplink")
         tap = UplinkTap(broker.address, broker_log=broker.log_path)
         tap.bind(capture)
         tap.start()
@@ -150,34 +151,37 @@ def bombs_run(count: int, results: Path) -> dict[str, float]:
                              protocol=mqtt.MQTTv311)
         device.connect(*broker.address)
         device.loop_start()
-        start = time.monotonic()
-        for payload in [batch] * count + [text] * count:
-            device.publish("acme/t", payload, qos=1).wait_for_publish(30)
+        yield tap, capture, device
         tap.settle()
-        received = time.monotonic() - start
         device.loop_stop()
         tap.stop()
+
+
+def uplink_cut(capture: Capture) -> int:
+    return int(capture.meta.get("overflow", {}).get("channels", {}).get("uplink", {})
+               .get("records", 0))
+
+
+def bombs_run(count: int, results: Path) -> dict[str, float]:
+    """``count`` batch bombs and ``count`` compression bombs through a real broker."""
+    batch = gzip.compress(json.dumps([{"n": 1}] * 100_000).encode())
+    text = gzip.compress(json.dumps({"telemetry": "Ada " * (4 << 20)}).encode())
+    start = time.monotonic()
+    with tapped_broker(results) as (_tap, capture, device):
+        for payload in [batch] * count + [text] * count:
+            device.publish("acme/t", payload, qos=1).wait_for_publish(30)
+    received = time.monotonic() - start
     start = time.monotonic()
     verify(capture, plant())
-    cut = capture.meta.get("overflow", {}).get("channels", {}).get("uplink", {})
     return {"n": count, "receive_s": received, "analyse_s": time.monotonic() - start,
-            "kept": len(capture.entries), "counted": cut.get("records", 0),
+            "kept": len(capture.entries), "counted": uplink_cut(capture),
             "peak_rss_mb": peak_rss_mb()}
 
 
 def mqtt_flood_run(seconds: float, results: Path) -> dict[str, float]:
     """A device publishing back to back (QoS 0) for ``seconds``: what was captured,
     counted, and what the broker says it dropped."""
-    with Mosquitto(results / "mosquitto") as broker:
-        capture = Capture("mqtt-flood")
-        tap = UplinkTap(broker.address, broker_log=broker.log_path)
-        tap.bind(capture)
-        tap.start()
-        device = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hostile",
-                             protocol=mqtt.MQTTv311)
-        device.max_queued_messages_set(1000)
-        device.connect(*broker.address)
-        device.loop_start()
+    with tapped_broker(results) as (tap, capture, device):
         sent, end = 0, time.monotonic() + seconds
         while time.monotonic() < end:
             if device.publish("acme/t", b'{"n": %d}' % sent, qos=0).rc == mqtt.MQTT_ERR_SUCCESS:
@@ -186,12 +190,8 @@ def mqtt_flood_run(seconds: float, results: Path) -> dict[str, float]:
         # handed the broker everything before it (one connection keeps its order)
         device.publish("acme/t", b'{"last": 1}', qos=1).wait_for_publish(60)
         time.sleep(2.5)  # the broker's $SYS counter is published every second
-        tap.settle()
-        device.loop_stop()
-        tap.stop()
-    cut = capture.meta.get("overflow", {}).get("channels", {}).get("uplink", {})
     return {"seconds": seconds, "sent": sent, "kept": len(capture.entries),
-            "counted": cut.get("records", 0), "dropped": tap.broker_dropped,
+            "counted": uplink_cut(capture), "dropped": tap.broker_dropped,
             "peak_rss_mb": peak_rss_mb()}
 
 
