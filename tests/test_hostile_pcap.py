@@ -156,3 +156,11 @@ def test_data_on_a_syn_starts_after_it(tmp_path: Path) -> None:
         tcp(DEVICE, BROKER, 50004, 1883, 531, real[30:])]))
     [record] = [e.record for e in capture.entries]
     assert body(record) == RECORD and not record.meta.get("contradicting")
+
+
+def test_a_long_file_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pcap_streams, "PROGRESS_EVERY", 1000)
+    packets = [tcp(DEVICE, PAY, 50002, 80, 1 + n * 100, b"x" * 100) for n in range(40)]
+    seen: list[int] = []
+    read_pcap(write(tmp_path / "long.pcap", packets), seen.append)
+    assert len(seen) >= 5 and seen == sorted(seen)
