@@ -153,6 +153,10 @@ def test_the_settle_topic_is_neither_a_kill_switch_nor_a_hiding_place(
     started = time.monotonic()
     tap.settle()  # the tap's own marker, with its secret, still settles at once
     assert time.monotonic() - started < tap.settle_s
+    printed = io.StringIO()
+    print_capture(capture, printed)
+    said = [line for line in printed.getvalue().splitlines() if "brewbench/settle" in line]
+    assert len(said) == 1 and "4 message(s)" in said[0]
 
 
 def test_messages_the_broker_drops_for_a_slow_bench_are_said(tmp_path: Path) -> None:

@@ -80,6 +80,8 @@ class UplinkTap:
         self.error_count = 0
         self.broker_dropped = 0
         self.unsettled = 0  # settles whose marker never came back: the capture may lack messages
+        self.foreign_markers = 0  # messages on MARKER_TOPIC that were not this tap's
+        self.oversize = 0  # clients the broker cut off for an oversized packet (its log, at stop)
         self._dropped_base: int | None = None
         self._secret = secrets.token_hex(16).encode()  # the device cannot forge a marker
         self.capture: Capture | None = None
@@ -160,6 +162,7 @@ class UplinkTap:
             self._client.loop_stop()
             self._client = None
         self._endpoint.stop()
+        self.oversize = oversize_disconnects(self.broker_log)  # once: the log only grows
         self._publish_meta()
 
     def wait_connected(self, timeout: float) -> bool:
@@ -235,8 +238,12 @@ class UplinkTap:
         if message.topic == DROPPED_TOPIC:
             self._broker_counter(payload)
             return
-        if message.topic == MARKER_TOPIC and self._is_marker(payload):
-            return
+        if message.topic == MARKER_TOPIC:
+            if self._is_marker(payload):
+                return
+            with self._lock:
+                self.foreign_markers += 1  # the device's, on the bench's own topic: said
+            self._publish_meta()
         meta = {"protocol": "mqtt", "host": self._mqtt_host,
                 "topic": message.topic, "qos": message.qos, "retain": bool(message.retain)}
         self._add(payload, meta)
@@ -265,6 +272,7 @@ class UplinkTap:
             if self._dropped_base is None:
                 self._dropped_base = value
             self.broker_dropped = max(self.broker_dropped, value - self._dropped_base)
+        self._publish_meta()
 
     def _error(self, line: str) -> None:
         with self._lock:
@@ -339,9 +347,9 @@ class UplinkTap:
                 "lookups": {k: dict(v) for k, v in self.lookups.items()},
                 "gaps": [dict(g) for g in self.gaps],
                 "broker_dropped": self.broker_dropped,
-                "oversize_disconnects": oversize_disconnects(self.broker_log),
+                "oversize_disconnects": self.oversize,
                 "errors": list(self.errors), "error_count": self.error_count,
-                "unsettled": self.unsettled}
+                "unsettled": self.unsettled, "foreign_markers": self.foreign_markers}
 
 
 __all__ = ["CHANNEL", "MARKER_TOPIC", "UplinkTap"]
