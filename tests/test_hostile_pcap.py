@@ -164,3 +164,16 @@ def test_a_long_file_reports_progress(tmp_path: Path, monkeypatch: pytest.Monkey
     seen: list[int] = []
     read_pcap(write(tmp_path / "long.pcap", packets), seen.append)
     assert len(seen) >= 5 and seen == sorted(seen)
+
+
+def test_a_file_of_decoy_connections_follows_a_bounded_number_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(pcap_streams, "MAX_FLOWS", 50)
+    decoys = [tcp(DEVICE, BROKER, 10_000 + n, 1883, 1, flags=SYN) for n in range(200)]
+    source = write(tmp_path / "decoys.pcap", decoys)
+    capture = import_pcap(source)
+    assert capture.meta["pcap"]["packets_not_followed"] == 150
+    monkeypatch.setenv("BREWBENCH_LAB_KEY_FILE", str(tmp_path / "lab.key"))
+    assert main(["import", "pcap", str(source)]) == 0
+    assert "not followed: 150 TCP packet(s)" in capsys.readouterr().out
