@@ -33,7 +33,9 @@ from brewbench.bench.cli.run_uplink import PREFIX, remove_stale_folders
 from brewbench.bench.cli.run_verdict import RunVerdict
 from brewbench.bench.devices import BenchDevice, open_device
 from brewbench.bench.printout import print_capture
+from brewbench.bench.uplink import servers
 from brewbench.bench.uplink.decode import MAX_INFLATED
+from brewbench.bench.uplink.losses import uplink_losses
 from brewbench.bench.uplink.records import MAX_BATCH
 from brewbench.bench.uplink.servers import MAX_CONNECTIONS, MAX_MESSAGE, HttpEndpoint, Mosquitto
 from brewbench.bench.uplink.tap import MARKER_TOPIC, UplinkTap
@@ -230,7 +232,8 @@ def test_a_bad_content_length_is_one_status_line_and_the_endpoint_keeps_serving(
     assert "Traceback" not in capfd.readouterr().err
 
 
-def test_slow_clients_cannot_start_a_thread_each() -> None:
+def test_slow_clients_cannot_start_a_thread_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(servers, "IDLE_S", 120.0)  # none of them times out during the test
     endpoint = HttpEndpoint(lambda _request: None)
     endpoint.start()
     before = threading.active_count()
@@ -239,12 +242,17 @@ def test_slow_clients_cannot_start_a_thread_each() -> None:
         for _ in range(MAX_CONNECTIONS + 40):
             idle.append(socket.create_connection(endpoint.address, timeout=5))
             idle[-1].sendall(b"POST /slow HTTP/1.1\r\n")  # and never the rest
-        time.sleep(0.5)
+        deadline = time.monotonic() + 10  # the server accepts them one by one
+        while endpoint.refused < 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert threading.active_count() - before <= MAX_CONNECTIONS
+        assert endpoint.refused == 40  # counted, so the tap can say it
     finally:
         for connection in idle:
             connection.close()
         endpoint.stop()
+    assert "the HTTP endpoint refused 3 connection(s)" in " ".join(
+        uplink_losses({"uplink": {"http_refused": 3}}))
 
 
 def test_compression_bombs_are_bounded_in_time_and_the_capture_says_what_it_cut(

@@ -29,6 +29,11 @@ def uplink_losses(meta: Mapping[str, Any]) -> list[str]:
     if oversize:
         out.append(f"the MQTT broker cut a client off {oversize} time(s) for a packet over its "
                    "size limit: those messages were not captured")
+    refused = _count(uplink, "http_refused")
+    if refused:
+        out.append(f"the HTTP endpoint refused {refused} connection(s) while all its "
+                   "connections were taken (slow or idle clients): what they carried was not "
+                   "captured")
     unsettled = _count(uplink, "unsettled")
     if unsettled:
         out.append(f"the uplink did not settle {unsettled} time(s) (the bench's marker did not "

@@ -349,7 +349,8 @@ class UplinkTap:
                 "broker_dropped": self.broker_dropped,
                 "oversize_disconnects": self.oversize,
                 "errors": list(self.errors), "error_count": self.error_count,
-                "unsettled": self.unsettled, "foreign_markers": self.foreign_markers}
+                "unsettled": self.unsettled, "foreign_markers": self.foreign_markers,
+                "http_refused": self._endpoint.refused}
 
 
 __all__ = ["CHANNEL", "MARKER_TOPIC", "UplinkTap"]
