@@ -106,6 +106,9 @@ class Capture:
         (A producer that attributes on its own, like the uplink tap, names the action.)"""
         current = action
         with self._keep_lock:
+            if self._budget.take_all(records, self.max_records, self.max_bytes):
+                self.entries.extend([Entry(current, record) for record in records])
+                return
             kept: list[Entry] = []
             cut: list[Record] = []
             for record in records:

@@ -74,7 +74,7 @@ def _print_bounds(capture: Capture, out: TextIO) -> None:
         for line in describe(overflow):
             print(f"   not kept: {line} (counted, not analysed)", file=out)
     for line in uplink_losses(capture.meta):
-        print(f"   not captured: {line}", file=out)
+        print(f"   uplink: {line}", file=out)
     dropped = sum(int(e.record.meta.get("dropped", 0)) for e in capture.notes()
                   if e.record.meta.get(NOTE_KEY) == "inbox_overflow")
     if dropped:

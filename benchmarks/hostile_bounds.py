@@ -20,6 +20,7 @@ run. It prints seconds for reading and for analysis + save, and the peak RSS.
 The other hostile surfaces (docs/reliability.md, "Capture budget"), each in a
 fresh process, printing seconds, peak RSS and what was kept and counted:
 
+    --mqtt-flood S   a device publishing small JSON messages back to back for S seconds
     --bombs N        N gzip batch bombs (100,000 items in ~1.2 KB) and N compression
                      bombs (16 MiB of text) published to a real mosquitto, then analysed
     --pcap MB        a pcap of MB megabytes of HTTP posts, imported
@@ -42,6 +43,7 @@ import tempfile
 import threading
 import time
 import tty
+from collections.abc import Iterator
 from pathlib import Path
 
 import dpkt
@@ -136,12 +138,12 @@ def babble_run(megabytes: int, results: Path) -> dict[str, float]:
             "records": len(capture.entries), "peak_rss_mb": peak_rss_mb()}
 
 
-def bombs_run(count: int, results: Path) -> dict[str, float]:
-    """``count`` batch bombs and ``count`` compression bombs through a real broker."""
-    batch = gzip.compress(json.dumps([{"n": 1}] * 100_000).encode())
-    text = gzip.compress(json.dumps({"telemetry": "Ada " * (4 << 20)}).encode())
+@contextlib.contextmanager
+def tapped_broker(results: Path) -> Iterator[tuple[UplinkTap, Capture, mqtt.Client]]:
+    """A real mosquitto, the bench's tap on it into a fresh capture, and the hostile
+    device's MQTT client; the tap settles and stops at the end."""
     with Mosquitto(results / "mosquitto") as broker:
-        capture = Capture("bombs")
+        capture = Capture("hostile-uplink")
         tap = UplinkTap(broker.address, broker_log=broker.log_path)
         tap.bind(capture)
         tap.start()
@@ -149,18 +151,47 @@ def bombs_run(count: int, results: Path) -> dict[str, float]:
                              protocol=mqtt.MQTTv311)
         device.connect(*broker.address)
         device.loop_start()
-        start = time.monotonic()
-        for payload in [batch] * count + [text] * count:
-            device.publish("acme/t", payload, qos=1).wait_for_publish(30)
+        yield tap, capture, device
         tap.settle()
-        received = time.monotonic() - start
         device.loop_stop()
         tap.stop()
+
+
+def uplink_cut(capture: Capture) -> int:
+    return int(capture.meta.get("overflow", {}).get("channels", {}).get("uplink", {})
+               .get("records", 0))
+
+
+def bombs_run(count: int, results: Path) -> dict[str, float]:
+    """``count`` batch bombs and ``count`` compression bombs through a real broker."""
+    batch = gzip.compress(json.dumps([{"n": 1}] * 100_000).encode())
+    text = gzip.compress(json.dumps({"telemetry": "Ada " * (4 << 20)}).encode())
+    start = time.monotonic()
+    with tapped_broker(results) as (_tap, capture, device):
+        for payload in [batch] * count + [text] * count:
+            device.publish("acme/t", payload, qos=1).wait_for_publish(30)
+    received = time.monotonic() - start
     start = time.monotonic()
     verify(capture, plant())
-    cut = capture.meta.get("overflow", {}).get("channels", {}).get("uplink", {})
     return {"n": count, "receive_s": received, "analyse_s": time.monotonic() - start,
-            "kept": len(capture.entries), "counted": cut.get("records", 0),
+            "kept": len(capture.entries), "counted": uplink_cut(capture),
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def mqtt_flood_run(seconds: float, results: Path) -> dict[str, float]:
+    """A device publishing back to back (QoS 0) for ``seconds``: what was captured,
+    counted, and what the broker says it dropped."""
+    with tapped_broker(results) as (tap, capture, device):
+        sent, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end:
+            if device.publish("acme/t", b'{"n": %d}' % sent, qos=0).rc == mqtt.MQTT_ERR_SUCCESS:
+                sent += 1
+        # one QoS 1 message after the flood: once it is acknowledged, the device has
+        # handed the broker everything before it (one connection keeps its order)
+        device.publish("acme/t", b'{"last": 1}', qos=1).wait_for_publish(60)
+        time.sleep(2.5)  # the broker's $SYS counter is published every second
+    return {"seconds": seconds, "sent": sent, "kept": len(capture.entries),
+            "counted": uplink_cut(capture), "dropped": tap.broker_dropped,
             "peak_rss_mb": peak_rss_mb()}
 
 
@@ -230,6 +261,7 @@ def tap_run(megabytes: int, results: Path) -> dict[str, float]:
 RUNS = {"flood": lambda size, folder: flood_run(size, folder),
         "babble": lambda size, folder: babble_run(int(size), folder),
         "bombs": lambda size, folder: bombs_run(int(size), folder),
+        "mqtt-flood": lambda size, folder: mqtt_flood_run(size, folder),
         "pcap": lambda size, folder: pcap_run(int(size), folder),
         "btsnoop": lambda size, folder: btsnoop_run(int(size), folder),
         "tap": lambda size, folder: tap_run(int(size), folder)}
@@ -258,6 +290,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--flood", type=float, nargs="*", default=[10, 30, 60])
     parser.add_argument("--babble", type=int, nargs="*", default=[10, 20, 50])
+    parser.add_argument("--mqtt-flood", type=float, nargs="*", default=[10])
     parser.add_argument("--bombs", type=int, nargs="*", default=[20])
     parser.add_argument("--pcap", type=int, nargs="*", default=[100])
     parser.add_argument("--btsnoop", type=int, nargs="*", default=[50])
@@ -290,6 +323,11 @@ def main() -> None:
 
 def report_surfaces(args: argparse.Namespace) -> None:
     """The uplink, import and tap measurements."""
+    for seconds in args.mqtt_flood:
+        r = in_child("mqtt-flood", seconds)
+        print(f"MQTT flood {seconds:g} s: device sent {r['sent']:,}, capture kept {r['kept']:,} "
+              f"and counted {r['counted']:,}, broker said it dropped {r['dropped']:,}; peak RSS "
+              f"{r['peak_rss_mb']:.0f} MB", flush=True)
     for count in args.bombs:
         r = in_child("bombs", count)
         print(f"{count} batch bombs + {count} compression bombs: received in "

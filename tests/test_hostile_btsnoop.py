@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from brewbench.bench.bluetooth import att as att_module
 from brewbench.bench.bluetooth.att import MAX_PREPARED
 from brewbench.bench.bluetooth.btsnoop_import import import_btsnoop
 from brewbench.bench.cli.main import main
@@ -97,3 +98,17 @@ def test_a_damaged_record_after_good_ones_keeps_them_and_says_where(
     assert main(["import", "btsnoop", str(path)]) == 0
     assert "file damaged:" in capsys.readouterr().out
 
+
+
+def test_links_followed_in_the_middle_of_a_pdu_are_bounded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(att_module, "MAX_LINKS", 2)
+    pdu = att(b"\x1b\x12\x00" + b"value of link %d")
+    packets = []
+    for connection in (0x40, 0x41, 0x42):  # three links each start a PDU in two pieces
+        packets.append((acl(pdu % connection, connection=connection, cut=5)[0], True))
+    for connection in (0x40, 0x41, 0x42):
+        packets.append((acl(pdu % connection, connection=connection, cut=5)[1], True))
+    capture = import_btsnoop(write_log(tmp_path / "many-links.log", packets))
+    assert sorted(e.record.raw for e in capture.entries) == [b"value of link 64",
+                                                             b"value of link 65"]

@@ -156,3 +156,24 @@ def test_data_on_a_syn_starts_after_it(tmp_path: Path) -> None:
         tcp(DEVICE, BROKER, 50004, 1883, 531, real[30:])]))
     [record] = [e.record for e in capture.entries]
     assert body(record) == RECORD and not record.meta.get("contradicting")
+
+
+def test_a_long_file_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pcap_streams, "PROGRESS_EVERY", 1000)
+    packets = [tcp(DEVICE, PAY, 50002, 80, 1 + n * 100, b"x" * 100) for n in range(40)]
+    seen: list[int] = []
+    read_pcap(write(tmp_path / "long.pcap", packets), seen.append)
+    assert len(seen) >= 5 and seen == sorted(seen)
+
+
+def test_a_file_of_decoy_connections_follows_a_bounded_number_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(pcap_streams, "MAX_FLOWS", 50)
+    decoys = [tcp(DEVICE, BROKER, 10_000 + n, 1883, 1, flags=SYN) for n in range(200)]
+    source = write(tmp_path / "decoys.pcap", decoys)
+    capture = import_pcap(source)
+    assert capture.meta["pcap"]["packets_not_followed"] == 150
+    monkeypatch.setenv("BREWBENCH_LAB_KEY_FILE", str(tmp_path / "lab.key"))
+    assert main(["import", "pcap", str(source)]) == 0
+    assert "not followed: 150 TCP packet(s)" in capsys.readouterr().out

@@ -33,7 +33,9 @@ from brewbench.bench.cli.run_uplink import PREFIX, remove_stale_folders
 from brewbench.bench.cli.run_verdict import RunVerdict
 from brewbench.bench.devices import BenchDevice, open_device
 from brewbench.bench.printout import print_capture
+from brewbench.bench.uplink import servers
 from brewbench.bench.uplink.decode import MAX_INFLATED
+from brewbench.bench.uplink.losses import uplink_losses
 from brewbench.bench.uplink.records import MAX_BATCH
 from brewbench.bench.uplink.servers import MAX_CONNECTIONS, MAX_MESSAGE, HttpEndpoint, Mosquitto
 from brewbench.bench.uplink.tap import MARKER_TOPIC, UplinkTap
@@ -153,6 +155,10 @@ def test_the_settle_topic_is_neither_a_kill_switch_nor_a_hiding_place(
     started = time.monotonic()
     tap.settle()  # the tap's own marker, with its secret, still settles at once
     assert time.monotonic() - started < tap.settle_s
+    printed = io.StringIO()
+    print_capture(capture, printed)
+    said = [line for line in printed.getvalue().splitlines() if "brewbench/settle" in line]
+    assert len(said) == 1 and "4 message(s)" in said[0]
 
 
 def test_messages_the_broker_drops_for_a_slow_bench_are_said(tmp_path: Path) -> None:
@@ -226,7 +232,8 @@ def test_a_bad_content_length_is_one_status_line_and_the_endpoint_keeps_serving(
     assert "Traceback" not in capfd.readouterr().err
 
 
-def test_slow_clients_cannot_start_a_thread_each() -> None:
+def test_slow_clients_cannot_start_a_thread_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(servers, "IDLE_S", 120.0)  # none of them times out during the test
     endpoint = HttpEndpoint(lambda _request: None)
     endpoint.start()
     before = threading.active_count()
@@ -235,12 +242,17 @@ def test_slow_clients_cannot_start_a_thread_each() -> None:
         for _ in range(MAX_CONNECTIONS + 40):
             idle.append(socket.create_connection(endpoint.address, timeout=5))
             idle[-1].sendall(b"POST /slow HTTP/1.1\r\n")  # and never the rest
-        time.sleep(0.5)
+        deadline = time.monotonic() + 10  # the server accepts them one by one
+        while endpoint.refused < 40 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert threading.active_count() - before <= MAX_CONNECTIONS
+        assert endpoint.refused == 40  # counted, so the tap can say it
     finally:
         for connection in idle:
             connection.close()
         endpoint.stop()
+    assert "the HTTP endpoint refused 3 connection(s)" in " ".join(
+        uplink_losses({"uplink": {"http_refused": 3}}))
 
 
 def test_compression_bombs_are_bounded_in_time_and_the_capture_says_what_it_cut(
@@ -329,3 +341,18 @@ def test_a_killed_run_leaves_no_broker_and_the_next_run_removes_its_folder(
     left = list(tmp_path.glob(PREFIX + "*"))
     assert left and not list(left[0].glob("*.db"))  # no database of the device's values
     assert remove_stale_folders(tmp_path) == left and not list(tmp_path.glob(PREFIX + "*"))
+
+
+def test_a_settle_whose_marker_never_comes_back_is_said(tapped: Tapped) -> None:
+    tap, capture, device = tapped
+    tap.settle_s = 0.3
+    with capture._keep_lock:  # the subscriber is stuck on a message: nothing arrives
+        device.publish("acme/t", b'{"n": 1}', qos=1)
+        time.sleep(0.2)
+        started = time.monotonic()
+        tap.settle()
+        waited = time.monotonic() - started
+    assert tap.unsettled == 1 and 0.3 <= waited < 5
+    printed = io.StringIO()
+    print_capture(capture, printed)
+    assert "the uplink did not settle 1 time(s)" in printed.getvalue()

@@ -19,7 +19,9 @@ Which side wrote the log does not matter: a write always travels to the machine
 
 A long write's parts wait for their execute in bounded memory (``MAX_PREPARED``
 bytes per connection; parts past it are dropped and the joined value says
-``parts_dropped``), and are joined in one pass, whatever their number.
+``parts_dropped``), and are joined in one pass, whatever their number. At most
+``MAX_LINKS`` links are followed in the middle of a PDU or a long write at once
+(each holds at most one 64 KiB PDU), so a log of thousands of links stays small.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ READ_REQUESTS = {0x0A: "read", 0x0C: "read_blob"}
 READ_RESPONSES = {0x0B: "read", 0x0D: "read_blob"}
 PREPARE, EXECUTE = 0x16, 0x18
 MAX_PREPARED = 64 * 1024  # an attribute value is at most 512 bytes (Core spec, Vol 3 Part F)
+MAX_LINKS = 64  # links with a PDU or a long write in the middle at once; a phone has a few
 FROM_SERVER = frozenset({"notify", "indicate", "read", "read_blob"})
 
 
@@ -86,8 +89,10 @@ class _Follower:
             if key not in self.partial:
                 return None  # the start was before the log began
             self.partial[key] += data
-        else:
+        elif key in self.partial or len(self.partial) < MAX_LINKS:
             self.partial[key] = bytearray(data)
+        else:
+            return None  # a log that opens thousands of links at once: not followed
         sdu = self.partial[key]
         if len(sdu) < 4:
             return None
@@ -120,7 +125,8 @@ class _Follower:
     def _prepare(self, connection: int, pdu: bytes) -> None:
         handle, offset = struct.unpack_from("<HH", pdu, 1)
         held = self.prepared_bytes.get(connection, 0) + len(pdu) - 5
-        if held > MAX_PREPARED:
+        if held > MAX_PREPARED or (connection not in self.prepared
+                                   and len(self.prepared) >= MAX_LINKS):
             self.dropped[connection] = self.dropped.get(connection, 0) + 1
             return
         self.prepared_bytes[connection] = held

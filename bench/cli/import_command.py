@@ -100,6 +100,9 @@ def _import_cuts(capture: Capture) -> list[str]:
     """What an import did not read or keep, and streams whose copies disagreed."""
     pcap = capture.meta.get("pcap", {})
     lines = [f"file damaged: {pcap['damaged']}"] if pcap.get("damaged") else []
+    if pcap.get("packets_not_followed"):
+        lines.append(f"not followed: {pcap['packets_not_followed']} TCP packet(s) of connections "
+                     "past the import's bound on connections")
     overflow = capture.meta.get("overflow")
     if overflow:
         lines += [f"not kept: {line} (counted, not analysed)" for line in describe(overflow)]

@@ -2,7 +2,8 @@
 
 The capture's own cuts are bench/capture_budget.py's; these are the broker's
 (publishes it dropped for a full queue, clients it cut off for an oversized
-packet) and the tap's (messages it could not record), from
+packet) and the tap's (messages it could not record, settles that did not
+complete), and the device's messages on the bench's own settle topic, from
 ``capture.meta["uplink"]`` (bench/uplink/tap.py).
 """
 
@@ -28,6 +29,19 @@ def uplink_losses(meta: Mapping[str, Any]) -> list[str]:
     if oversize:
         out.append(f"the MQTT broker cut a client off {oversize} time(s) for a packet over its "
                    "size limit: those messages were not captured")
+    refused = _count(uplink, "http_refused")
+    if refused:
+        out.append(f"the HTTP endpoint refused {refused} connection(s) while all its "
+                   "connections were taken (slow or idle clients): what they carried was not "
+                   "captured")
+    unsettled = _count(uplink, "unsettled")
+    if unsettled:
+        out.append(f"the uplink did not settle {unsettled} time(s) (the bench's marker did not "
+                   "come back through the broker): messages sent before it may be missing")
+    foreign = _count(uplink, "foreign_markers")
+    if foreign:
+        out.append(f"{foreign} message(s) on brewbench/settle were not the bench's markers: "
+                   "captured as the device's (the topic settles nothing for a device)")
     errors = _count(uplink, "error_count")
     if errors:
         first = uplink.get("errors") or ["?"]

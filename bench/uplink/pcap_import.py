@@ -48,7 +48,8 @@ def import_pcap(path: Path, progress: Callable[[int], None] | None = None) -> Ca
         "source": str(path), "imported": "pcap",
         "uplink": {"lookups": {"dns": dict(traffic.names)}},
         "pcap": {"packets": traffic.packets, "damaged": traffic.damaged,
-                 "bytes_not_read": traffic.cut_bytes}}, bench_requests=False)
+                 "bytes_not_read": traffic.cut_bytes,
+                 "packets_not_followed": traffic.unfollowed}}, bench_requests=False)
     records: list[Record] = []
     for stream in traffic.streams:
         records.extend(_stream_records(stream, traffic))

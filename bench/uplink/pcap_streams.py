@@ -9,7 +9,8 @@ since nothing after it can be parsed reliably.
 A capture is hostile input too (docs/reliability.md, "Imports"):
 
 - memory is bounded: at most ``MAX_STREAM`` bytes per stream and ``MAX_TRAFFIC``
-  in all are read; what is past them is counted in ``Traffic.cut_bytes`` and the
+  in all are read, of at most ``MAX_FLOWS`` connections (``MAX_NAMES`` DNS
+  answers); what is past them is counted in ``Traffic.cut_bytes`` and the
   stream says ``cut``; a record that claims more than ``MAX_BLOCK`` bytes ends the
   reading (``Traffic.damaged`` says where), and so does a file cut in the middle
   of a record: what came before it is kept;
@@ -37,6 +38,8 @@ from .tcp_reassembly import Reassembly
 MAX_STREAM = 16 * 1024 * 1024
 MAX_TRAFFIC = 32 * 1024 * 1024  # stream bytes read from one file, all streams together
 MAX_BLOCK = 256 * 1024  # a pcap record or pcapng block; snaplen is 262144 at most
+MAX_FLOWS = 16_384  # TCP directions followed per file; a machine opens a few dozen
+MAX_NAMES = 16_384  # DNS answers remembered per file
 PROGRESS_EVERY = 64 * 1024 * 1024
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 Address = tuple[str, int]
@@ -72,6 +75,7 @@ class Traffic:
     cut_bytes: int = 0  # stream bytes past the bounds, not read
     damaged: str = ""  # why reading stopped before the end of the file, if it did
     packets: int = 0
+    unfollowed: int = 0  # TCP packets of connections past MAX_FLOWS, not followed
 
 
 @dataclass
@@ -89,6 +93,7 @@ class _Reading:
     names: dict[str, str] = field(default_factory=dict)
     size: int = 0
     cut_bytes: int = 0
+    unfollowed: int = 0  # TCP packets of connections past MAX_FLOWS
 
 
 class _Damaged(Exception):
@@ -152,7 +157,8 @@ def _read(file: _BoundedFile, path: Path) -> Traffic:
         damaged = (f"reading stopped after packet {packets} (byte {file.offset}): "
                    f"{exc or 'the file ends inside a record'}; the packets before it are kept")
     streams = [_stream(key, reading.flows.pop(key)) for key in list(reading.flows)]
-    return Traffic(streams, reading.names, reading.cut_bytes, damaged, packets)
+    return Traffic(streams, reading.names, reading.cut_bytes, damaged, packets,
+                   reading.unfollowed)
 
 
 def _link(datalink: int, path: Path) -> Any:
@@ -184,9 +190,18 @@ def _packet(unwrap: Any, frame: bytes, ns: int, reading: _Reading) -> None:
     src, dst = _address(ip.src), _address(ip.dst)
     segment = ip.data
     if isinstance(segment, dpkt.udp.UDP) and segment.sport == 53:
-        reading.names.update(_dns_answers(bytes(segment.data)))
+        for address, name in _dns_answers(bytes(segment.data)):
+            if address in reading.names or len(reading.names) < MAX_NAMES:
+                reading.names[address] = name
     elif isinstance(segment, dpkt.tcp.TCP):
-        flow = reading.flows.setdefault(((src, segment.sport), (dst, segment.dport)), _Flow())
+        key = ((src, segment.sport), (dst, segment.dport))
+        flow = reading.flows.get(key)
+        if flow is None:
+            if len(reading.flows) >= MAX_FLOWS:  # a file of a million decoy connections
+                reading.cut_bytes += len(segment.data)
+                reading.unfollowed += 1
+                return
+            flow = reading.flows[key] = _Flow()
         valid = checksum_valid(ip)
         if segment.flags & dpkt.tcp.TH_SYN and valid is not False:
             flow.reassembly.syn(segment.seq)
@@ -253,5 +268,5 @@ def _stream(key: tuple[Address, Address], flow: _Flow) -> Stream:
                   flow.reassembly.cut, done.contradicting)
 
 
-__all__ = ["MAX_BLOCK", "MAX_STREAM", "MAX_TRAFFIC", "PcapError", "Stream", "Traffic",
-           "checksum_valid", "read_pcap"]
+__all__ = ["MAX_BLOCK", "MAX_FLOWS", "MAX_NAMES", "MAX_STREAM", "MAX_TRAFFIC", "PcapError",
+           "Stream", "Traffic", "checksum_valid", "read_pcap"]

@@ -131,6 +131,11 @@ class HttpEndpoint:
         self._thread: threading.Thread | None = None
 
     @property
+    def refused(self) -> int:
+        """Connections closed at accept because ``MAX_CONNECTIONS`` were open."""
+        return self._server.refused
+
+    @property
     def address(self) -> tuple[str, int]:
         host, port = self._server.server_address[:2]
         return (str(host), int(port))

@@ -58,6 +58,7 @@ MAX_ERRORS = 20  # lines kept about messages that could not be recorded; the res
 SETTLE_S = 2.0
 SESSION_S = 3600  # how long the broker keeps the bench's queue while it is away
 GAP_SETTLE_S = 0.2  # while the broker is away, a device cannot deliver: do not wait long
+MAX_SETTLE_S = 30.0  # how long a settle waits while a backlog is still arriving
 Drain = Callable[[float], bool]
 
 
@@ -78,6 +79,9 @@ class UplinkTap:
         self.errors: list[str] = []
         self.error_count = 0
         self.broker_dropped = 0
+        self.unsettled = 0  # settles whose marker never came back: the capture may lack messages
+        self.foreign_markers = 0  # messages on MARKER_TOPIC that were not this tap's
+        self.oversize = 0  # clients the broker cut off for an oversized packet (its log, at stop)
         self._dropped_base: int | None = None
         self._secret = secrets.token_hex(16).encode()  # the device cannot forge a marker
         self.capture: Capture | None = None
@@ -156,12 +160,15 @@ class UplinkTap:
                                f"accept a subscription within {timeout:.0f} s")
 
     def stop(self) -> None:
+        if self._client is not None and self._client.is_connected():
+            self._round_trip()  # what the device sent after its last action, too
         self._stopping = True
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()
             self._client = None
         self._endpoint.stop()
+        self.oversize = oversize_disconnects(self.broker_log)  # once: the log only grows
         self._publish_meta()
 
     def wait_connected(self, timeout: float) -> bool:
@@ -237,8 +244,12 @@ class UplinkTap:
         if message.topic == DROPPED_TOPIC:
             self._broker_counter(payload)
             return
-        if message.topic == MARKER_TOPIC and self._is_marker(payload):
-            return
+        if message.topic == MARKER_TOPIC:
+            if self._is_marker(payload):
+                return
+            with self._lock:
+                self.foreign_markers += 1  # the device's, on the bench's own topic: said
+            self._publish_meta()
         meta = {"protocol": "mqtt", "host": self._mqtt_host,
                 "topic": message.topic, "qos": message.qos, "retain": bool(message.retain)}
         self._add(payload, meta)
@@ -267,6 +278,7 @@ class UplinkTap:
             if self._dropped_base is None:
                 self._dropped_base = value
             self.broker_dropped = max(self.broker_dropped, value - self._dropped_base)
+        self._publish_meta()
 
     def _error(self, line: str) -> None:
         with self._lock:
@@ -310,8 +322,19 @@ class UplinkTap:
         info = self._client.publish(MARKER_TOPIC, self._marker_payload(marker), qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return
+        sent_ns = time.monotonic_ns()
+        hard = sent_ns + int(MAX_SETTLE_S * 1e9)
         with self._heard:
-            self._heard.wait_for(lambda: self._marker_seen >= marker, self.settle_s)
+            # A backlog still flowing is waited for (up to MAX_SETTLE_S); silence for
+            # settle_s without the marker means it is lost: said, not assumed.
+            while self._marker_seen < marker:
+                now = time.monotonic_ns()
+                silent_s = (now - max(sent_ns, self._last_heard_ns)) / 1e9
+                if now >= hard or silent_s >= self.settle_s:
+                    self.unsettled += 1
+                    self._publish_meta()
+                    return
+                self._heard.wait(min(0.1, self.settle_s))
 
     def _wait_quiet(self) -> None:
         end = time.monotonic() + self.settle_s
@@ -330,8 +353,10 @@ class UplinkTap:
                 "lookups": {k: dict(v) for k, v in self.lookups.items()},
                 "gaps": [dict(g) for g in self.gaps],
                 "broker_dropped": self.broker_dropped,
-                "oversize_disconnects": oversize_disconnects(self.broker_log),
-                "errors": list(self.errors), "error_count": self.error_count}
+                "oversize_disconnects": self.oversize,
+                "errors": list(self.errors), "error_count": self.error_count,
+                "unsettled": self.unsettled, "foreign_markers": self.foreign_markers,
+                "http_refused": self._endpoint.refused}
 
 
 __all__ = ["CHANNEL", "MARKER_TOPIC", "UplinkTap"]
