@@ -77,16 +77,9 @@ def _other_talker(samples: np.ndarray, rate: int) -> room.Audio:
 
 
 CONDITIONS: dict[str, Degrade] = {
-    "as played": lambda s, r: (s, r),
-    "8 kHz": lambda s, r: room.resample(s, r, 8000),
-    "opus 16k": lambda s, r: room.codec(s, r, "opus", 16),
-    "flac": lambda s, r: room.codec(s, r, "flac"),
-    "300-3400 Hz": room.band_pass,
-    "reverb": room.reverb,
-    "10 dB noise": lambda s, r: room.noise(s, r, 10),
+    **{k: v for k, v in room.PATHS.items() if k not in ("5 dB noise", "room+opus", "clipped")},
     "name only": _name_only,
     "other talker at 10 dB": _other_talker,
-    "room": room.room,
 }
 
 
