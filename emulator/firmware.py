@@ -78,7 +78,7 @@ class FirmwareProfile:
     split_ssid: bool = False
     noisy: bool = False  # adds a nonce, a boot counter and an uptime clock to each record
     voice: str = ""  # what it keeps of a spoken order (emulator/voice.py): "", "wav", "pcm",
-    # "transcript", "flac", "opus", "room", "opus-low"
+    # "transcript", "flac", "opus", "room", "opus-low", "features"
 
     def make_record(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """The record this firmware queues, given every fact it could know."""
@@ -149,6 +149,9 @@ PROFILES: dict[str, FirmwareProfile] = {
         FirmwareProfile("3.6", "takes spoken orders and keeps the clip as Ogg/Opus at about "
                         "10 kbit/s in record pages; its records hold product and device data only",
                         PRODUCT + DEVICE, voice="opus-low"),
+        FirmwareProfile("3.7", "takes spoken orders and keeps no audio, only the features its "
+                        "voice front end computes (40 bands of log power every 10 ms, float16) "
+                        "in events", PRODUCT + DEVICE, voice="features"),
     )
 }
 

@@ -144,3 +144,27 @@ def test_the_said_form_is_whole_words_only() -> None:
     found = [Emission("RECORD.transcript", text, "RECORD", "serial", "rx", "sync", Stamp(0, 0), n)
              for n, text in enumerate(texts)]
     assert [f.index for f in hunt_said(found, [(owner, "ada canary")])] == [0]
+
+
+def test_float16_feature_frames_are_possible_voice_features_not_audio(clip: bytes) -> None:
+    """3.7 keeps no audio, only float16 frames of log power: once called pcm16 audio, they
+    are now possible voice features, labelled voice, and never decoded as a clip."""
+    with open_device("emu://?firmware=3.7&transport=serial") as device:
+        device.machine.voice_order(clip)
+        device.machine.sync()
+        capture = device.capture
+    result = verify(capture, canaries=plant("7F3A9C2E"))
+    found = _voice_content(result.classified)
+    assert found and {path for path, _ in found} == {"EVENT.features"}
+    assert {detail for _, detail in found} == {"possible voice features (float16 frames)"}
+    assert result.heard == [] and result.problems == []
+
+
+def test_speech_samples_are_never_taken_for_features(clip: bytes) -> None:
+    from brewbench.bench.verify.audio import sniff_audio
+    from brewbench.emulator.voice import samples_of
+
+    samples, _rate = samples_of(clip)
+    pieces = [samples[n:n + 4096] for n in range(0, len(samples) - 4096, 4096)]
+    kinds = {info.format for info in map(sniff_audio, pieces) if info is not None}
+    assert kinds == {"pcm16"}
