@@ -17,7 +17,7 @@ Methods, on the same clips:
 - ``recogniser`` (bench.verify.transcribe + phonetic): phones, then words, then a
   keyword spotted and confirmed against decoys, as before; it takes about as long
   as the audio, so it runs on the first ``--recogniser-voices`` voices (default 1:
-  16 clips per condition).
+  16 clips per condition) and the ``--recogniser-conditions`` named (default all).
 
 A name found in a clip that says another name (same voice) is a false alarm; each
 clip is also searched for the names of the other voices' clips (other voices), and
@@ -112,12 +112,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--recogniser-voices", type=int, default=1)
+    parser.add_argument("--recogniser-conditions", default="",
+                        help="comma-separated conditions the recogniser runs on (default: all)")
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:
         sys.exit("espeak-ng is not installed (apt-get install espeak-ng)")
     voices = VOICES[:2] if args.quick else VOICES
     conditions = {k: v for k, v in CONDITIONS.items() if not args.quick or k in QUICK}
     pronounced = [p for p in (pronounce(n) for n in NAMES) if p is not None]
+    recognised_in = (set(args.recogniser_conditions.split(",")) if args.recogniser_conditions
+                     else set(conditions))
     tally = Tally()
     seconds = {"acoustic": [0.0, 0.0], "recogniser": [0.0, 0.0]}  # audio, took
     for index, (voice, speed) in enumerate(voices):
@@ -136,7 +140,7 @@ def main() -> None:
                     tally.add(("acoustic", condition, part), name == said, found.heard)
                 seconds["acoustic"][0] += clip[0].size / clip[1]
                 seconds["acoustic"][1] += time.perf_counter() - start
-                if index < args.recogniser_voices:
+                if index < args.recogniser_voices and condition in recognised_in:
                     start = time.perf_counter()
                     heard = recognised(*clip, pronounced)
                     for name in NAMES:
