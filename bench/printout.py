@@ -98,6 +98,10 @@ def _print_verification(result: Verification, out: TextIO, saved: Path | None) -
         print(f"     {f.canary} as {f.chain} in {f.path} on {f.channel} during {f.action}, "
               f"{place} byte {f.offset}{split}", file=out)
     _print_heard(result, out)
+    for said in result.said:  # the words are the planted value: where, never what
+        text = said.emission
+        print(f"   {said.canary} as said, without its run tag, in {text.path} on {text.channel} "
+              f"during {text.action} (a transcript)", file=out)
     for problem in result.problems:
         print(f"   not analysed: {problem}", file=out)
     for line in result.not_analysed:

@@ -54,8 +54,12 @@ def say(text: str, speed: int = SPEED, voice: str = "en") -> bytes:
 
 
 def order_sentence(owner: str) -> str:
-    """The spoken order naming ``owner``; a canary's run tag (``-7F3A9C2E``) is not said."""
-    return f"a latte for {owner.rsplit('-', 1)[0]} on floor seven"
+    """The spoken order naming ``owner``; a canary's run tag (``-7F3A9C2E``) is not said.
+
+    The name stands between commas: espeak-ng then pauses around it and says it as it
+    says the name alone, which is how the bench finds it again in what it played
+    (bench.verify.played: 0.92 against 0.61 without the pauses)."""
+    return f"a latte for, {owner.rsplit('-', 1)[0]}, on floor seven"
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,14 +1,29 @@
-"""How often a planted name said aloud is heard, and how often another one is.
+"""How often a planted name said aloud is found, and how often another one is, per
+degradation and per method, side by side in one run.
 
-    python benchmarks/spoken_recall.py [--quick]
+    python benchmarks/spoken_recall.py [--quick] [--recogniser-voices N]
 
-Each of 8 names is said by espeak-ng in 2 sentences with 5 voice settings; every
-clip is transcribed once and searched for all 8 names the way spoken canaries are
-(phones, then words, then a keyword spotted and confirmed against decoys:
-bench.verify.spoken). A name found in a clip that says another one is a false
-alarm. ``--quick`` takes one sentence and two voices. Prints recall and false
-alarms per voice and per name; docs/data-verification.md ("Voice") quotes a run.
-Takes about as long as the audio lasts (about 4 minutes; 40 s with ``--quick``).
+Each of 8 names is said by espeak-ng in 2 sentences in 4 voices, then degraded as a
+machine's path may (emulator/room.py): resampled to 8 kHz, Opus at 16 kbit/s, FLAC,
+the 300-3400 Hz band, a room's echo, white noise at 10 and 5 dB, cut to the name,
+another talker at 10 and 0 dB, speaker -> room -> microphone (band, echo, 10 dB
+noise), that chain then Opus 16k, and a hard-clipped pre-amplifier.
+
+Methods, on the same clips:
+
+- ``acoustic`` (bench.verify.acoustic): the played clip's name matched against
+  the degraded clip and scored against 16 decoy names in the same voice, with the
+  thresholds of the bench (``MIN_SCORE``, ``MIN_MARGIN``);
+- ``recogniser`` (bench.verify.transcribe + phonetic): phones, then words, then a
+  keyword spotted and confirmed against decoys, as before; it takes about as long
+  as the audio, so it runs on the first ``--recogniser-voices`` voices (default 1:
+  16 clips per condition) and the ``--recogniser-conditions`` named (default all).
+
+A name found in a clip that says another name (same voice) is a false alarm; each
+clip is also searched for the names of the other voices' clips (other voices), and
+silence, tones, a chirp, chords and hiss are searched for every name. Thresholds
+were chosen on the first sentence ("train") and are held out on the second
+("held out"); both are printed. ``--quick``: 2 voices, 6 conditions.
 """
 
 from __future__ import annotations
@@ -17,78 +32,183 @@ import argparse
 import io
 import itertools
 import shutil
-import subprocess
 import sys
 import time
 import wave
-from collections import Counter
+from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 
+from brewbench.bench.speech import say
+from brewbench.bench.verify.acoustic import features, score_against
+from brewbench.bench.verify.clips import Decoded
 from brewbench.bench.verify.phonetic import KEYWORD_MAX_P, Pronunciation, pronounce, search
+from brewbench.bench.verify.played import references
 from brewbench.bench.verify.transcribe import spot, transcribe
+from brewbench.emulator import room
 
 NAMES = ("ada canary", "grace hopper", "alan turing", "marie curie", "emma watson",
          "peter parker", "linda carter", "bob miller")
-SENTENCES = ("a latte for {} on floor seven", "please make an espresso for {}")
-VOICES = (("en", 130), ("en", 175), ("en-us", 130), ("en+f3", 130), ("en-gb-x-rp", 130))
+SENTENCES = (("train", "a latte for {} on floor seven"),
+             ("held out", "please make an espresso for {}"))
+VOICES = (("en", 130), ("en-us", 130), ("en+f3", 130), ("en", 175))
+Audio = tuple[np.ndarray, int]
 
 
-def say(text: str, voice: str, speed: int) -> tuple[np.ndarray, int]:
-    out = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
-                         check=True, capture_output=True, timeout=60).stdout
-    with wave.open(io.BytesIO(out)) as reader:
-        return np.frombuffer(reader.readframes(reader.getnframes()), "<i2"), reader.getframerate()
+def samples_of(wav: bytes) -> Audio:
+    with wave.open(io.BytesIO(wav)) as reader:
+        return (np.frombuffer(reader.readframes(reader.getnframes()), "<i2").astype(np.float64),
+                reader.getframerate())
 
 
-def heard_by(samples: np.ndarray, rate: int, names: list[Pronunciation]) -> dict[str, str]:
-    """Per name, the method that heard it, or ""."""
+TALKER = samples_of(say("the weather today is cloudy with a chance of rain in the evening",
+                        160, "en-us")) if shutil.which("espeak-ng") else (np.zeros(1), 16000)
+
+
+def name_only(samples: np.ndarray, rate: int, span: tuple[float, float]) -> Audio:
+    start, end = span
+    return samples[int(start * rate):int(end * rate)], rate
+
+
+CONDITIONS: dict[str, Callable[[np.ndarray, int], Audio]] = {
+    **{k: v for k, v in room.PATHS.items() if k not in ("room", "room+opus", "clipped")},
+    "name only": room.PATHS["as played"],  # cut where the played name is (main)
+    "talker 10 dB": lambda s, r: room.mix(s, r, TALKER[0], TALKER[1], snr_db=10),
+    "talker 0 dB": lambda s, r: room.mix(s, r, TALKER[0], TALKER[1], snr_db=0),
+    **{k: room.PATHS[k] for k in ("room", "room+opus", "clipped")},
+}
+QUICK = ("as played", "opus 16k", "reverb", "10 dB noise", "name only", "room")
+
+
+def recognised(samples: np.ndarray, rate: int, names: list[Pronunciation]) -> set[str]:
+    """The names the recogniser hears (phones, words, or a keyword confirmed by decoys)."""
     transcript = transcribe(samples, rate)
     phones = [p.phone for p in transcript.phones]
     spots = spot(samples, rate, names)
-    out = {}
-    for name in names:
-        if search(phones, name).heard:
-            out[name.phrase] = "phones"
-        elif name.phrase in transcript.words:
-            out[name.phrase] = "words"
-        elif spots[name.phrase] and search(phones, name, always=True).p <= KEYWORD_MAX_P:
-            out[name.phrase] = "keyword"
-        else:
-            out[name.phrase] = ""
-    return out
+    return {name.phrase for name in names
+            if search(phones, name).heard or f" {name.phrase} " in f" {transcript.words} "
+            or (spots[name.phrase] and search(phones, name, always=True).p <= KEYWORD_MAX_P)}
+
+
+class Tally:
+    """Per (method, condition, sentence set): hits of planted names and false alarms."""
+
+    def __init__(self) -> None:
+        self.hits: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+        self.alarms: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
+
+    def add(self, key: tuple[str, str, str], own: bool, heard: bool) -> None:
+        (self.hits if own else self.alarms)[key].append(heard)
+
+    def cell(self, key: tuple[str, str, str]) -> str:
+        hits, alarms = self.hits.get(key, []), self.alarms.get(key, [])
+        if not hits:
+            return "-"
+        return f"{sum(hits)}/{len(hits)} fa {sum(alarms)}/{len(alarms)}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--recogniser-voices", type=int, default=1)
+    parser.add_argument("--recogniser-conditions", default="",
+                        help="comma-separated conditions the recogniser runs on (default: all)")
     args = parser.parse_args()
     if shutil.which("espeak-ng") is None:
         sys.exit("espeak-ng is not installed (apt-get install espeak-ng)")
-    sentences = SENTENCES[:1] if args.quick else SENTENCES
-    voices = VOICES[:1] + VOICES[2:3] if args.quick else VOICES
-    names = [p for p in (pronounce(n) for n in NAMES) if p is not None]
-    rows = []
-    audio, start = 0.0, time.perf_counter()
-    for (voice, speed), sentence, said in itertools.product(voices, sentences, NAMES):
-        samples, rate = say(sentence.format(said), voice, speed)
-        audio += samples.size / rate
-        for name, method in heard_by(samples, rate, names).items():
-            rows.append((f"{voice} {speed}", said, name, method))
-    took = time.perf_counter() - start
-    print(f"{audio:.0f} s of speech in {took:.0f} s ({audio / took:.2f} s audio/s)")
-    for label in dict.fromkeys(r[0] for r in rows):
-        own = [r for r in rows if r[0] == label and r[1] == r[2]]
-        other = [r for r in rows if r[0] == label and r[1] != r[2]]
-        print(f"{label:16} heard {sum(bool(r[3]) for r in own):2} of {len(own)}   "
-              f"false alarms {sum(bool(r[3]) for r in other)} of {len(other)}")
-    for said in NAMES:
-        own = [r for r in rows if r[1] == said == r[2]]
-        print(f"{said:16} heard {sum(bool(r[3]) for r in own)} of {len(own)}")
-    print("by method:", dict(Counter(r[3] for r in rows if r[1] == r[2] and r[3])))
-    for row in rows:
-        if row[1] != row[2] and row[3]:
-            print(f"false alarm: {row[2]!r} in a clip saying {row[1]!r} ({row[0]}, {row[3]})")
+    voices = VOICES[:2] if args.quick else VOICES
+    conditions = {k: v for k, v in CONDITIONS.items() if not args.quick or k in QUICK}
+    pronounced = [p for p in (pronounce(n) for n in NAMES) if p is not None]
+    recognised_in = (set(args.recogniser_conditions.split(",")) if args.recogniser_conditions
+                     else set(conditions))
+    tally = Tally()
+    seconds = {"acoustic": [0.0, 0.0], "recogniser": [0.0, 0.0]}  # audio, took
+    for index, (voice, speed) in enumerate(voices):
+        for (part, sentence), said in itertools.product(SENTENCES, NAMES):
+            played = samples_of(say(sentence.format(said), speed, voice))
+            refs = references(NAMES, [Decoded(*played)], voice, speed)
+            for condition, degrade in conditions.items():
+                clip = degrade(*played)
+                if condition == "name only":
+                    match = score_against(refs.references[said].features, (), features(*played))
+                    clip = name_only(*played, (match.start_s, match.end_s))
+                start = time.perf_counter()
+                frames = features(*clip)
+                for name in NAMES:
+                    found = score_against(refs.references[name].features, refs.decoys, frames)
+                    tally.add(("acoustic", condition, part), name == said, found.heard)
+                seconds["acoustic"][0] += clip[0].size / clip[1]
+                seconds["acoustic"][1] += time.perf_counter() - start
+                if index < args.recogniser_voices and condition in recognised_in:
+                    start = time.perf_counter()
+                    heard = recognised(*clip, pronounced)
+                    for name in NAMES:
+                        tally.add(("recogniser", condition, part), name == said, name in heard)
+                    seconds["recogniser"][0] += clip[0].size / clip[1]
+                    seconds["recogniser"][1] += time.perf_counter() - start
+    other_voices = _other_voices(voices, conditions)
+    non_speech = _non_speech(voices)
+    _print(tally, conditions, seconds, other_voices, non_speech)
+
+
+def _other_voices(voices: tuple[tuple[str, int], ...],
+                  conditions: dict[str, Callable[[np.ndarray, int], Audio]]) -> tuple[int, int]:
+    """The bench's voice (en 130) planting each name; clips of other names in other voices."""
+    alarms = chances = 0
+    for voice, speed in voices[1:]:
+        for said in NAMES:
+            clip = samples_of(say(f"a latte for {said} on floor seven", speed, voice))
+            for degrade in (conditions.get("as played"), conditions.get("10 dB noise")):
+                frames = features(*(degrade or CONDITIONS["as played"])(*clip))
+                for name in NAMES:
+                    if name == said:
+                        continue
+                    played = samples_of(say(f"a latte for {name} on floor seven"))
+                    refs = references([name], [Decoded(*played)])
+                    chances += 1
+                    alarms += score_against(refs.references[name].features, refs.decoys,
+                                            frames).heard
+    return alarms, chances
+
+
+def _non_speech(voices: tuple[tuple[str, int], ...]) -> tuple[int, int]:
+    rate = 16000
+    t = np.arange(rate * 3) / rate
+    rng = np.random.default_rng(5)
+    chords = sum(np.sin(2 * np.pi * f * t) for f in (262, 330, 392)) * (np.sin(2 * np.pi * 2 * t) > 0)
+    sounds = [np.zeros(t.size), np.sin(2 * np.pi * 440 * t) * 8000,
+              np.sin(2 * np.pi * (200 + 600 * t) * t) * 8000, rng.standard_normal(t.size) * 3000,
+              np.asarray(chords) * 3000]
+    alarms = chances = 0
+    for voice, speed in voices:
+        played = samples_of(say(f"a latte for {NAMES[0]} on floor seven", speed, voice))
+        refs = references(NAMES, [Decoded(*played)], voice, speed)
+        for sound in sounds:
+            frames = features(sound, rate)
+            for reference in refs.references.values():
+                chances += 1
+                alarms += score_against(reference.features, refs.decoys, frames).heard
+    return alarms, chances
+
+
+def _print(tally: Tally, conditions: dict[str, Callable[[np.ndarray, int], Audio]],
+           seconds: dict[str, list[float]], other_voices: tuple[int, int],
+           non_speech: tuple[int, int]) -> None:
+    header = f"{'condition':14}"
+    for method, (part, _) in itertools.product(("acoustic", "recogniser"), SENTENCES):
+        header += f" | {method + ' ' + part:>24}"
+    print(header)
+    for condition in conditions:
+        row = f"{condition:14}"
+        for method, (part, _) in itertools.product(("acoustic", "recogniser"), SENTENCES):
+            row += f" | {tally.cell((method, condition, part)):>24}"
+        print(row)
+    for method, (audio, took) in seconds.items():
+        if took:
+            print(f"{method}: {audio:.0f} s of audio in {took:.0f} s ({audio / took:.1f} s audio/s)")
+    print(f"acoustic, other names in other voices: {other_voices[0]} false alarms in {other_voices[1]}")
+    print(f"acoustic, silence/tone/chirp/chords/hiss: {non_speech[0]} false alarms in {non_speech[1]}")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ class FirmwareProfile:
     split_ssid: bool = False
     noisy: bool = False  # adds a nonce, a boot counter and an uptime clock to each record
     voice: str = ""  # what it keeps of a spoken order (emulator/voice.py): "", "wav", "pcm",
-    # "transcript", "flac", "opus", "room", "opus-low"
+    # "transcript", "flac", "opus", "room", "opus-low", "features"
     field_noise: bool = False  # a real machine's manners (emulator/field_noise.py)
     history: str = ""  # a leak that depends on its history (emulator/history.py)
     log_owner: bool = False  # its order log lines name the owner
@@ -169,6 +169,9 @@ PROFILES: dict[str, FirmwareProfile] = {
         FirmwareProfile("3.6", "takes spoken orders and keeps the clip as Ogg/Opus at about "
                         "10 kbit/s in record pages; its records hold product and device data only",
                         PRODUCT + DEVICE, voice="opus-low"),
+        FirmwareProfile("3.7", "takes spoken orders and keeps no audio, only the features its "
+                        "voice front end computes (40 bands of log power every 10 ms, float16) "
+                        "in events", PRODUCT + DEVICE, voice="features"),
     )
 }
 

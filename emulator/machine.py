@@ -40,6 +40,7 @@ from .voice import (
     clip_events,
     clip_records,
     compressed,
+    feature_events,
     hears_nothing,
     low_rate_opus,
     opus_events,
@@ -318,7 +319,8 @@ class EmulatedMachine:
         mode = self.profile.voice
         if mode == "transcript":
             record["transcript"] = self.recogniser(clip)
-        events = {"pcm": clip_events, "opus": opus_events, "room": room_events}.get(mode)
+        events = {"pcm": clip_events, "opus": opus_events, "room": room_events,
+                  "features": feature_events}.get(mode)
         for event in events(clip, order_id) if events else []:
             self.emit_event(event)
         pages = (clip_records(clip, order_id) if mode == "wav" else

@@ -10,12 +10,13 @@ degraded clip (emulator/voice.py) and ``benchmarks/spoken_recall.py`` use them.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from math import gcd
 
 import numpy as np
 
-__all__ = ["Audio", "band_pass", "chain", "clip_hard", "codec", "mix", "noise", "resample",
-           "reverb", "room"]
+__all__ = ["PATHS", "Audio", "band_pass", "chain", "clip_hard", "codec", "mix", "noise",
+           "resample", "reverb", "room"]
 
 Audio = tuple[np.ndarray, int]
 
@@ -119,3 +120,24 @@ def _speech_power(values: np.ndarray, rate: int) -> float:
     power = (values[:count * frame].reshape(count, frame) ** 2).mean(axis=1)
     loud = power[power >= power.max() * 0.01]
     return float(loud.mean()) if loud.size else 0.0
+
+
+def _as_played(samples: np.ndarray, rate: int) -> Audio:
+    return np.asarray(samples, dtype=np.float64), rate
+
+
+#: The paths a clip may take that need nothing but the clip, by name (tests and
+#: ``benchmarks/spoken_recall.py`` run each; mixing and cutting need more than the clip).
+PATHS: dict[str, Callable[[np.ndarray, int], Audio]] = {
+    "as played": _as_played,
+    "8 kHz": lambda s, r: resample(s, r, 8000),
+    "opus 16k": lambda s, r: codec(s, r, "opus", 16),
+    "flac": lambda s, r: codec(s, r, "flac"),
+    "300-3400 Hz": band_pass,
+    "reverb": reverb,
+    "10 dB noise": lambda s, r: noise(s, r, 10),
+    "5 dB noise": lambda s, r: noise(s, r, 5),
+    "room": room,
+    "room+opus": chain,
+    "clipped": clip_hard,
+}

@@ -9,7 +9,9 @@
 - ``room``: the clip as a cheap microphone across a room hears it (emulator/room.py:
   the telephone band, a room's echo, noise 10 dB below the voice), kept as bare
   8 kHz samples in events;
-- ``opus-low``: the clip as Ogg/Opus at about 10 kbit/s, in record pages.
+- ``opus-low``: the clip as Ogg/Opus at about 10 kbit/s, in record pages;
+- ``features``: no audio, only what a voice front end computes from it: 40 bands
+  of log power every 10 ms, stored as float16, in ``voice.features`` events.
 
 Compression uses libsndfile through ``soundfile``.
 
@@ -25,7 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = ["CHUNK", "OPUS_CHUNK", "Recogniser", "clip_events", "clip_records", "compressed",
-           "hears_nothing", "low_rate_opus", "opus_events", "room_events", "samples_of"]
+           "feature_events", "hears_nothing", "low_rate_opus", "opus_events", "room_events",
+           "samples_of"]
 
 CHUNK = 4096  # bytes of audio per record or event: well inside one frame
 OPUS_CHUNK = 512  # Ogg/Opus bytes per event: what fits a BLE notification
@@ -122,3 +125,20 @@ def low_rate_opus(clip: bytes) -> bytes:
     soundfile.write(out, np.clip(samples, -32768, 32767).astype("<i2"), rate, format="OGG",
                     subtype="OPUS", compression_level=0.99)
     return out.getvalue()
+
+
+def feature_events(clip: bytes, order_id: int) -> list[dict[str, Any]]:
+    """Log power in 40 even bands of 25 ms frames every 10 ms, as float16 bytes in events."""
+    import numpy as np
+
+    data, rate = samples_of(clip)
+    samples = np.frombuffer(data[:len(data) // 2 * 2], dtype="<i2").astype(np.float64)
+    window, hop = rate * 25 // 1000, rate // 100
+    count = max(0, 1 + (samples.size - window) // hop)
+    frames = np.stack([samples[n * hop:n * hop + window] for n in range(count)])
+    power = np.abs(np.fft.rfft(frames * np.hanning(window), axis=1)) ** 2
+    bands = np.array_split(power, 40, axis=1)
+    levels = np.log10(np.stack([band.mean(axis=1) for band in bands], axis=1) + 1.0)
+    return [{"event": "voice.features", "order_id": order_id, "chunk": n, "bands": 40,
+             "features": piece}
+            for n, piece in enumerate(_pieces(levels.astype("<f2").tobytes()), 1)]

@@ -156,3 +156,20 @@ def test_run_without_espeak_leaves_the_spoken_order_out_in_one_line(tmp_path: Pa
     assert ("   voice_order: left out, espeak-ng is not installed (apt-get install espeak-ng)\n"
             in done.stdout)
     assert not re.search(r"^   voice_order (ok|error) ", done.stdout, re.M)
+
+
+def test_a_voice_only_leak_fails_the_run_and_the_verdict_names_it(tmp_path: Path) -> None:
+    """Firmware 3.5 keeps only what its microphone heard across a room: no planted value
+    leaks as text, the owner's voice does, and that is a leak like any other."""
+    told = _run(tmp_path, "--device", "emu://?firmware=3.5", "--fail-on-leak")
+    assert told.returncode == 1, told.stdout
+    assert re.search(r"owner spoken at [0-9.]+-[0-9.]+ s, heard by acoustic \(score 0\.\d+, "
+                     r"0\.\d+ above the best decoy", told.stdout), told.stdout
+    last = told.stdout.splitlines()[-1]
+    assert last.startswith("verdict: FAIL: planted values leaked: emu://?firmware=3.5 (1, 1 spoken)")
+    assert "no planted value found" not in last
+
+
+def test_a_transcript_only_firmware_gives_the_owner_away(tmp_path: Path) -> None:
+    done = _run(tmp_path, "--device", "emu://?firmware=3.2")
+    assert "owner as said, without its run tag, in RECORD.transcript" in done.stdout, done.stdout

@@ -57,6 +57,7 @@ class Match:
     start_s: float  # offset of the reference in the clip
     end_s: float
     margin: float = 0.0  # above the best decoy's score (score_against)
+    p: float = 1.0  # (1 + decoys scoring at least as well) / (1 + decoys): 1/17 at best with 16
 
     @property
     def heard(self) -> bool:
@@ -116,10 +117,12 @@ def match(reference: np.ndarray, clip: np.ndarray) -> Match:
 
 
 def score_against(reference: np.ndarray, decoys: Sequence[np.ndarray], clip: np.ndarray) -> Match:
-    """The reference's match in ``clip``, with its margin over the best decoy's score."""
+    """The reference's match in ``clip``, with its margin over the best decoy's score and
+    the share of decoys that do as well."""
     found = match(reference, clip)
-    rival = max((match(decoy, clip).score for decoy in decoys), default=0.0)
-    return replace(found, margin=found.score - rival)
+    rivals = [match(decoy, clip).score for decoy in decoys]
+    return replace(found, margin=found.score - max(rivals, default=0.0),
+                   p=(1 + sum(score >= found.score for score in rivals)) / (1 + len(rivals)))
 
 
 def _window_spread(padded: np.ndarray, length: int) -> np.ndarray:

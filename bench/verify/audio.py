@@ -6,6 +6,12 @@ of a clip split across frames, is known by its statistics: near-zero mean,
 real energy, and neighbouring samples that follow each other (sound is
 smooth; random bytes, text and ordinary CBOR are not).
 
+Bytes that pass for PCM but read as float16 numbers without a single NaN or
+infinity, all of them small, are frames of features (log-mel or MFCC values
+stored as float16), not samples: 16-bit speech always swings through the small
+negative values that read as NaN in float16 (about 18 % of a clip). They are
+``FEATURES`` ("possible voice features"), labelled voice but never decoded.
+
 Where the samples can be read (WAV, PCM) ``speech`` says whether the loudness
 comes and goes the way syllables and pauses make it: a steady tone is audio
 but not speech. Everything is cheap: a value shorter than ``MIN_BYTES`` is
@@ -19,9 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["MIN_BYTES", "AudioInfo", "sniff_audio", "sounds_like_speech"]
+__all__ = ["FEATURES", "MIN_BYTES", "AudioInfo", "sniff_audio", "sounds_like_speech"]
 
 MIN_BYTES = 1024  # shorter values are never called audio: too little to tell, or to hear
+FEATURES = "float16 features"  # the format of possible voice features: not samples
+_FEATURE_MAX = 1e3  # log-mel, MFCC and embedding values are small numbers
 _MAX_SAMPLES = 1 << 16
 _PCM_RATE_GUESS = 16000  # headerless PCM carries no rate; durations assume a common one
 _MPEG_BITRATES = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
@@ -37,8 +45,15 @@ class AudioInfo:
     duration_s: float | None = None
     speech: bool | None = None  # None: compressed, the bench cannot tell
 
+    @property
+    def samples(self) -> bool:
+        """Whether these bytes are sound to decode (not features computed from it)."""
+        return self.format != FEATURES
+
     def describe(self) -> str:
         """``wav 22050 Hz 2.4 s speech``: the detail a voice label carries."""
+        if not self.samples:
+            return "possible voice features (float16 frames)"
         parts = [self.format]
         if self.sample_rate:
             parts.append(f"{self.sample_rate} Hz")
@@ -128,10 +143,25 @@ def _mpeg_frame_length(header: bytes) -> int:
 
 def _by_statistics(data: bytes) -> AudioInfo | None:
     samples = _samples(data)
-    if samples.size < MIN_BYTES // 2 or not _sounds_like_pcm(samples):
+    if samples.size < MIN_BYTES // 2:
+        return None
+    if _float16_features(data, samples.size):
+        return AudioInfo(FEATURES)
+    if not _sounds_like_pcm(samples):
         return None
     return AudioInfo("pcm16", None, len(data) / 2 / _PCM_RATE_GUESS,
                      _speech(data, _PCM_RATE_GUESS))
+
+
+def _float16_features(data: bytes, count: int) -> bool:
+    """Small, finite, varying float16 numbers that are not text (ASCII letters and
+    digits read as float16 are finite too, but text is mostly printable bytes)."""
+    values = np.frombuffer(data, dtype="<f2", count=count).astype(np.float64)
+    if not np.isfinite(values).all() or np.abs(values).max() >= _FEATURE_MAX:
+        return False
+    printable = np.frombuffer(data, dtype=np.uint8, count=count * 2)
+    text_like = ((printable >= 0x20) & (printable < 0x7F)).mean() > 0.9
+    return bool(values.std() > 1e-3 and not text_like)
 
 
 def _samples(data: bytes) -> np.ndarray:

@@ -110,7 +110,8 @@ def _labels(emission: Emission, names: list[str]) -> list[Label]:
                    for hit in detect(emission.value, names)]
         audio = sniff_audio(emission.value)
         if audio is not None:  # a recording of whoever stood in front of the machine
-            labels.append(_against_catalogue(Label(VOICE, CONTENT, f"audio {audio.describe()}"),
+            detail = f"audio {audio.describe()}" if audio.samples else audio.describe()
+            labels.append(_against_catalogue(Label(VOICE, CONTENT, detail),
                                              emission.path))
     if not labels:
         labels.append(Label(UNKNOWN, SCHEMA, "not in the field catalogue"))

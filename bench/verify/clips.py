@@ -70,9 +70,14 @@ def clips(found: Sequence[Emission]) -> list[Clip]:
             streams.setdefault((emission.channel, emission.direction, emission.path), []).append(index)
     out: list[Clip] = []
     for members in streams.values():
-        if any(sniff_audio(found[i].value) is not None for i in members) or _joined_head(found, members):
+        if any(_is_sound(found[i].value) for i in members) or _joined_head(found, members):
             out.extend(_split(found, members))
     return sorted(out, key=lambda clip: clip.emissions[0])
+
+
+def _is_sound(value: bytes) -> bool:
+    info = sniff_audio(value)
+    return info is not None and info.samples
 
 
 def _joined_head(found: Sequence[Emission], members: list[int]) -> bool:
@@ -83,7 +88,7 @@ def _joined_head(found: Sequence[Emission], members: list[int]) -> bool:
         head += found[index].value
         if len(head) >= _HEAD_BYTES:
             break
-    return len(head) > len(found[members[0]].value) and sniff_audio(bytes(head)) is not None
+    return len(head) > len(found[members[0]].value) and _is_sound(bytes(head))
 
 
 def _split(found: Sequence[Emission], members: list[int]) -> list[Clip]:
@@ -96,7 +101,7 @@ def _split(found: Sequence[Emission], members: list[int]) -> list[Clip]:
     for group in groups:
         data = b"".join(bytes(found[i].value) for i in group)
         info = sniff_audio(data)
-        if info is not None:
+        if info is not None and info.samples:
             head = found[group[0]]
             out.append(Clip(head.channel, head.direction, head.path, head.action, head.entry,
                             tuple(group), data, info, _rate_beside(found, group[0])))

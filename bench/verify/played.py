@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..speech import DECOYS, SpeechUnavailable, phrase_samples
+from ..speech import DECOYS, SPEED, SpeechUnavailable, phrase_samples
 from .acoustic import features, match
 from .clips import ClipError, Decoded, clips, decode_bounded
 from .emissions import Emission
@@ -58,14 +58,17 @@ def played_clips(sent: Sequence[Emission]) -> list[Decoded]:
     return out
 
 
-def references(phrases: Iterable[str], played: Sequence[Decoded]) -> Played:
-    """A reference per phrase (located in ``played`` where it can be) and the decoys."""
+def references(phrases: Iterable[str], played: Sequence[Decoded], voice: str = "en",
+               speed: int = SPEED) -> Played:
+    """A reference per phrase (located in ``played`` where it can be) and the decoys, said
+    in ``voice`` at ``speed`` (the bench's own voice unless told: bench.speech)."""
     wanted = list(dict.fromkeys(phrases))
     if not wanted:
         return Played({}, ())
     try:
-        decoys = tuple(features(*phrase_samples(name)) for name in DECOYS if name not in wanted)
-        alone = {phrase: features(*phrase_samples(phrase)) for phrase in wanted}
+        decoys = tuple(features(*phrase_samples(name, speed, voice)) for name in DECOYS
+                       if name not in wanted)
+        alone = {phrase: features(*phrase_samples(phrase, speed, voice)) for phrase in wanted}
     except SpeechUnavailable as exc:
         return Played({}, (), f"acoustic matching unavailable: {exc}")
     played_features = [(clip, features(clip.samples, clip.rate)) for clip in played]

@@ -167,22 +167,14 @@ def _acoustic(clip: Clip, decoded: Decoded, texts: dict[str, Canary],
     for text, reference in refs.references.items():
         found = score_against(reference.features, refs.decoys, frames)
         if found.heard:
-            out.append(_matched(clip, texts[text], found, _decoy_p(found, refs, frames)))
+            out.append(_matched(clip, texts[text], found))
     return out
 
 
-def _decoy_p(found: Match, refs: Played, frames: np.ndarray) -> float:
-    """(1 + decoys that score at least as well) / (1 + decoys): with 16 decoys, 1/17 at best."""
-    from .acoustic import match
-
-    rivals = sum(match(decoy, frames).score >= found.score for decoy in refs.decoys)
-    return (1 + rivals) / (1 + len(refs.decoys))
-
-
-def _matched(clip: Clip, canary: Canary, found: Match, p: float) -> SpokenFinding:
+def _matched(clip: Clip, canary: Canary, found: Match) -> SpokenFinding:
     return SpokenFinding(canary.name, canary.category, clip.channel, clip.path, clip.action,
                          clip.entry, clip.emissions, found.start_s, found.end_s, "played audio",
-                         found.score, p, clip.info.format, ACOUSTIC, margin=found.margin)
+                         found.score, found.p, clip.info.format, ACOUSTIC, margin=found.margin)
 
 
 def _recognised(clip: Clip, samples: np.ndarray, rate: int, transcript: Transcript,

@@ -3,6 +3,7 @@
     result = verify(capture, canaries=canaries, contract=Path("contracts/cm-500.toml"))
     result.findings          # canaries found (bench.hunter)
     result.spoken            # canaries heard in recordings (bench.verify.spoken)
+    result.said              # canaries as said, written in text: transcripts (bench.verify.said_text)
     result.verdict           # contract check, or None without a contract
 
 ``bench.influx.verification_points`` turns a ``Verification`` into InfluxDB points;
@@ -25,7 +26,8 @@ from .listening import ListeningBudget
 from .played import played_clips
 from .redact import Redactor
 from .residency import destination_places, entry_destinations
-from .spoken import Heard, SpokenFinding, hunt_spoken
+from .said_text import SaidFinding, hunt_said
+from .spoken import Heard, SpokenFinding, hunt_spoken, said_as
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Verification:
     verdict: Verdict | None
     problems: list[str] = field(default_factory=list)  # records that could not be analysed
     heard: list[Heard] = field(default_factory=list)  # every clip, transcribed when speech
+    said: list[SaidFinding] = field(default_factory=list)  # said forms in text (transcripts)
 
     @property
     def spoken(self) -> list[SpokenFinding]:
@@ -47,7 +50,7 @@ class Verification:
     @property
     def leaks(self) -> int:
         """Planted values found, as text or heard in a recording."""
-        return len(self.findings) + len(self.spoken)
+        return len(self.findings) + len(self.spoken) + len(self.said)
 
     @property
     def not_analysed(self) -> list[str]:
@@ -74,10 +77,12 @@ def verify(capture: Capture, canaries: CanarySet | None = None,
     heard = (hunt_spoken(found, canaries.canaries, played_clips(emissions(capture, TX)), listening)
              if canaries else [])
     spoken = [finding for clip in heard for finding in clip.findings]
-    classified = classify(found, [*findings, *spoken], canaries.names() if canaries else ())
+    said = (hunt_said(found, [(c, text) for c in canaries.canaries
+                              if (text := said_as(c)) is not None], findings) if canaries else [])
+    classified = classify(found, [*findings, *spoken, *said], canaries.names() if canaries else ())
     verdict = (judge(classified, chosen, capture.device, redactor,
                      destinations=entry_destinations(capture, found),
                      places=destination_places(capture))
                if chosen is not None else None)
     problems += [f"{clip.clip.describe()}: {clip.problem}" for clip in heard if clip.problem]
-    return Verification(capture, classified, findings, verdict, problems, heard)
+    return Verification(capture, classified, findings, verdict, problems, heard, said)

@@ -77,16 +77,9 @@ def _other_talker(samples: np.ndarray, rate: int) -> room.Audio:
 
 
 CONDITIONS: dict[str, Degrade] = {
-    "as played": lambda s, r: (s, r),
-    "8 kHz": lambda s, r: room.resample(s, r, 8000),
-    "opus 16k": lambda s, r: room.codec(s, r, "opus", 16),
-    "flac": lambda s, r: room.codec(s, r, "flac"),
-    "300-3400 Hz": room.band_pass,
-    "reverb": room.reverb,
-    "10 dB noise": lambda s, r: room.noise(s, r, 10),
+    **{k: v for k, v in room.PATHS.items() if k not in ("5 dB noise", "room+opus", "clipped")},
     "name only": _name_only,
     "other talker at 10 dB": _other_talker,
-    "room": room.room,
 }
 
 
@@ -219,3 +212,20 @@ def test_a_voice_only_firmware_is_found_by_the_played_audio(firmware: str, trans
         "owner", ACOUSTIC, fmt, transport)
     assert found.margin is not None and found.margin >= 0.2 and found.action in ("voice_order", "sync")
     assert result.leaks == 1
+
+
+def test_the_verdict_says_what_listening_left(tmp_path: Path) -> None:
+    """verify(..., listening=ListeningBudget(...)) as docs/data-verification.md shows it:
+    a clip longer than its bound is cut, and the cut reaches the run's verdict line."""
+    from brewbench.bench.cli.run_verdict import RunVerdict
+
+    with open_device("emu://?firmware=3.0") as device:
+        device.machine.voice_order(spoken_wav(ORDER))
+        device.machine.sync()
+        result = verify(device.capture, canaries=CANARIES,
+                        listening=ListeningBudget(clip_s=1.0, transcribe_clip_s=0.0))
+    [line] = result.not_analysed
+    assert "decoded the first 1 s of 3 s claimed (1 s per clip)" in line, line
+    verdict = RunVerdict()
+    verdict.add("emu://?firmware=3.0", 0, result)
+    assert "not fully analysed: emu://?firmware=3.0 (1 recording)" in verdict.line()

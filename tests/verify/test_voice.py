@@ -9,16 +9,17 @@ import pytest
 from brewbench.bench.capture import Capture
 from brewbench.bench.devices import open_device
 from brewbench.bench.shipped import write_contract
-from brewbench.bench.verify.canaries import Canary
+from brewbench.bench.verify.canaries import Canary, plant
 from brewbench.bench.verify.capture_redaction import save_capture
 from brewbench.bench.verify.catalogue import IDENTITY, VOICE
 from brewbench.bench.verify.classify import CONTENT, Classified
 from brewbench.bench.verify.contracts import check
-from brewbench.bench.verify.emissions import emissions, is_redacted
+from brewbench.bench.verify.emissions import Emission, emissions, is_redacted
 from brewbench.bench.verify.hunter import Hunter
 from brewbench.bench.verify.verification import verify
 from brewbench.drivers.errors import DeviceRejected
 from brewbench.drivers.messages import ErrorCode
+from brewbench.drivers.records import Stamp
 from brewbench.fixtures.speech import spoken_wav
 
 ORDER = "a latte for Ada Canary on floor seven"
@@ -114,3 +115,56 @@ def test_the_shipped_contract_forbids_keeping_the_voice(clip: bytes, firmware: s
         verdict = check(device.capture, contract)
     assert clean.ok, clean.report()
     assert field in {v.field for v in verdict.violations if v.category == VOICE}, verdict.report()
+
+
+def test_a_transcript_only_firmware_gives_the_owner_away_as_said(clip: bytes) -> None:
+    """The transcript holds the owner's name without the run tag (it is never said):
+    the said form is hunted in text and counts as a planted value found."""
+    canaries = plant("7F3A9C2E")
+    with open_device("emu://?firmware=3.2&transport=serial") as device:
+        assert device.emulator is not None
+        device.emulator.machine.recogniser = lambda _clip: ORDER
+        device.machine.voice_order(clip)
+        device.machine.sync()
+        result = verify(device.capture, canaries=canaries)
+    [said] = result.said
+    assert (said.canary, said.emission.path, said.emission.action, said.said) == (
+        "owner", "RECORD.transcript", "sync", "ada canary")
+    assert result.leaks == len(result.findings) + 1
+    labels = result.classified[said.emissions[0]].labels
+    assert any(lb.category == IDENTITY and "owner as said" in lb.detail for lb in labels)
+
+
+def test_the_said_form_is_whole_words_only() -> None:
+    from brewbench.bench.verify.said_text import hunt_said
+
+    owner = plant("7F3A9C2E").canaries[0]
+    assert owner.name == "owner"
+    texts = ["order for ADA-canary at noon", "adacanary", "ada canaryx", "Nevada Canary"]
+    found = [Emission("RECORD.transcript", text, "RECORD", "serial", "rx", "sync", Stamp(0, 0), n)
+             for n, text in enumerate(texts)]
+    assert [f.index for f in hunt_said(found, [(owner, "ada canary")])] == [0]
+
+
+def test_float16_feature_frames_are_possible_voice_features_not_audio(clip: bytes) -> None:
+    """3.7 keeps no audio, only float16 frames of log power: once called pcm16 audio, they
+    are now possible voice features, labelled voice, and never decoded as a clip."""
+    with open_device("emu://?firmware=3.7&transport=serial") as device:
+        device.machine.voice_order(clip)
+        device.machine.sync()
+        capture = device.capture
+    result = verify(capture, canaries=plant("7F3A9C2E"))
+    found = _voice_content(result.classified)
+    assert found and {path for path, _ in found} == {"EVENT.features"}
+    assert {detail for _, detail in found} == {"possible voice features (float16 frames)"}
+    assert result.heard == [] and result.problems == []
+
+
+def test_speech_samples_are_never_taken_for_features(clip: bytes) -> None:
+    from brewbench.bench.verify.audio import sniff_audio
+    from brewbench.emulator.voice import samples_of
+
+    samples, _rate = samples_of(clip)
+    pieces = [samples[n:n + 4096] for n in range(0, len(samples) - 4096, 4096)]
+    kinds = {info.format for info in map(sniff_audio, pieces) if info is not None}
+    assert kinds == {"pcm16"}
