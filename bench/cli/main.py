@@ -54,6 +54,7 @@ from .run_uplink import UplinkUnavailable, check_broker, device_uplink
 from .run_verdict import RunVerdict
 from .serve_command import add_serve_parser
 from .tap_command import add_tap_parser
+from .terminal import device_safe_output
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,8 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        code = int(args.func(args))
-        sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit
+        with device_safe_output():  # a device's strings never drive the terminal
+            code = int(args.func(args))
+            sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit
         return code
     except BrewbenchError as exc:
         message = str(exc)  # a message that names its command already needs no prefix
