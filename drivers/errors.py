@@ -95,6 +95,12 @@ class LimitExceeded(DeviceError):
         self.limit = limit
 
 
+class UnexpectedAnswer(DeviceError, ProtocolError):
+    """A device answered with what its protocol does not allow (a Jura ``TY:`` answered
+    with garbage, an ECAM setting of the wrong length): an error of that device, so a
+    run records it with the capture and goes on to the next device."""
+
+
 class DeviceProtocolError(DeviceError, ProtocolError):
     """An answer that decoded but breaks the protocol: a field missing or of the wrong type.
 

@@ -28,9 +28,9 @@ from .errors import (
     DeviceDisconnected,
     DeviceNotFound,
     DeviceSpecError,
-    ProtocolError,
     Timeout,
     TransferError,
+    UnexpectedAnswer,
 )
 from .records import RX, TX, Record, Stamp
 from .specs import DeviceSpec, check_params
@@ -307,14 +307,14 @@ class UsbTransport(Transport):
         """The machine's link status (vendor GET_STATUS).
 
         Raises:
-            ProtocolError: the answer has the wrong length.
+            UnexpectedAnswer: the answer has the wrong length.
             TransferError: the machine does not know the request (STALL).
         """
         answer = self.control(VENDOR_IN, REQ_GET_STATUS, data_or_length=STATUS_LENGTH)
         try:
             return LinkStatus.from_bytes(answer)
         except ValueError as exc:
-            raise ProtocolError(f"{self.device}: {exc}") from exc
+            raise UnexpectedAnswer(self.device, str(exc)) from exc
 
     def reset_link(self) -> None:
         """Flush both bulk pipes on the device (vendor RESET)."""

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..actions import UNKNOWN_PRODUCT, ActionDriver
-from ..errors import DeviceRejected, ProtocolError
+from ..errors import DeviceRejected, UnexpectedAnswer
 from ..machine import Identity
 from .commands import (
     BREW,
@@ -201,7 +201,7 @@ class EcamMachine(ActionDriver):
     def _setting(self, ident: int) -> int:
         answer = self._ask(READ_SETTING, parameter_read(ident)).data
         if len(answer) != 7:
-            raise ProtocolError(f"{self.device}: setting {ident:#04x} was answered "
+            raise UnexpectedAnswer(self.device, f"setting {ident:#04x} was answered "
                                 f"{answer.hex()}, expected 0f, the id and 4 value bytes")
         return int.from_bytes(answer[3:], "big")
 

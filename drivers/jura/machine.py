@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..actions import UNKNOWN_PRODUCT, ActionDriver
-from ..errors import DeviceRejected, ProtocolError
+from ..errors import DeviceRejected, UnexpectedAnswer, shown
 from ..machine import Identity
 from ..records import NOTE_KEY, RX, Record, Stamp
 from .answers import parse_answer
@@ -70,7 +70,7 @@ class JuraMachine(ActionDriver):
         try:
             self.layout = self.connection.layout = choose(machine_type, self.model)
         except ValueError as exc:
-            raise ProtocolError(f"{self.device}: {exc}") from exc
+            raise UnexpectedAnswer(self.device, str(exc)) from exc
         return self.identity
 
     @property
@@ -131,7 +131,7 @@ class JuraMachine(ActionDriver):
         answer = self.connection.command(command)
         fields = parse_answer(answer, command, self.layout)
         if fields.get("answer") != expected:
-            raise ProtocolError(f"{self.device}: {command} was answered {answer!r}, "
+            raise UnexpectedAnswer(self.device, f"{command} was answered {shown(answer, 80)}, "
                                 f"expected {expected}:...")
         return fields
 

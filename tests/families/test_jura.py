@@ -320,3 +320,42 @@ def test_a_babbling_machine_costs_bounded_records_that_say_so() -> None:
     assert all(len(e.record.raw) <= 256 and len(e.record.meta.get("wire", "")) <= 512
                for e in capture.entries)
     assert connection._framer.pending <= 4 * 514
+
+
+def test_a_machine_answering_ty_with_garbage_costs_only_itself() -> None:
+    """A device's protocol error is a device error: recorded with its capture, and the run
+    goes on to the next device (it used to end the whole run)."""
+    import os
+    import pty
+    import threading
+
+    controller, device = pty.openpty()
+    stop = threading.Event()
+
+    def answer_garbage() -> None:  # every line the host sends is answered with nonsense
+        heard = b""
+        while not stop.is_set():
+            try:
+                heard += os.read(controller, 4096)
+            except OSError:
+                return
+            lines = decode(heard).count(b"\r\n")
+            for _ in range(lines):
+                os.write(controller, encode(b"ty:\x1b[2J\xff\x00 garbage\r\n", MACHINE_BASE))
+            if lines:
+                heard = b""
+
+    peer = threading.Thread(target=answer_garbage, daemon=True)
+    peer.start()
+    try:
+        done = subprocess.run([sys.executable, "-m", "brewbench", "run", "--device",
+                               f"serial://{os.ttyname(device)}?family=jura&baud=9600", "--device",
+                               "emu://?firmware=1.0"], capture_output=True, text=True, timeout=180)
+    finally:
+        stop.set()
+        os.close(device)
+        os.close(controller)
+    out = done.stdout + done.stderr
+    assert "Traceback" not in out, out
+    assert "\x1b" not in out and "step(s) failed" in out, out  # its steps fail, shown safely
+    assert "== emu://?firmware=1.0" in out and "firmware 1.0 over serial" in out, out
