@@ -328,6 +328,9 @@ def test_a_malformed_address_table_is_one_line(tmp_path):
     bad.write_text("not toml [")
     with pytest.raises(AddressTableError, match="cannot read"):
         load_addresses(bad)
+    bad.write_bytes(b"\xf6\x00\xff garbage")
+    with pytest.raises(AddressTableError, match="cannot read"):
+        load_addresses(bad)
 
 
 def test_a_placed_destination_is_judged_by_where_its_address_is():
