@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import serial
 
 from brewbench.drivers.framing import FrameSplitter
@@ -94,6 +95,17 @@ def test_run_fails_on_any_leak_when_asked(tmp_path: Path) -> None:
     strict = _run(tmp_path, "--device", "emu://?firmware=2.1", "--fail-on-leak")
     assert strict.returncode == 1
     assert strict.stdout.splitlines()[-1].startswith("verdict: FAIL: planted values leaked")
+
+
+@pytest.mark.parametrize(("command", "usage"), [
+    (["run", "--devcie", "emu://"], "usage: brewbench run "),
+    (["nightly", "--frimware", "2.1"], "usage: brewbench nightly "),
+    (["import", "pcap", "x.pcap", "--bogus"], "usage: brewbench import pcap "),
+])
+def test_a_misspelt_option_shows_its_own_command_usage(command: list[str], usage: str) -> None:
+    done = subprocess.run([*BREWBENCH, *command], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith(usage), done.stderr
+    assert "unrecognized arguments: " + command[-1 if command[0] == "import" else -2] in done.stderr
 
 
 def test_run_with_a_bad_contract_is_a_usage_error(tmp_path: Path) -> None:

@@ -57,7 +57,9 @@ from .tap_command import add_tap_parser
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, stray = parser.parse_known_args(argv)
+    if stray:  # said with the usage of the command it was given to, not the top level's
+        _chosen_parser(parser, args).error(f"unrecognized arguments: {' '.join(stray)}")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -72,6 +74,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
         return 130
+
+
+def _chosen_parser(parser: argparse.ArgumentParser,
+                   args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost (sub)command parser ``args`` went through (``import pcap``, ``run``)."""
+    for action in parser._actions:  # argparse keeps its subcommands nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return _chosen_parser(chosen, args)
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _apply_project_settings(args)
+    if args.differential:
+        _refuse_what_the_differential_drops(args)
     if not args.json:
         return _run(args, None)
     if args.differential:
@@ -155,6 +170,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     document = sys.stdout
     with contextlib.redirect_stdout(sys.stderr):  # people's lines; stdout is the document's
         return _run(args, document)
+
+
+def _refuse_what_the_differential_drops(args: argparse.Namespace) -> None:
+    """A differential run drives the serial/USB/BLE session only: an option it would
+    drop is a usage mistake, not a run that silently went without it."""
+    dropped = {"--uplink": args.uplink, "--lab-network": args.lab_network is not None,
+               "--fail-on-leak": args.fail_on_leak}
+    for option, given in dropped.items():
+        if given:
+            raise DeviceSpecError(f"{option}: not available with --differential yet; run it "
+                                  "without --differential")
 
 
 def _run(args: argparse.Namespace, json_out: TextIO | None) -> int:
