@@ -89,6 +89,8 @@ def device_uplink(wanted: bool) -> Iterator[UplinkTap | None]:
         try:
             host, port = broker.address
             print(f"   uplink: MQTT broker mqtt://{host}:{port}")
-            yield UplinkTap(broker.address, broker_log=broker.log_path)
+            tap = UplinkTap(broker.address, broker_log=broker.log_path)
+            print("   uplink: HTTP endpoint http://{}:{}".format(*tap.endpoint))  # bound already
+            yield tap
         finally:
             broker.stop()
