@@ -89,6 +89,21 @@ def test_run_ends_with_a_verdict_and_exits_1_beyond_the_contract(tmp_path: Path)
     assert clean.stdout.splitlines()[-1].startswith("verdict: PASS: no planted value found")
 
 
+def test_a_machine_nothing_was_planted_on_is_not_called_clean(tmp_path: Path) -> None:
+    """A Jura machine takes no provisioning: its verdict says nothing was planted, not
+    "no planted value found" (which reads like a clean machine); a CM-500 beside it
+    keeps its own verdict."""
+    jura = _run(tmp_path, "--device", "emu://?family=jura")
+    assert jura.returncode == 0, jura.stderr
+    last = jura.stdout.splitlines()[-1]
+    assert last == ("verdict: PASS: nothing planted on emu://?family=jura (no provision, pay "
+                    "or voice order action: no planted value to find)"), last
+    both = _run(tmp_path, "--device", "emu://?firmware=1.0", "--device", "emu://?family=jura")
+    last = both.stdout.splitlines()[-1]
+    assert last.startswith("verdict: PASS: no planted value found; nothing planted on "
+                           "emu://?family=jura ("), last
+
+
 def test_run_fails_on_any_leak_when_asked(tmp_path: Path) -> None:
     told = _run(tmp_path, "--device", "emu://?firmware=2.1")
     assert told.returncode == 0 and told.stdout.splitlines()[-1].startswith("verdict: LEAK")
