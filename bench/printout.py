@@ -23,10 +23,10 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
 
     Field values are not printed: they may be personal or payment data.
     """
-    meta = capture.meta
-    print(f"   device: {meta.get('manufacturer', '?')} {meta.get('model', '?')} "
-          f"serial {meta.get('serial', '?')} firmware {meta.get('firmware', '?')} "
-          f"over {meta.get('transport', '?')}", file=out)
+    meta = {key: capture.meta.get(key) or "?"  # missing or empty (a Jura has no serial)
+            for key in ("manufacturer", "model", "serial", "firmware", "transport")}
+    print(f"   device: {meta['manufacturer']} {meta['model']} serial {meta['serial']} "
+          f"firmware {meta['firmware']} over {meta['transport']}", file=out)
     emitted_per_span = _emitted_per_span(capture)
     for span, (emitted, fields) in zip(capture.actions, emitted_per_span, strict=True):
         what = ", ".join(
