@@ -248,7 +248,7 @@ def test_only_an_emulated_machine_hangs_on_the_emulated_switch() -> None:
     done = subprocess.run([*BREWBENCH, "serve", "--device", "serial:///dev/null", "--power-switch",
                            "0"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
-    assert done.stderr == ("brewbench: brewbench serve: --power-switch powers an emulated machine; "
+    assert done.stderr == ("brewbench serve: --power-switch powers an emulated machine; "
                            "a local port's machine hangs on a real switch\n")
 
 

@@ -67,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # here, so a closed pipe is caught below and not at exit
         return code
     except BrewbenchError as exc:
-        print(f"brewbench: {exc}", file=sys.stderr)
+        said = str(exc)  # "brewbench serve: ..." names its command already: one prefix
+        print(said if said.startswith("brewbench ") else f"brewbench: {said}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # brewbench query ... | head: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush
