@@ -104,6 +104,18 @@ def test_a_machine_nothing_was_planted_on_is_not_called_clean(tmp_path: Path) ->
                            "emu://?family=jura ("), last
 
 
+def test_a_machine_its_contract_does_not_cover_keeps_its_capture(tmp_path: Path) -> None:
+    """A Jura machine judged by the CM-500 contract (a `brewbench init` project's): one line,
+    exit 2, and the session it just ran is saved, not lost with the error."""
+    done = _run(tmp_path, "--device", "emu://?family=jura", "--contract", str(CM500))
+    assert done.returncode == 2, done.stdout
+    [line] = done.stderr.splitlines()
+    assert "no contract covers EF516M firmware V01.25" in line, line
+    [saved] = tmp_path.glob("*/captures/*.jsonl")
+    assert f"capture saved to {saved}" in line
+    assert '"action": "read_settings"' in saved.read_text()
+
+
 def test_run_fails_on_any_leak_when_asked(tmp_path: Path) -> None:
     told = _run(tmp_path, "--device", "emu://?firmware=2.1")
     assert told.returncode == 0 and told.stdout.splitlines()[-1].startswith("verdict: LEAK")
