@@ -124,3 +124,17 @@ def test_the_device_line_marks_an_empty_identity_field_unknown() -> None:
     print_capture(capture, printed)
     assert printed.getvalue().splitlines()[0] == (
         "   device: JURA EF516M serial ? firmware V01.25 over serial")
+
+
+@pytest.mark.parametrize(("device", "meta"), [
+    ("tap rx /dev/pts/0", {"spec": "tap rx /dev/pts/0", "transport": "tap"}),
+    ("btsnoop:session.btsnoop", {"source": "session.btsnoop", "transport": "ble"}),
+])
+def test_a_device_that_never_said_what_it_is_is_named_by_where_it_was_heard(
+        device: str, meta: dict[str, str]) -> None:
+    """A tap or an imported log has no identity answer: the line says so in words, never
+    ``? ? serial ? firmware ?``."""
+    printed = io.StringIO()
+    print_capture(Capture(device, meta), printed)
+    assert printed.getvalue().splitlines()[0] == (
+        f"   device: not identified ({device}, over {meta['transport']}: listened to, not asked)")
