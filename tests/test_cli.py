@@ -116,6 +116,19 @@ def test_a_machine_its_contract_does_not_cover_keeps_its_capture(tmp_path: Path)
     assert '"action": "read_settings"' in saved.read_text()
 
 
+@pytest.mark.parametrize(("spec", "said"), [
+    ("bogus://x", "bogus://x: unknown scheme 'bogus'"),
+    ("emu://?firmwre=2.1", "emu://?firmwre=2.1: "),
+    ("emu://?family=nespresso", "unknown family 'nespresso'"),
+])
+def test_a_wrong_spec_is_one_line_before_any_device_runs(tmp_path: Path, spec: str,
+                                                         said: str) -> None:
+    done = _run(tmp_path, "--device", "emu://?firmware=1.0", "--device", spec)
+    assert done.returncode == 2 and done.stdout == "", done.stdout  # the first never ran
+    [line] = done.stderr.splitlines()
+    assert line.startswith("brewbench: ") and said in line, line
+
+
 def test_run_fails_on_any_leak_when_asked(tmp_path: Path) -> None:
     told = _run(tmp_path, "--device", "emu://?firmware=2.1")
     assert told.returncode == 0 and told.stdout.splitlines()[-1].startswith("verdict: LEAK")

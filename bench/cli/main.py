@@ -16,14 +16,14 @@ from typing import Any, TextIO
 
 from ... import __version__
 from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound, DeviceSpecError
-from ...drivers.specs import parse_spec, slug
+from ...drivers.specs import slug
 from ...emulator.firmware import PROFILES
 from ...emulator.jura.machine import MACHINE_TYPES
 from ...emulator.jura.serve import JuraEmulator
 from ...emulator.lab_clouds import LAB_CLOUDS
 from ...emulator.serve import IN_PROCESS, LINKS, Emulator
 from ..capture import Capture
-from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, open_device
+from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, check_spec, open_device
 from ..influx.run_log import RunLog
 from ..lab import find_lab, resolve_devices
 from ..labnet.lab import LabNetwork
@@ -187,7 +187,7 @@ def _refuse_what_the_differential_drops(args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace, json_out: TextIO | None) -> int:
     specs = resolve_devices(args.device, find_lab())  # lab names -> specs
     for spec in specs:
-        parse_spec(spec)  # a typo in the last spec is a usage error before any device runs
+        check_spec(spec)  # a typo (scheme, parameter, family) is a usage error before any run
     if args.contract is not None:
         load_contracts(args.contract)  # a bad file is a usage error before any device is driven
     run_id = new_run_id()
