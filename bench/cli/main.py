@@ -202,14 +202,16 @@ def _run(args: argparse.Namespace, json_out: TextIO | None) -> int:
                                              prefix="influx-"),
                           run_id, kind="run")
     if args.differential:  # its own verdict line per device (bench/cli/differential_command.py)
+        verdicts: list[str] = []
         try:
-            beyond = run_differential_devices(args, specs, run_id, run_log)
+            return run_differential_devices(args, specs, run_id, run_log, verdicts)
         finally:
             run_log.close()
-        print(f"results: {run_log.sink.settings.target}")
-        if run_log.waiting():
-            print(run_log.waiting())
-        return 1 if beyond else 0
+            print(f"results: {run_log.sink.settings.target}")
+            if run_log.waiting():
+                print(run_log.waiting())
+            for line in verdicts:  # the run ends with its verdicts, as a plain run does
+                print(line)
     args.uplink = args.uplink or args.lab_network is not None
     try:
         check_broker(args.uplink)
