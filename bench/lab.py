@@ -67,9 +67,10 @@ def load_lab(path: Path, named_by: str = "") -> Lab:
     where = f" (named by {named_by})" if named_by else ""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else None
         raise DeviceSpecError(f"lab file {path}{where} cannot be read: "
-                              f"{exc.strerror or exc}") from exc
+                              f"{reason or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise DeviceSpecError(f"lab file {path}{where} is not valid TOML: {exc}") from exc
     devices = data.get("devices", {})
@@ -112,7 +113,7 @@ def _table(pyproject: Path) -> dict[str, Any]:
     the settings reader report a broken pyproject.toml themselves)."""
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
     table = data.get("tool", {}).get("brewbench", {})
     return table if isinstance(table, dict) else {}

@@ -23,10 +23,7 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
 
     Field values are not printed: they may be personal or payment data.
     """
-    meta = capture.meta
-    print(f"   device: {meta.get('manufacturer', '?')} {meta.get('model', '?')} "
-          f"serial {meta.get('serial', '?')} firmware {meta.get('firmware', '?')} "
-          f"over {meta.get('transport', '?')}", file=out)
+    print(f"   device: {_identity(capture)}", file=out)
     emitted_per_span = _emitted_per_span(capture)
     for span, (emitted, fields) in zip(capture.actions, emitted_per_span, strict=True):
         what = ", ".join(
@@ -40,6 +37,16 @@ def print_capture(capture: Capture, out: TextIO, result: Verification | None = N
     _print_bounds(capture, out)
     if result is not None:
         _print_verification(result, out, saved)
+
+
+def _identity(capture: Capture) -> str:
+    """What the device said it is; a tap or an imported log never asked it."""
+    meta = {key: capture.meta.get(key) or "?"  # missing or empty (a Jura has no serial)
+            for key in ("manufacturer", "model", "serial", "firmware", "transport")}
+    if all(meta[key] == "?" for key in ("manufacturer", "model", "serial", "firmware")):
+        return f"not identified ({capture.device}, over {meta['transport']}: listened to, not asked)"
+    return (f"{meta['manufacturer']} {meta['model']} serial {meta['serial']} "
+            f"firmware {meta['firmware']} over {meta['transport']}")
 
 
 def _emitted_per_span(capture: Capture) -> list[tuple[Counter[str], dict[str, set[str]]]]:

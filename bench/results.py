@@ -28,6 +28,7 @@ from .influx.verification_points import (
 )
 from .verify.canaries import CanarySet
 from .verify.capture_redaction import save_capture
+from .verify.contracts import ContractError
 from .verify.redact import Redactor
 from .verify.spoken import voice_summary
 from .verify.verification import Verification, verify
@@ -115,7 +116,10 @@ def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
             then absent or complete, never torn.
     """
     redactor = Redactor.from_lab_key()
-    result = verify(capture, canaries, contract)
+    try:
+        result, uncovered = verify(capture, canaries, contract), None
+    except ContractError as exc:  # the device turned out to be one the file does not cover:
+        result, uncovered = verify(capture, canaries), exc  # keep its session all the same
     if result.heard:  # the nightly reads what was heard from the saved capture
         capture.meta["voice"] = voice_summary(result.heard)
     # The capture first, then its points; a capture that cannot be saved still has its
@@ -130,6 +134,8 @@ def keep(capture: Capture, path: Path, run_log: RunLog, outcome: TestOutcome, *,
                            f"{_reason(exc)}") from exc
     finally:
         _log_kept(result, run_log, outcome, redactor)
+    if uncovered is not None:
+        raise ContractError(f"{uncovered}; capture saved to {path}") from uncovered
     return Kept(path, result)
 
 

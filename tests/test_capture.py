@@ -1,5 +1,6 @@
 """Captures lose nothing and survive a round trip through their file."""
 
+import io
 import json
 import threading
 from pathlib import Path
@@ -8,6 +9,7 @@ import pytest
 
 from brewbench.bench.capture import IDLE, Capture
 from brewbench.bench.devices import open_device
+from brewbench.bench.printout import print_capture
 from brewbench.drivers.messages import Message, MsgType
 from brewbench.drivers.records import BatchObserver, Record, Stamp
 
@@ -110,3 +112,29 @@ def test_a_burst_during_requests_arrives_whole_and_in_order() -> None:
     stamps = [e.record.stamp.mono_ns for e in rx]
     assert stamps == sorted(stamps)
     assert device.capture.frame_errors == 0
+
+
+def test_the_device_line_marks_an_empty_identity_field_unknown() -> None:
+    """A machine that reports no serial number (a Jura's TY: answer has none) shows
+    ``serial ?`` like any missing fact, never a blank that shifts the line."""
+    capture = Capture("emu://?family=jura", {"manufacturer": "JURA", "model": "EF516M",
+                                             "serial": "", "firmware": "V01.25",
+                                             "transport": "serial"})
+    printed = io.StringIO()
+    print_capture(capture, printed)
+    assert printed.getvalue().splitlines()[0] == (
+        "   device: JURA EF516M serial ? firmware V01.25 over serial")
+
+
+@pytest.mark.parametrize(("device", "meta"), [
+    ("tap rx /dev/pts/0", {"spec": "tap rx /dev/pts/0", "transport": "tap"}),
+    ("btsnoop:session.btsnoop", {"source": "session.btsnoop", "transport": "ble"}),
+])
+def test_a_device_that_never_said_what_it_is_is_named_by_where_it_was_heard(
+        device: str, meta: dict[str, str]) -> None:
+    """A tap or an imported log has no identity answer: the line says so in words, never
+    ``? ? serial ? firmware ?``."""
+    printed = io.StringIO()
+    print_capture(Capture(device, meta), printed)
+    assert printed.getvalue().splitlines()[0] == (
+        f"   device: not identified ({device}, over {meta['transport']}: listened to, not asked)")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import serial
 
 from brewbench.drivers.framing import FrameSplitter
@@ -88,12 +89,63 @@ def test_run_ends_with_a_verdict_and_exits_1_beyond_the_contract(tmp_path: Path)
     assert clean.stdout.splitlines()[-1].startswith("verdict: PASS: no planted value found")
 
 
+def test_a_machine_nothing_was_planted_on_is_not_called_clean(tmp_path: Path) -> None:
+    """A Jura machine takes no provisioning: its verdict says nothing was planted, not
+    "no planted value found" (which reads like a clean machine); a CM-500 beside it
+    keeps its own verdict."""
+    jura = _run(tmp_path, "--device", "emu://?family=jura")
+    assert jura.returncode == 0, jura.stderr
+    last = jura.stdout.splitlines()[-1]
+    assert last == ("verdict: PASS: nothing planted on emu://?family=jura (no provision, pay "
+                    "or voice order action: no planted value to find)"), last
+    both = _run(tmp_path, "--device", "emu://?firmware=1.0", "--device", "emu://?family=jura")
+    last = both.stdout.splitlines()[-1]
+    assert last.startswith("verdict: PASS: no planted value found; nothing planted on "
+                           "emu://?family=jura ("), last
+
+
+def test_a_machine_its_contract_does_not_cover_keeps_its_capture(tmp_path: Path) -> None:
+    """A Jura machine judged by the CM-500 contract (a `brewbench init` project's): one line,
+    exit 2, and the session it just ran is saved, not lost with the error."""
+    done = _run(tmp_path, "--device", "emu://?family=jura", "--contract", str(CM500))
+    assert done.returncode == 2, done.stdout
+    [line] = done.stderr.splitlines()
+    assert "no contract covers EF516M firmware V01.25" in line, line
+    [saved] = tmp_path.glob("*/captures/*.jsonl")
+    assert f"capture saved to {saved}" in line
+    assert '"action": "read_settings"' in saved.read_text()
+
+
+@pytest.mark.parametrize(("spec", "said"), [
+    ("bogus://x", "bogus://x: unknown scheme 'bogus'"),
+    ("emu://?firmwre=2.1", "emu://?firmwre=2.1: "),
+    ("emu://?family=nespresso", "unknown family 'nespresso'"),
+])
+def test_a_wrong_spec_is_one_line_before_any_device_runs(tmp_path: Path, spec: str,
+                                                         said: str) -> None:
+    done = _run(tmp_path, "--device", "emu://?firmware=1.0", "--device", spec)
+    assert done.returncode == 2 and done.stdout == "", done.stdout  # the first never ran
+    [line] = done.stderr.splitlines()
+    assert line.startswith("brewbench: ") and said in line, line
+
+
 def test_run_fails_on_any_leak_when_asked(tmp_path: Path) -> None:
     told = _run(tmp_path, "--device", "emu://?firmware=2.1")
     assert told.returncode == 0 and told.stdout.splitlines()[-1].startswith("verdict: LEAK")
     strict = _run(tmp_path, "--device", "emu://?firmware=2.1", "--fail-on-leak")
     assert strict.returncode == 1
     assert strict.stdout.splitlines()[-1].startswith("verdict: FAIL: planted values leaked")
+
+
+@pytest.mark.parametrize(("command", "usage"), [
+    (["run", "--devcie", "emu://"], "usage: brewbench run "),
+    (["nightly", "--frimware", "2.1"], "usage: brewbench nightly "),
+    (["import", "pcap", "x.pcap", "--bogus"], "usage: brewbench import pcap "),
+])
+def test_a_misspelt_option_shows_its_own_command_usage(command: list[str], usage: str) -> None:
+    done = subprocess.run([*BREWBENCH, *command], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.startswith(usage), done.stderr
+    assert "unrecognized arguments: " + command[-1 if command[0] == "import" else -2] in done.stderr
 
 
 def test_run_with_a_bad_contract_is_a_usage_error(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from brewbench.bench.influx.lineproto import parse
 
 BREWBENCH = [sys.executable, "-m", "brewbench", "run", "--differential"]
@@ -51,7 +53,9 @@ def test_clean_noisy_firmware_exits_0(tmp_path: Path) -> None:
     done = brewbench(tmp_path, "--device", "emu://?firmware=1.1", "--design", "group")
     assert done.returncode == 0, done.stderr
     assert "13 runs (group, 3 baselines, 2 replicates)" in done.stdout
-    assert "verdict: emu://?firmware=1.1: no differential finding" in done.stdout
+    # the run ends with its verdict, as a plain run does (the spool lines come before it)
+    assert done.stdout.splitlines()[-1].startswith(
+        "verdict: emu://?firmware=1.1: no differential finding"), done.stdout.splitlines()[-3:]
 
 
 def test_usage_mistakes_exit_2_with_one_line(tmp_path: Path) -> None:
@@ -61,6 +65,18 @@ def test_usage_mistakes_exit_2_with_one_line(tmp_path: Path) -> None:
     done = brewbench(tmp_path, "--contract", str(tmp_path / "none.toml"))
     assert done.returncode == 2 and "No such file or directory" in done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("option", [["--uplink"], ["--lab-network", "forged-ok"],
+                                    ["--fail-on-leak"]])
+def test_options_the_differential_does_not_honour_are_refused(tmp_path: Path,
+                                                              option: list[str]) -> None:
+    """An option the differential would drop is one line and exit 2 before any device runs,
+    never a run that silently went without it."""
+    done = brewbench(tmp_path, *option)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"brewbench: {option[0]}: not available with --differential yet; "
+                           "run it without --differential\n")
 
 
 def plain_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -86,3 +86,10 @@ def test_token_and_password_stay_out_of_repr_and_target(tmp_path: Path) -> None:
     shown = repr(settings) + str(settings) + settings.target + settings.target_key
     assert settings.password == "pa55word" and settings.token == "t0ken"
     assert "pa55word" not in shown and "t0ken" not in shown
+
+
+def test_a_binary_pyproject_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_bytes(b"\xf6\x00\xff garbage")
+    with pytest.raises(InfluxConfigError, match="cannot read"):
+        resolve(env={}, pyproject=path)

@@ -16,10 +16,12 @@ import pytest
 
 from brewbench.bench.influx.lineproto import Point
 from brewbench.bench.influx.push import push
+from brewbench.bench.influx.query import InfluxReader
 from brewbench.bench.influx.run_log import RunLog
 from brewbench.bench.influx.servers import LocalServer
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.influx.sink import open_sink
+from brewbench.bench.influx.writers import Unavailable
 from brewbench.fixtures.influx_servers import brewbench_influxd, influx_database
 
 __all__ = ["brewbench_influxd"]
@@ -98,6 +100,13 @@ def test_the_v2_client_sees_a_refused_server_as_unreachable(refused_url: str,
     took, unsent, why = closed_within(settings, 10)
     assert took < QUICK
     assert unsent == 10 and why.startswith("no answer, unreachable")
+
+
+def test_a_query_to_a_refused_server_says_why_like_push_does(refused_url: str) -> None:
+    """``brewbench query`` names the cause a lab checks (refused), not a library class name."""
+    reader = InfluxReader(InfluxSettings(url=refused_url, db="brewbench"))
+    with pytest.raises(Unavailable, match=r"no answer, unreachable \(connection refused\)"):
+        reader.query("SHOW DATABASES")
 
 
 def test_a_missing_database_is_said_at_once_and_push_sends_later(

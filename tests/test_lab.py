@@ -55,10 +55,11 @@ def test_the_environment_wins_over_pyproject(lab_file: Path, tmp_path: Path) -> 
     ("[devices\n", "is not valid TOML"),
     ("devices = 3\n", r"\[devices\] must be a table"),
     ('[devices]\nlobby = "/dev/ttyUSB0"\n', "devices.lobby must be a device spec string"),
+    (b"\xf6\x00\xff garbage", "cannot be read"),
 ])
-def test_a_broken_lab_file_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+def test_a_broken_lab_file_is_one_line(tmp_path: Path, text: str | bytes, message: str) -> None:
     path = tmp_path / "lab.toml"
-    path.write_text(text)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(DeviceSpecError, match=message):
         load_lab(path)
 

@@ -376,6 +376,9 @@ def test_a_malformed_address_table_is_one_line(tmp_path):
     bad.write_text("not toml [")
     with pytest.raises(AddressTableError, match="cannot read"):
         load_addresses(bad)
+    bad.write_bytes(b"\xf6\x00\xff garbage")
+    with pytest.raises(AddressTableError, match="cannot read"):
+        load_addresses(bad)
 
 
 def test_a_placed_destination_is_judged_by_where_its_address_is():
@@ -418,6 +421,25 @@ def test_brewbench_run_lab_network_refuses_a_real_device_in_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("brewbench run --lab-network: ")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("spec", "named"), [
+    ("emu://?family=jura", "family=jura"),
+    ("emu://?firmware=2.1&transport=ble", "transport=ble"),
+    ("emu://?firmware=1.2&noise=field&seed=7", "noise=field, seed=7"),
+])
+def test_brewbench_run_lab_network_never_drives_another_machine_than_the_spec(tmp_path, spec,
+                                                                              named):
+    """The lab's emulated machine is a CM-500 over serial with a firmware: a spec asking for
+    anything else is refused in one line, never silently run as a CM-500 2.1."""
+    done = subprocess.run([sys.executable, "-m", "brewbench", "run", "--lab-network", "validating",
+                           "--device", spec, "--results", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stdout
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"brewbench run --lab-network: {spec}: the lab network's emulated machine is a CM-500 "
+        f"over serial (firmware=, serial=); not {named}")
+    assert "device: " not in done.stdout and not list(tmp_path.glob("*/captures/*.jsonl"))
 
 
 # -- the guide's examples ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import brewbench
 from brewbench.bench.influx.query import InfluxReader
 from brewbench.bench.influx.settings import InfluxSettings
 from brewbench.bench.nightly.browser import check_report, find_chromium
+from brewbench.bench.nightly.plan import PlanError, config_plan
 from brewbench.emulator.firmware import PERSONAL, PROFILES, SERVICE
 
 # The first test here pays for a six-target nightly (six pytest runs, a report, two
@@ -184,6 +185,18 @@ def test_broken_bench_config_is_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "needs at least one [[device]] and one [[firmware]]" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("kind", ["binary", "folder"])
+def test_an_unreadable_bench_config_is_one_line(tmp_path: Path, kind: str) -> None:
+    """A wrong file or a folder given as --config is a PlanError, never a traceback."""
+    path = tmp_path / "bench.toml"
+    if kind == "binary":
+        path.write_bytes(b"\xf6\x00\xff garbage")
+    else:
+        path.mkdir()
+    with pytest.raises(PlanError, match=r"bench config .*bench.toml cannot be read"):
+        config_plan(path)
 
 
 def test_nightly_logs_every_version_to_a_real_influxdb(brewbench_influx: InfluxSettings,

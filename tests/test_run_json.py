@@ -40,6 +40,19 @@ def test_json_pipes_into_json_tool_and_holds_the_verdict(tmp_path: Path) -> None
     assert "Canary-" not in done.stdout
 
 
+def test_a_spoken_leak_is_a_planted_value_found_in_the_json_too(tmp_path: Path) -> None:
+    """Firmware 3.5 gives the owner away only in a recording: the verdict line counts it,
+    and the document lists it by name like any planted value (encoding "spoken")."""
+    done = run("--json", "--fail-on-leak", "--device", "emu://?firmware=3.5", "--results",
+               str(tmp_path), cwd=tmp_path)
+    document = json.loads(done.stdout)
+    assert "1 spoken" in document["verdict"]["line"], document["verdict"]["line"]
+    [device] = document["devices"]
+    spoken = [f for f in device["planted_values_found"] if f["encoding"] == "spoken"]
+    assert [(f["canary"], f["category"], f["field"], f["action"]) for f in spoken] == [
+        ("owner", "identity", "EVENT.pcm", "voice_order")]
+
+
 def test_json_of_a_clean_device_passes(tmp_path: Path) -> None:
     done = run("--json", "--device", "emu://?firmware=1.0", "--contract", str(CONTRACT),
                "--results", str(tmp_path), cwd=tmp_path)

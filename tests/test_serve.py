@@ -93,3 +93,17 @@ def test_only_a_local_serial_port_can_be_served() -> None:
                           text=True, timeout=60)
     assert done.returncode == 2
     assert "takes a local serial port, e.g. serial:///dev/ttyUSB0" in done.stderr
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["--firmware", "9.9"], "brewbench serve: no emulated firmware '9.9'; known versions: "),
+    (["--device", "serial:///dev/ttyBREWBENCH9"],
+     "brewbench serve --device serial:///dev/ttyBREWBENCH9: no such port /dev/ttyBREWBENCH9"),
+])
+def test_a_mistake_is_one_line_with_one_prefix(args: list[str], line: str) -> None:
+    """Said once (no "brewbench: brewbench serve:"), and a port that is not there is never
+    announced as served."""
+    done = subprocess.run([*BREWBENCH, "serve", *args], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert done.stderr.startswith(line) and len(done.stderr.splitlines()) == 1, done.stderr

@@ -242,6 +242,8 @@ def test_brewbench_run_uplink_captures_each_devices_cloud(tmp_path: Path) -> Non
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr  # 2.1 sends the owner's name home
     assert done.stdout.count("   uplink: MQTT broker mqtt://127.0.0.1:") == 2  # one per device
+    # ... and the endpoint a lab points a machine's HTTP uplink at
+    assert done.stdout.count(", HTTP endpoint http://127.0.0.1:") == 2
     channels = {}
     for saved in tmp_path.glob("*/captures/*.jsonl"):
         lines = [json.loads(line) for line in saved.read_text().splitlines()[1:]]

@@ -39,8 +39,10 @@ def add_differential_options(run: argparse.ArgumentParser) -> None:
 
 
 def run_differential_devices(args: argparse.Namespace, specs: list[str], run_id: str,
-                             run_log: RunLog) -> int:
-    """Analyse each device; 1 when a finding is beyond the contract on any of them."""
+                             run_log: RunLog, verdicts: list[str]) -> int:
+    """Analyse each device; 1 when a finding is beyond the contract on any of them. Each
+    device's verdict line goes to ``verdicts``, for the run to end with (also when a later
+    device fails)."""
     if args.contract is not None and not args.contract.is_file():
         raise DifferentialError(f"data contract {args.contract} does not exist")
     redactor = None if args.raw_captures else Redactor.from_lab_key()
@@ -59,7 +61,7 @@ def run_differential_devices(args: argparse.Namespace, specs: list[str], run_id:
         path = keep_differential(outcome, args.results / run_id, run_log, test=TEST,
                                  started_ns=started_ns, raw=args.raw_captures)
         print(f"   findings saved to {path}")
-        print(f"verdict: {outcome.line()}")
+        verdicts.append(f"verdict: {outcome.line()}")
         beyond += 0 if outcome.ok else 1
     return 1 if beyond else 0
 

@@ -17,14 +17,14 @@ from typing import Any, TextIO
 
 from ... import __version__
 from ...drivers.errors import BrewbenchError, DeviceError, DeviceNotFound, DeviceSpecError
-from ...drivers.specs import parse_spec, slug
+from ...drivers.specs import slug
 from ...emulator.firmware import PROFILES
 from ...emulator.jura.machine import MACHINE_TYPES
 from ...emulator.jura.serve import JuraEmulator
 from ...emulator.lab_clouds import LAB_CLOUDS
 from ...emulator.serve import IN_PROCESS, LINKS, Emulator
 from ..capture import Capture
-from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, open_device
+from ..devices import DEFAULT_SPEC, EMULATED_FIRMWARE, check_spec, open_device
 from ..influx.run_log import RunLog
 from ..lab import find_lab, resolve_devices
 from ..labnet.lab import LabNetwork
@@ -60,8 +60,8 @@ from .terminal import device_safe_output
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if extra:  # the command's own usage and a guess, not the top-level usage
-        command = _commands(parser).get(getattr(args, "command", ""), parser)
+    if extra:  # said with the usage of the command it was given to, and a guess
+        command = _chosen_parser(parser, args)
         command.error(_unrecognized(command, extra))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -82,12 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    """The subcommands' parsers by name."""
-    for action in parser._actions:  # argparse keeps them there and nowhere public
+def _chosen_parser(parser: argparse.ArgumentParser,
+                   args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost (sub)command parser ``args`` went through (``import pcap``, ``run``)."""
+    for action in parser._actions:  # argparse keeps its subcommands nowhere public
         if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return _chosen_parser(chosen, args)
+    return parser
 
 
 def _unrecognized(parser: argparse.ArgumentParser, extra: list[str]) -> str:
@@ -174,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _apply_project_settings(args)
+    if args.differential:
+        _refuse_what_the_differential_drops(args)
     if not args.json:
         return _run(args, None)
     if args.differential:
@@ -184,10 +189,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _run(args, document)
 
 
+def _refuse_what_the_differential_drops(args: argparse.Namespace) -> None:
+    """A differential run drives the serial/USB/BLE session only: an option it would
+    drop is a usage mistake, not a run that silently went without it."""
+    dropped = {"--uplink": args.uplink, "--lab-network": args.lab_network is not None,
+               "--fail-on-leak": args.fail_on_leak}
+    for option, given in dropped.items():
+        if given:
+            raise DeviceSpecError(f"{option}: not available with --differential yet; run it "
+                                  "without --differential")
+
+
 def _run(args: argparse.Namespace, json_out: TextIO | None) -> int:
     specs = resolve_devices(args.device, find_lab())  # lab names -> specs
     for spec in specs:
-        parse_spec(spec)  # a typo in the last spec is a usage error before any device runs
+        check_spec(spec)  # a typo (scheme, parameter, family) is a usage error before any run
     if args.contract is not None:
         load_contracts(args.contract)  # a bad file is a usage error before any device is driven
     run_id = new_run_id()
@@ -202,14 +218,16 @@ def _run(args: argparse.Namespace, json_out: TextIO | None) -> int:
                                              prefix="influx-"),
                           run_id, kind="run")
     if args.differential:  # its own verdict line per device (bench/cli/differential_command.py)
+        verdicts: list[str] = []
         try:
-            beyond = run_differential_devices(args, specs, run_id, run_log)
+            return run_differential_devices(args, specs, run_id, run_log, verdicts)
         finally:
             run_log.close()
-        print(f"results: {run_log.sink.settings.target}")
-        if run_log.waiting():
-            print(run_log.waiting())
-        return 1 if beyond else 0
+            print(f"results: {run_log.sink.settings.target}")
+            if run_log.waiting():
+                print(run_log.waiting())
+            for line in verdicts:  # the run ends with its verdicts, as a plain run does
+                print(line)
     args.uplink = args.uplink or args.lab_network is not None
     try:
         check_broker(args.uplink)

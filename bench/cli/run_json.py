@@ -13,6 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..verify.hunter import Finding
+from ..verify.spoken import SpokenFinding
 from ..verify.verification import Verification
 from .run_verdict import RunVerdict
 
@@ -61,9 +63,7 @@ def _found(found: Verification) -> dict[str, Any]:
         "model": found.capture.meta.get("model"), "firmware": found.capture.meta.get("firmware"),
         "collected": [{"category": c, "field": f, "count": n}
                       for (c, f), n in sorted(collected.items())],
-        "planted_values_found": [{"canary": f.canary, "category": f.category, "field": f.path,
-                                  "channel": f.channel, "action": f.action, "encoding": f.chain}
-                                 for f in found.findings],
+        "planted_values_found": _planted(found),
         "contract": None if verdict is None else {
             "ok": verdict.ok, "source": str(verdict.contract.source),
             "violations": [{"category": v.category, "field": v.field, "action": v.action,
@@ -72,3 +72,11 @@ def _found(found: Verification) -> dict[str, Any]:
                            for v in verdict.violations]},
         "problems": list(found.problems),
     }
+
+
+def _planted(found: Verification) -> list[dict[str, str]]:
+    """Every planted value that came back, as text or heard in a recording (encoding
+    "spoken"), as the verdict line counts them."""
+    came_back: list[Finding | SpokenFinding] = [*found.findings, *found.spoken]
+    return [{"canary": f.canary, "category": f.category, "field": f.path, "channel": f.channel,
+             "action": f.action, "encoding": f.chain} for f in came_back]

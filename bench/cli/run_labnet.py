@@ -41,12 +41,14 @@ def device_lab(cloud: str | None, spec: str, uplink: UplinkTap | None
     if parsed.scheme != "emu":
         raise LabNetworkUnavailable(f"{spec}: --lab-network runs an emulated machine (emu://); "
                                     "for a real machine set up the lab's tables (docs/lab-network.md)")
+    _refuse_another_machine(spec, parsed.params)
     try:
         lab = LabNetwork(WORLD, tap_upstream(uplink) if uplink is not None else None).__enter__()
     except LabNetworkError as exc:
         raise LabNetworkUnavailable(str(exc)) from exc
     try:
-        with LabDevice(lab, cloud, firmware=parsed.params.get("firmware", "2.1")) as lab_spec:
+        with LabDevice(lab, cloud, firmware=parsed.params.get("firmware", "2.1"),
+                       serial=parsed.params.get("serial")) as lab_spec:
             print(f"   lab network: cloud {cloud}, device namespace {lab.namespaces.device}, "
                   f"up in {lab.setup_ms:.0f} ms")
             yield lab_spec, lab
@@ -54,6 +56,19 @@ def device_lab(cloud: str | None, spec: str, uplink: UplinkTap | None
         raise LabNetworkUnavailable(str(exc)) from exc
     finally:
         lab.stop()
+
+
+# What the lab's emulated machine (bench/labnet/device.py: a CM-500 over serial) can be.
+LAB_MACHINE = {"firmware": None, "serial": None, "family": "cm500", "transport": "serial"}
+
+
+def _refuse_another_machine(spec: str, params: dict[str, str]) -> None:
+    """A spec the lab's machine cannot be is one line, never run as another machine."""
+    other = [f"{key}={value}" for key, value in params.items()
+             if key not in LAB_MACHINE or LAB_MACHINE[key] not in (None, value)]
+    if other:
+        raise LabNetworkUnavailable(f"{spec}: the lab network's emulated machine is a CM-500 over "
+                                    f"serial (firmware=, serial=); not {', '.join(other)}")
 
 
 def print_destinations(lab: LabNetwork, verification: Verification) -> None:

@@ -89,7 +89,7 @@ def device_uplink(wanted: bool) -> Iterator[UplinkTap | None]:
         try:
             host, port = broker.address
             tap = UplinkTap(broker.address, broker_log=broker.log_path)
-            web_host, web_port = tap.http_address
+            web_host, web_port = tap.endpoint
             print(f"   uplink: MQTT broker mqtt://{host}:{port}, HTTP endpoint "
                   f"http://{web_host}:{web_port}/ (point a real machine's cloud at them)")
             yield tap

@@ -17,6 +17,8 @@ from ..verify.verification import Verification
 
 __all__ = ["RunVerdict"]
 
+PLANTING = frozenset({"provision", "pay", "voice_order"})  # the actions that hand over planted values
+
 
 @dataclass
 class RunVerdict:
@@ -31,6 +33,7 @@ class RunVerdict:
     unheard: dict[str, int] = field(default_factory=dict)  # device -> recordings cut by a bound
     cut: dict[str, int] = field(default_factory=dict)  # device -> records past its budget
     missing: list[str] = field(default_factory=list)  # devices that were not there: unjudged
+    unplanted: list[str] = field(default_factory=list)  # judged, but no action planted a value
     judged: int = 0  # devices whose capture was verified
 
     def add(self, spec: str, failures: int, result: Verification | None) -> None:
@@ -40,6 +43,8 @@ class RunVerdict:
             return
         self.judged += 1
         self.failures += failures
+        if not any(span.name in PLANTING for span in result.capture.actions):
+            self.unplanted.append(spec)
         if result.leaks:
             self.leaked[spec] = result.leaks
         if result.spoken:
@@ -72,8 +77,11 @@ class RunVerdict:
         if self.leaked:
             parts.append("planted values leaked: " + ", ".join(
                 f"{spec} ({count}{self._spoken(spec)})" for spec, count in self.leaked.items()))
-        elif self.judged:
+        elif self.judged > len(self.unplanted):
             parts.append("no planted value found")
+        if self.unplanted:  # a family without provisioning: nothing could come back
+            parts.append(f"nothing planted on {', '.join(self.unplanted)} (no provision, pay or "
+                         "voice order action: no planted value to find)")
         short = [f"{spec} ({count} recording{'s' if count > 1 else ''})"
                  for spec, count in self.unheard.items()]
         short += [f"{spec} ({count} record(s) past the capture budget)" if count else

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import socket
 import threading
@@ -105,6 +106,9 @@ def _served_port(args: argparse.Namespace) -> Iterator[tuple[str, str, dict[str,
         if spec.scheme != "serial" or not spec.target:
             raise DeviceSpecError(f"brewbench serve --device {args.device}: takes a local serial "
                                   "port, e.g. serial:///dev/ttyUSB0")
+        if not os.path.exists(spec.target):  # never announce a port nobody can open
+            raise DeviceSpecError(f"brewbench serve --device {args.device}: no such port "
+                                  f"{spec.target} (python -m serial.tools.list_ports lists them)")
         kept = {k: spec.params[k] for k in KEPT_PARAMS if k in spec.params}
         yield spec.target, spec.target, kept, spec.target.startswith(PTYS)
         return

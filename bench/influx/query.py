@@ -21,7 +21,7 @@ import urllib3
 
 from ...drivers.errors import BrewbenchError
 from .settings import InfluxSettings
-from .writers import Unavailable, auth_headers, classify
+from .writers import auth_headers, classify, no_answer
 
 
 class QueryError(BrewbenchError):
@@ -85,9 +85,8 @@ class InfluxReader:
         try:
             response = self._http.request("POST", self._url, fields=fields, headers=self._headers,
                                           encode_multipart=False)
-        except urllib3.exceptions.HTTPError as exc:
-            raise Unavailable(self.settings.target, 0,
-                              f"no answer ({type(exc).__name__})") from exc
+        except urllib3.exceptions.HTTPError as exc:  # refused, no route...: said as push says it
+            raise no_answer(self.settings.target, exc) from exc
         if response.status >= 300 and response.status != 400:
             raise classify(self.settings.target, response.status, response.data)
         return _series(response.data)

@@ -186,7 +186,7 @@ def _from_pyproject(path: Path | None) -> dict[str, Any]:
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InfluxConfigError(f"{path}: cannot read [tool.brewbench.influx]: {exc}") from exc
     table = data.get("tool", {}).get("brewbench", {}).get("influx", {})
     if not isinstance(table, dict):

@@ -86,7 +86,7 @@ def load_addresses(path: Path | None = None) -> AddressTable:
         text = (path.read_text(encoding="utf-8") if path is not None
                 else files("brewbench.contracts").joinpath(SHIPPED).read_text(encoding="utf-8"))
         data = tomllib.loads(text)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AddressTableError(f"{path or SHIPPED}: cannot read the address table: {exc}") from exc
     if data.get("format") != ADDRESSES_FORMAT or data.get("version") != 1:
         raise AddressTableError(f'{path or SHIPPED}: not an address table (format = '

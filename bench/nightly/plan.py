@@ -67,6 +67,8 @@ def config_plan(path: Path, only: list[str] | None = None) -> Plan:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise PlanError(f"bench config {path} does not exist") from exc
+    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, a binary file
+        raise PlanError(f"bench config {path} cannot be read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise PlanError(f"bench config {path} is not valid TOML: {exc}") from exc
     devices, firmwares = data.get("device", []), data.get("firmware", [])

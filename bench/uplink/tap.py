@@ -110,12 +110,6 @@ class UplinkTap:
         self.capture, self.drain = capture, drain
         capture.reserve(CHANNEL, UPLINK_SHARE)
 
-    @property
-    def http_address(self) -> tuple[str, int]:
-        """Where the bench's HTTP endpoint listens: what a real machine's cloud URL must
-        point at (bound from the start; served once ``start`` ran)."""
-        return self._endpoint.address
-
     def resolve(self, host: str, protocol: str) -> tuple[str, int]:
         """The device's DNS: every name points at the bench's broker or endpoint."""
         with self._lock:
@@ -182,6 +176,8 @@ class UplinkTap:
 
     @property
     def endpoint(self) -> tuple[str, int]:
+        """Where the bench's HTTP endpoint listens: what a real machine's cloud URL must
+        point at (bound from the start; served once ``start`` ran)."""
         return self._endpoint.address
 
     # -- Observer (of the control connection) ---------------------------------------

@@ -209,7 +209,7 @@ def load_contracts(path: Path) -> list[Contract]:
     """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ContractError(f"{path}: cannot read the contract: {exc}") from exc
     if data.get("format") != FORMAT or data.get("version") != 1:
         raise ContractError(f"{path}: not a contract file; it must start with "

@@ -214,7 +214,7 @@ def load_regions(source: Path | Mapping[str, Any],
     if isinstance(source, Path):
         try:
             data = tomllib.loads(source.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ResidencyError(f"{source}: cannot read the region table: {exc}") from exc
         if data.get("format") != REGIONS_FORMAT or data.get("version") != 1:
             raise ResidencyError(f'{source}: not a region table (format = "{REGIONS_FORMAT}", '

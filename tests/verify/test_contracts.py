@@ -89,6 +89,16 @@ def test_malformed_contracts_are_named(tmp_path: Path, text: str, message: str) 
         load_contracts(path)
 
 
+@pytest.mark.parametrize("name", ["contract.toml", "regions.toml"])
+def test_a_binary_contract_or_region_file_is_one_line(tmp_path: Path, name: str) -> None:
+    """Bytes that are not UTF-8 (a wrong file picked) are a ContractError, never a traceback."""
+    good = 'format = "brewbench-contract"\nversion = 1\n[[contract]]\nmodel = "M"\nfirmware = "*"\n'
+    (tmp_path / "contract.toml").write_text(good)
+    (tmp_path / name).write_bytes(b"\xf6\x00\xff garbage \x81")
+    with pytest.raises(ContractError, match="cannot read the"):
+        load_contracts(tmp_path / "contract.toml")
+
+
 CONFTEST = '''
 import pytest
 from brewbench.bench.devices import open_device
