@@ -75,7 +75,11 @@ def references(phrases: Iterable[str], played: Sequence[Decoded], voice: str = "
     except SpeechUnavailable as exc:
         return Played({}, (), f"acoustic matching unavailable: {exc}")
     played_features = [(clip, features(clip.samples, clip.rate)) for clip in played]
-    return Played({phrase: _locate(phrase, said, played_features, decoys)
+    # Locating, the other phrases are decoys too: where the clip says one planted name,
+    # that name, not another, must lead there.
+    return Played({phrase: _locate(phrase, said, played_features,
+                                   [*decoys, *(other for name, other in alone.items()
+                                               if name != phrase)])
                    for phrase, said in alone.items()}, decoys)
 
 
