@@ -50,8 +50,9 @@ from brewbench.emulator import room
 
 NAMES = ("ada canary", "grace hopper", "alan turing", "marie curie", "emma watson",
          "peter parker", "linda carter", "bob miller")
-SENTENCES = (("train", "a latte for {} on floor seven"),
-             ("held out", "please make an espresso for {}"))
+# Said as the bench says its orders (bench.speech.order_sentence): a pause around the name.
+SENTENCES = (("train", "a latte for, {}, on floor seven"),
+             ("held out", "please make an espresso for, {}"))
 VOICES = (("en", 130), ("en-us", 130), ("en+f3", 130), ("en", 175))
 Audio = tuple[np.ndarray, int]
 
@@ -158,13 +159,13 @@ def _other_voices(voices: tuple[tuple[str, int], ...],
     alarms = chances = 0
     for voice, speed in voices[1:]:
         for said in NAMES:
-            clip = samples_of(say(f"a latte for {said} on floor seven", speed, voice))
+            clip = samples_of(say(SENTENCES[0][1].format(said), speed, voice))
             for degrade in (conditions.get("as played"), conditions.get("10 dB noise")):
                 frames = features(*(degrade or CONDITIONS["as played"])(*clip))
                 for name in NAMES:
                     if name == said:
                         continue
-                    played = samples_of(say(f"a latte for {name} on floor seven"))
+                    played = samples_of(say(SENTENCES[0][1].format(name)))
                     refs = references([name], [Decoded(*played)])
                     chances += 1
                     alarms += score_against(refs.references[name].features, refs.decoys,
@@ -182,7 +183,7 @@ def _non_speech(voices: tuple[tuple[str, int], ...]) -> tuple[int, int]:
               np.asarray(chords) * 3000]
     alarms = chances = 0
     for voice, speed in voices:
-        played = samples_of(say(f"a latte for {NAMES[0]} on floor seven", speed, voice))
+        played = samples_of(say(SENTENCES[0][1].format(NAMES[0]), speed, voice))
         refs = references(NAMES, [Decoded(*played)], voice, speed)
         for sound in sounds:
             frames = features(sound, rate)

@@ -144,7 +144,8 @@ def _voice(results: Sequence[TargetResult]) -> str:
     if not rows:
         return ""
     return ("<h2>Voice</h2><p>Recordings each firmware emitted, and planted values heard in "
-            "them by offline transcription (docs/data-verification.md, \"Voice\").</p>"
+            "them by matching the audio the bench played or by offline transcription "
+            "(docs/data-verification.md, \"Voice\").</p>"
             "<table id='voice'><tr><th>firmware / device</th><th>format</th><th>channel</th>"
             "<th>action</th><th>clips</th><th>seconds</th><th>speech</th>"
             f"<th>planted values heard</th></tr>{''.join(rows)}</table>")

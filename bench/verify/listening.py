@@ -1,7 +1,7 @@
 """What listening may cost: seconds of audio decoded, matched and transcribed.
 
 A hostile machine can send a clip that claims hours, or thousands of small ones.
-Acoustic matching costs about 1/100 of the audio's length and transcription about
+Acoustic matching costs about 1/20 of the audio's length and transcription about
 its whole length, so both are bounded per clip and per capture; what is past a
 bound is left, and the clip says so (``Heard.cut``), as does the verdict.
 

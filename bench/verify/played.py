@@ -17,14 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..speech import DECOYS, SPEED, SpeechUnavailable, phrase_samples
-from .acoustic import features, match
+from .acoustic import features, score_against
 from .clips import ClipError, Decoded, clips, decode_bounded
 from .emissions import Emission
 
 __all__ = ["PLAYED_ACTION", "Played", "Reference", "played_clips", "references"]
 
 PLAYED_ACTION = "voice_order"
-_LOCATED = 0.5  # the phrase said alone lines up with the played clip at least this well
+# The phrase said alone lines up with the played clip at least this well, and this far
+# above the decoys: a name the clip does not say reaches 0.5 but never leads the decoys
+# (its part of the played clip would otherwise become a reference that is found).
+_LOCATED, _LOCATED_MARGIN = 0.5, 0.05
 _MAX_PLAYED_S = 60.0  # the bench's own orders are seconds long
 
 
@@ -72,16 +75,21 @@ def references(phrases: Iterable[str], played: Sequence[Decoded], voice: str = "
     except SpeechUnavailable as exc:
         return Played({}, (), f"acoustic matching unavailable: {exc}")
     played_features = [(clip, features(clip.samples, clip.rate)) for clip in played]
-    return Played({phrase: _locate(phrase, said, played_features)
+    # Locating, the other phrases are decoys too: where the clip says one planted name,
+    # that name, not another, must lead there.
+    return Played({phrase: _locate(phrase, said, played_features,
+                                   [*decoys, *(other for name, other in alone.items()
+                                               if name != phrase)])
                    for phrase, said in alone.items()}, decoys)
 
 
-def _locate(phrase: str, said: np.ndarray,
-            played: Sequence[tuple[Decoded, np.ndarray]]) -> Reference:
+def _locate(phrase: str, said: np.ndarray, played: Sequence[tuple[Decoded, np.ndarray]],
+            decoys: Sequence[np.ndarray]) -> Reference:
     best: tuple[float, Decoded, float, float] | None = None
     for clip, frames in played:
-        found = match(said, frames)
-        if found.score >= _LOCATED and (best is None or found.score > best[0]):
+        found = score_against(said, decoys, frames)
+        if (found.score >= _LOCATED and found.margin >= _LOCATED_MARGIN
+                and (best is None or found.score > best[0])):
             best = (found.score, clip, found.start_s, found.end_s)
     if best is None:
         return Reference(phrase, said, "espeak-ng")

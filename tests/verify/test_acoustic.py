@@ -229,3 +229,16 @@ def test_the_verdict_says_what_listening_left(tmp_path: Path) -> None:
     verdict = RunVerdict()
     verdict.add("emu://?firmware=3.0", 0, result)
     assert "not fully analysed: emu://?firmware=3.0 (1 recording)" in verdict.line()
+
+
+def test_a_name_the_bench_did_not_say_never_becomes_played_audio(played) -> None:
+    """Every sayable canary gets a reference; one the played clip does not say falls back
+    to the phrase said alone, never to a part of the played clip (which would be found)."""
+    refs = references(["ada canary", "canary park", "lobby espresso", "grace hopper"],
+                      [Decoded(*played)])
+    sources = {phrase: ref.source for phrase, ref in refs.references.items()}
+    assert sources == {"ada canary": "played clip", "canary park": "espeak-ng",
+                       "lobby espresso": "espeak-ng", "grace hopper": "espeak-ng"}
+    frames = features(*played)
+    for phrase in ("canary park", "lobby espresso", "grace hopper"):
+        assert not score_against(refs.references[phrase].features, refs.decoys, frames).heard
