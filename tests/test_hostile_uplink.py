@@ -323,7 +323,7 @@ def test_a_killed_run_leaves_no_broker_and_the_next_run_removes_its_folder(
     address = ""
     for line in run.stdout:
         if "MQTT broker mqtt://" in line:
-            address = line.rsplit("mqtt://", 1)[1].strip()
+            address = line.split("mqtt://", 1)[1].split(",")[0].strip()
             break
     host, port = address.rsplit(":", 1)
     socket.create_connection((host, int(port)), 5).close()  # the broker is up

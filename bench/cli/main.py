@@ -82,12 +82,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands' parsers by name."""
+    for action in parser._actions:  # argparse keeps them there and nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
 def _chosen_parser(parser: argparse.ArgumentParser,
                    args: argparse.Namespace) -> argparse.ArgumentParser:
     """The innermost (sub)command parser ``args`` went through (``import pcap``, ``run``)."""
     for action in parser._actions:  # argparse keeps its subcommands nowhere public
         if isinstance(action, argparse._SubParsersAction):
-            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            chosen = _commands(parser).get(getattr(args, action.dest, None) or "")
             if chosen is not None:
                 return _chosen_parser(chosen, args)
     return parser

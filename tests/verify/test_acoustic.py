@@ -228,7 +228,7 @@ def test_the_verdict_says_what_listening_left(tmp_path: Path) -> None:
     assert "decoded the first 1 s of 3 s claimed (1 s per clip)" in line, line
     verdict = RunVerdict()
     verdict.add("emu://?firmware=3.0", 0, result)
-    assert "not fully analysed: emu://?firmware=3.0 (1 recording)" in verdict.line()
+    assert "not fully analysed (see the printout): emu://?firmware=3.0 (1 recording)" in verdict.line()
 
 
 def test_a_name_the_bench_did_not_say_never_becomes_played_audio(played) -> None:
