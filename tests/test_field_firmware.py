@@ -33,7 +33,9 @@ def unit() -> str:
 def test_a_seed_makes_the_same_noise_again_and_another_seed_other_noise() -> None:
     runs = [session(f"emu://?firmware=1.2&seed={seed}&unit={unit()}")[0]
             for seed in (3, 3, *range(10, 16))]
-    assert runs[0] == runs[1]  # same seed, same boot count: the same session
+    # same seed, same boot count: the same bursts and copies (an unasked heartbeat is
+    # drawn from the seed too, but whether it lands before the session closes is timing)
+    assert (runs[0]["TELEMETRY"], runs[0]["RECORD"]) == (runs[1]["TELEMETRY"], runs[1]["RECORD"])
     assert len({(r["TELEMETRY"], r["RECORD"]) for r in runs}) > 1  # bursts and copies vary
     assert all(2 <= r["RECORD"] <= 6 and r["TELEMETRY"] >= 2 for r in runs)
 

@@ -280,9 +280,23 @@ def _judge(values: list[Any], design: Design,
         return None  # the same wherever it is: only its presence varies
     if not whole and sum(present) < MIN_PRESENT * len(values):
         return None  # an extra message now and then: too few runs to follow anything
-    for lag in range(MAX_LAG + 1):
+    if not whole and len({hashable(v) for v in values if v is not ABSENT}) == sum(present):
+        # new in every run that has it (a clock, a drifting sample): over a subset of the
+        # runs such a value fits some set of planted values by chance, and no two runs
+        # show it repeat with theirs; a value that follows a planted one repeats, since
+        # each planted value takes only a few forms over a design's runs
+        return None
+    leading = next((i for i, p in enumerate(present) if p), len(present))
+    lags = list(range(MAX_LAG + 1))
+    if 0 < leading <= MAX_LAG and all(present[leading:]):
+        # absent in the first sessions only, then in every one: what a value kept from
+        # ``leading`` sessions before looks like, so that is asked first (over fewer
+        # runs a lag-0 fit can be chance)
+        lags.remove(leading)
+        lags.insert(0, leading)
+    for lag in lags:
         if lag and not all(present[lag:]):
-            break  # a kept value is sought only where every later session has the slot
+            continue  # a kept value is sought only where every later session has the slot
         full = whole and not lag
         view = view_of(design, lag, None if whole or lag else present)
         found = analyse_slot(values, view, opaque, ranges=full)

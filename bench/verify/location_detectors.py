@@ -139,7 +139,8 @@ _PLACE_WORD = (r"(?:floor|fl\.|storey|story|etage|stock|stockwerk|room|rm\.?|rau
 # code with a digit in it ("7F3A", "B12"); never a word ("floor cleaning").
 _DESIGNATOR = r"(?:\d{1,4}(?:[.-]\d{1,3})?[A-Za-z]?|[A-Z](?![A-Za-z])|[A-Z0-9]*\d[A-Z0-9-]{0,7})"
 _PLACE = re.compile(
-    r"(?<!\w)(?i:" + _PLACE_WORD + r")\s*(?:#|no\.?|nr\.?|:|=)?\s*" + _DESIGNATOR + r"(?![\w.]\w)"
+    r"(?<!\w)(?P<word>(?i:" + _PLACE_WORD + r"))(?P<sep>\s*(?:#|no\.?|nr\.?|:|=)?\s*)"
+    r"(?P<designator>" + _DESIGNATOR + r")(?![\w.]\w)"
     r"|(?i:(?<!\w)(?:ground|first|second|third|fourth|fifth|top|\d{1,3}(?:st|nd|rd|th))\s+"
     r"(?:floor|storey)\b)"
     r"|(?<!\w)\d{1,2}\.\s?(?:OG|UG|Stock|Etage|Obergeschoss)\b|(?<!\w)(?:EG|Erdgeschoss)\b(?=\W*$)"
@@ -149,7 +150,20 @@ _PLACE = re.compile(
 
 def find_places(text: str) -> Iterator[Span]:
     for match in _PLACE.finditer(text):
-        yield match.span()
+        if _written_as_a_place(match):
+            yield match.span()
+
+
+def _written_as_a_place(match: re.Match[str]) -> bool:
+    """People write "floor", "Floor" or "FLOOR", and a designator run on without a
+    space starts with a digit ("Rm12", "Fl.7"); encoded blobs hold the place words in
+    any case, run on into letters ("rMHW4Q", "aptI"), and must light nothing."""
+    word = match.group("word")
+    if word is None:  # the other forms ("3rd floor", "2. OG", "'room': ...")
+        return True
+    if not (word.islower() or word.isupper() or word.istitle()):
+        return False
+    return bool(match.group("sep")) or match.group("designator")[:1].isdigit()
 
 
 # -- Wi-Fi names -------------------------------------------------------------------

@@ -120,8 +120,16 @@ def test_a_differential_finding_needs_its_field_named_in_the_contract(
     blanket.write_text('format = "brewbench-contract"\nversion = 1\n[[contract]]\n'
                        'model = "CM-500"\nfirmware = "*"\n[contract.allow]\nidentity = {}\n'
                        'device = {}\nproduct = {}\ntime = {}\npayment = {}\nunknown = {}\n')
-    result = analysed("2.6")
-    acct = next(f for f in result.findings if f.path == "RECORD.acct")
+    # 2.6 leaks in some sessions only, and an analysis misses it now and then (the miss
+    # rate is benchmarks/differential_noise.py's, in docs/data-verification.md): this test
+    # is about the contract's judgement of a finding, so it takes the first of up to five
+    # analyses that has one
+    for _ in range(5):
+        result = analyse("2.6", seed=1)
+        acct = next((f for f in result.findings if f.path == "RECORD.acct"), None)
+        if acct is not None:
+            break
+    assert acct is not None, "five analyses of 2.6 missed its leak"
     assert breaches_of(acct, select(load_contracts(blanket), "CM-500", "2.6")) == [
         ("identity", "field not named for it")]
     shipped = select(load_contracts(CM500), "CM-500", "2.6")
