@@ -81,6 +81,45 @@ def test_a_log_built_byte_by_byte_imports_as_sent(tmp_path: Path) -> None:
     assert notify.meta["gatt"] == "notify" and notify.meta["packet"] == 7
 
 
+def as_datalink(log: bytes, datalink: int) -> bytes:
+    """The H4 log re-written as another datalink, record by record, as BlueZ's
+    src/shared/btsnoop.c writes them: 1001 drops the type byte and keeps the flags;
+    2001 (btmon) puts the adapter index in the flags' high half and an opcode in the low
+    (2 command, 3 event, 4 ACL sent, 5 ACL received), and logs other things between."""
+    out, at = [header(datalink=datalink)], 16
+    opcodes = {(1, False): 2, (4, True): 3, (2, False): 4, (2, True): 5}
+    if datalink == 2001:  # an adapter appears (New Index: type, bus, address, name)
+        out.append(struct.pack(">IIIIq", 16, 16, 0, 0, 0) + bytes(16))
+    while at + 24 <= len(log):
+        _, included, flags, drops, stamp = struct.unpack(">IIIIq", log[at:at + 24])
+        data = log[at + 24:at + 24 + included]
+        if len(data) < included:
+            break
+        at += 24 + included
+        if datalink == 1001:  # bit 1 marks commands and events (H4 types 1 and 4)
+            flags, data = (flags & 1) | (2 if data[0] in (1, 4) else 0), data[1:]
+        else:
+            flags, data = (1 << 16) | opcodes[data[0], bool(flags & 1)], data[1:]
+            out.append(struct.pack(">IIIIq", 5, 5, (1 << 16) | 12, 0, stamp) + b"note\0")
+        out.append(struct.pack(">IIIIq", len(data), len(data), flags, drops, stamp) + data)
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("datalink", [1001, 2001])
+def test_hci_and_btmon_logs_import_as_the_h4_log_does(tmp_path: Path, datalink: int) -> None:
+    h4 = tmp_path / "h4.log"
+    h4.write_bytes(built_log())
+    other = tmp_path / f"{datalink}.log"
+    other.write_bytes(as_datalink(built_log(), datalink))
+    assert [(p.h4_type, p.received, p.data) for p in read_btsnoop(other)] == [
+        (p.h4_type, p.received, p.data) for p in read_btsnoop(h4)]
+    expected = [(e.record.direction, e.record.message, e.record.raw, e.record.meta)
+                for e in import_btsnoop(h4).entries]
+    got = [(e.record.direction, e.record.message, e.record.raw, e.record.meta)
+           for e in import_btsnoop(other).entries]
+    assert got == expected and len(got) == 3
+
+
 def test_the_command_classifies_and_hunts_canaries(tmp_path: Path) -> None:
     path = tmp_path / "btsnoop_hci.log"
     path.write_bytes(built_log())
@@ -96,7 +135,7 @@ def test_the_command_classifies_and_hunts_canaries(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("data", "says"), [
     (b"hello, not a log", "not a btsnoop file"),
     (header(version=2), "version 2"),
-    (header(datalink=1001), "datalink 1001"),
+    (header(datalink=1003), "datalink 1003"),
     (header() + struct.pack(">IIIIq", 1 << 30, 1 << 30, 0, 0, 0), "damaged"),
 ])
 def test_a_bad_file_is_one_line_and_exit_2(tmp_path: Path, data: bytes, says: str) -> None:
