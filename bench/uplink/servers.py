@@ -198,20 +198,50 @@ def _handler(endpoint: HttpEndpoint) -> type[BaseHTTPRequestHandler]:
         timeout = IDLE_S
 
         def _any(self) -> None:
-            text = (self.headers.get("Content-Length") or "0").strip()
-            if not text.isdigit():
-                self.send_error(400, "Content-Length is not a number")
-                return
-            if int(text) > MAX_BODY:
-                self.send_error(413)
-                return
-            body = self.rfile.read(int(text))
+            if (self.headers.get("Transfer-Encoding") or "").strip().lower() == "chunked":
+                body = self._chunked()
+            else:
+                body = self._sized()
+            if body is None:
+                return  # answered with the error already
             endpoint.on_request(HttpRequest(
                 self.command, self.headers.get("Host", ""), self.path,
                 {k.lower(): v for k, v in self.headers.items()}, body, self.client_address[0]))
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        def _sized(self) -> bytes | None:
+            text = (self.headers.get("Content-Length") or "0").strip()
+            if not text.isdigit():
+                self.send_error(400, "Content-Length is not a number")
+                return None
+            if int(text) > MAX_BODY:
+                self.send_error(413)
+                return None
+            return self.rfile.read(int(text))
+
+        def _chunked(self) -> bytes | None:
+            """A chunked body (how many HTTP clients of embedded SDKs send), read chunk by
+            chunk up to MAX_BODY in all."""
+            parts: list[bytes] = []
+            total = 0
+            while True:
+                field = self.rfile.readline(66).split(b";")[0].strip()
+                if not field or len(field) > 16 or field.strip(b"0123456789abcdefABCDEF"):
+                    self.send_error(400, "chunk size is not a size")
+                    return None
+                size = int(field, 16)
+                total += size
+                if total > MAX_BODY:
+                    self.send_error(413)
+                    return None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():
+                        pass  # trailer fields, up to the blank line
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.read(2)  # the CRLF after each chunk
 
         do_POST = do_PUT = do_GET = _any
 

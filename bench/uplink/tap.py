@@ -53,6 +53,10 @@ from .servers import HttpEndpoint, HttpRequest, oversize_disconnects
 
 MARKER_TOPIC = "brewbench/settle"
 DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
+# "#" matches no topic that starts with "$" (MQTT 5.0, 4.7.2), and the big IoT clouds
+# put their device topics there: AWS IoT ($aws/things/NAME/shadow/update), Azure IoT
+# Hub ($iothub/...), Huawei IoTDA ($oc/devices/...), Baidu IoT Hub ($baidu/iot/...)
+CLOUD_ROOTS = ("$aws", "$iothub", "$oc", "$baidu")
 UPLINK_SHARE = 0.5  # of the capture's budget held for the uplink; the control link keeps the rest
 MAX_ERRORS = 20  # lines kept about messages that could not be recorded; the rest are counted
 SETTLE_S = 2.0
@@ -207,7 +211,8 @@ class UplinkTap:
     # -- incoming ---------------------------------------------------------------------
 
     def _connected(self, client: mqtt.Client) -> None:
-        client.subscribe([("#", SubscribeOptions(qos=1, retainAsPublished=True)),
+        everything = SubscribeOptions(qos=1, retainAsPublished=True)
+        client.subscribe([("#", everything), *((f"{root}/#", everything) for root in CLOUD_ROOTS),
                           (DROPPED_TOPIC, SubscribeOptions(qos=0))])
         if self._connected_once and self.gaps and "up_wall_ns" not in self.gaps[-1]:
             self.gaps[-1]["up_wall_ns"] = Stamp.now().wall_ns
