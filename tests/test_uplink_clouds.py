@@ -1,16 +1,21 @@
 """What the big IoT clouds' device SDKs send reaches the capture: MQTT topics under
 ``$aws/``, ``$iothub/``, ``$oc/`` and ``$baidu/`` (which a ``#`` subscription never
-matches, MQTT 5.0 section 4.7.2) and HTTP bodies sent chunked."""
+matches, MQTT 5.0 section 4.7.2) and HTTP bodies sent chunked; a planted value in a
+topic is never raw in a redacted capture."""
 
 from __future__ import annotations
 
 import http.client
 import json
 import time
+from pathlib import Path
 
 import pytest
 
 from brewbench.bench.uplink.servers import HttpEndpoint, HttpRequest, Mosquitto
+from brewbench.bench.verify.canaries import plant
+from brewbench.bench.verify.capture_redaction import save_capture
+from brewbench.bench.verify.redact import Redactor
 from brewbench.fixtures.uplink_servers import brewbench_mosquitto
 
 from .test_hostile_uplink import published, tapped, tapped_on
@@ -51,3 +56,19 @@ def test_a_chunked_body_reaches_the_capture_whole() -> None:
     [request] = seen
     assert request.body == b"".join(body)
     assert request.headers["transfer-encoding"] == "chunked"
+
+
+def test_a_planted_value_in_a_topic_is_not_raw_in_the_saved_capture(
+        brewbench_mosquitto: Mosquitto, tmp_path: Path) -> None:
+    canaries = plant()
+    owner = canaries["owner"]
+    with tapped_on(brewbench_mosquitto) as (tap, capture, device):
+        published(device, f"acme/{owner}/telemetry", b'{"t": 1}')
+        published(device, "acme/plain/telemetry", b'{"t": 2}')
+        tap.settle()
+    saved = save_capture(capture, tmp_path / "c.jsonl", redactor=Redactor(b"k" * 32),
+                         canaries=canaries).read_text()
+    assert owner not in saved
+    assert '"topic": "acme/plain/telemetry"' in saved  # what holds nothing stays readable
+    raw = save_capture(capture, tmp_path / "raw.jsonl", raw=True).read_text()
+    assert owner in raw  # raw on request only

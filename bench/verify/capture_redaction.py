@@ -14,9 +14,10 @@ the category labels, so ``brewbench inventory`` still reports them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from ...drivers.records import TX, Record
 from ..capture import Capture, Entry
 from .canaries import CanarySet
 from .classify import Classified, classify
-from .emissions import RAW_TOKEN, emissions, link_details, map_leaves
+from .emissions import LINK, RAW_TOKEN, Emission, emissions, link_details, map_leaves
 from .hunter import Finding, hunter_for
 from .redact import Redactor
 
@@ -47,7 +48,8 @@ def classify_capture(capture: Capture, canaries: CanarySet | None = None, *,
 
 
 def redact_capture(capture: Capture, redactor: Redactor,
-                   classified: Sequence[Classified] | None = None) -> Capture:
+                   classified: Sequence[Classified] | None = None,
+                   addresses: Mapping[int, Mapping[str, Any]] | None = None) -> Capture:
     """A copy of ``capture`` with sensitive values tokenised and their frames' raw bytes dropped.
 
     ``classified`` must cover both directions (``classify_capture`` does): a
@@ -68,6 +70,8 @@ def redact_capture(capture: Capture, redactor: Redactor,
                 record = _redact_record(record, items, redactor)
             except Exception:  # a body too odd to copy is redacted whole, never kept raw
                 record = _redact_whole(record, items, redactor)
+        if addresses and index in addresses:  # a topic or URL that holds a planted value
+            record = dataclasses.replace(record, meta={**record.meta, **addresses[index]})
         out.entries.append(Entry(entry.action, record))
     return out
 
@@ -130,5 +134,29 @@ def save_capture(capture: Capture, path: Path, *, redactor: Redactor | None = No
         return capture.save(path, mode=0o600)
     redactor = redactor or Redactor.from_lab_key()
     classified, _ = classify_capture(capture, canaries, received=received)
-    return redact_capture(capture, redactor, classified).save(path)
+    addresses = _address_tokens(capture, redactor, canaries)
+    return redact_capture(capture, redactor, classified, addresses).save(path)
 
+
+#: where a decoded message went (an uplink record's MQTT topic, HTTP host and path): kept
+#: beside the message, and a planted owner can sit in a topic ("acme/Ada Canary/telemetry")
+ADDRESS_KEYS = ("topic", "host", "path", "url")
+
+
+def _address_tokens(capture: Capture, redactor: Redactor, canaries: CanarySet | None
+                    ) -> dict[int, dict[str, Any]]:
+    """Per entry, the tokens for the addresses of a message record that hold a planted
+    value or a sensitive value by content (the message itself is redacted apart)."""
+    found = [Emission(f"{LINK}.{e.record.channel}.{key}", e.record.meta[key], LINK,
+                      e.record.channel, e.record.direction, e.action, e.record.stamp, index, False)
+             for index, e in enumerate(capture.entries) if e.record.message is not None
+             for key in ADDRESS_KEYS if isinstance(e.record.meta.get(key), str)]
+    findings = hunter_for(canaries.canaries).hunt(found) if canaries and found else []
+    tokens: dict[int, dict[str, Any]] = defaultdict(dict)
+    for item in classify(found, findings, canaries.names() if canaries else ()) if found else []:
+        # by what it holds (a planted value, a card number), not for want of a catalogue
+        # entry: a topic or host that holds nothing stays readable (residency reads hosts)
+        if item.sensitive and any(label.reason in ("canary", "content") for label in item.labels):
+            key = item.emission.path.rsplit(".", 1)[1]
+            tokens[item.emission.entry][key] = redactor.token(item.emission.value, item.labels)
+    return tokens
