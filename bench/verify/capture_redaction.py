@@ -25,7 +25,7 @@ from ...drivers.messages import Message
 from ...drivers.records import TX, Record
 from ..capture import Capture, Entry
 from .canaries import CanarySet
-from .classify import Classified, classify
+from .classify import CANARY, CONTENT, Classified, classify
 from .emissions import LINK, RAW_TOKEN, Emission, emissions, link_details, map_leaves
 from .hunter import Finding, hunter_for
 from .redact import Redactor
@@ -156,7 +156,7 @@ def _address_tokens(capture: Capture, redactor: Redactor, canaries: CanarySet | 
     for item in classify(found, findings, canaries.names() if canaries else ()) if found else []:
         # by what it holds (a planted value, a card number), not for want of a catalogue
         # entry: a topic or host that holds nothing stays readable (residency reads hosts)
-        if item.sensitive and any(label.reason in ("canary", "content") for label in item.labels):
+        if item.sensitive and any(label.reason in (CANARY, CONTENT) for label in item.labels):
             key = item.emission.path.rsplit(".", 1)[1]
             tokens[item.emission.entry][key] = redactor.token(item.emission.value, item.labels)
     return tokens
