@@ -15,33 +15,27 @@ from typing import Any
 __all__ = ["uplink_losses"]
 
 
+#: (counter in ``meta["uplink"]``, the line said when it is not 0), in the order printed
+LOSSES = (
+    ("broker_dropped", "the MQTT broker dropped {n} message(s) it could not queue for the "
+                       "bench (its $SYS counter): the device sent more than was captured"),
+    ("oversize_disconnects", "the MQTT broker cut a client off {n} time(s) for a packet over "
+                             "its size limit: those messages were not captured"),
+    ("http_refused", "the HTTP endpoint refused {n} connection(s) while all its connections "
+                     "were taken (slow or idle clients): what they carried was not captured"),
+    ("unsettled", "the uplink did not settle {n} time(s) (the bench's marker did not come "
+                  "back through the broker): messages sent before it may be missing"),
+    ("foreign_markers", "{n} message(s) on brewbench/settle were not the bench's markers: "
+                        "captured as the device's (the topic settles nothing for a device)"),
+)
+
+
 def uplink_losses(meta: Mapping[str, Any]) -> list[str]:
     """One line per kind of loss the uplink tap saw; none for a clean uplink."""
     uplink = meta.get("uplink")
     if not isinstance(uplink, Mapping):
         return []
-    out = []
-    dropped = _count(uplink, "broker_dropped")
-    if dropped:
-        out.append(f"the MQTT broker dropped {dropped} message(s) it could not queue for the "
-                   "bench (its $SYS counter): the device sent more than was captured")
-    oversize = _count(uplink, "oversize_disconnects")
-    if oversize:
-        out.append(f"the MQTT broker cut a client off {oversize} time(s) for a packet over its "
-                   "size limit: those messages were not captured")
-    refused = _count(uplink, "http_refused")
-    if refused:
-        out.append(f"the HTTP endpoint refused {refused} connection(s) while all its "
-                   "connections were taken (slow or idle clients): what they carried was not "
-                   "captured")
-    unsettled = _count(uplink, "unsettled")
-    if unsettled:
-        out.append(f"the uplink did not settle {unsettled} time(s) (the bench's marker did not "
-                   "come back through the broker): messages sent before it may be missing")
-    foreign = _count(uplink, "foreign_markers")
-    if foreign:
-        out.append(f"{foreign} message(s) on brewbench/settle were not the bench's markers: "
-                   "captured as the device's (the topic settles nothing for a device)")
+    out = [line.format(n=n) for key, line in LOSSES if (n := _count(uplink, key))]
     errors = _count(uplink, "error_count")
     if errors:
         first = uplink.get("errors") or ["?"]
